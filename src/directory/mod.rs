@@ -1,0 +1,93 @@
+//! Stores and their directories: the data model, and its storage ([`store`], sqlx).
+//!
+//! Everything is keyed by [`StoreId`]: no function here returns data from more
+//! than one store.
+
+pub mod store;
+
+use std::fmt;
+
+/// Identifies one store (tenant). Every row of per-store data carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct StoreId(pub i64);
+
+impl fmt::Display for StoreId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "store-{}", self.0)
+    }
+}
+
+/// Monotonic version of a store's directory; bumped by every applied change.
+/// A call keeps the version it started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryVersion(pub i64);
+
+/// Identifies one directory entry within its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct EntryId(pub i64);
+
+/// Language of a store's prompts and grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Fr,
+    En,
+    Ko,
+}
+
+/// Where a call is transferred.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum TransferTarget {
+    /// An extension at the store's PBX (`sip:<ext>@<pbx>`).
+    Extension(String),
+    /// Any SIP URI, used as is.
+    Uri(String),
+}
+
+/// A store (tenant): what the dialled number selects.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Store {
+    pub id: StoreId,
+    /// Human name, e.g. "Leclerc Vitrolles".
+    pub name: String,
+    /// The number callers dial (Request-URI user part) that selects this store.
+    pub number: String,
+    pub language: Language,
+    /// Where `0`, repeated failures and "operator" go.
+    pub operator: TransferTarget,
+}
+
+/// A person or department callers can ask for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    /// Name as shown and as spoken by default ("Sophie Martin", "rayon bricolage").
+    pub display_name: String,
+    /// Other spoken forms (nicknames, "la boulangerie").
+    pub aliases: Vec<String>,
+    pub department: Option<String>,
+    /// Extension digits a caller may type directly, if any.
+    pub extension: Option<String>,
+    pub target: TransferTarget,
+    pub enabled: bool,
+}
+
+/// One option of a store's DTMF menu: a key and where it leads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MenuOption {
+    /// `'1'..='9'` (0 is the operator, `*` repeats, `#` ends input).
+    pub digit: char,
+    /// What the option says ("the bakery").
+    pub label: String,
+    pub target: TransferTarget,
+}
+
+/// A store's directory at one version: immutable once loaded; shared by `Arc`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Directory {
+    pub store: Store,
+    pub version: DirectoryVersion,
+    pub entries: Vec<Entry>,
+    pub menu: Vec<MenuOption>,
+}

@@ -1,0 +1,1 @@
+//! Storage of stores and directories (sqlx; SQLite embedded, PostgreSQL for several nodes).

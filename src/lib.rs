@@ -1,0 +1,23 @@
+//! `attendant`: a speech-driven auto-attendant (voice directory dialer).
+//!
+//! A caller dials a store's number, hears a greeting, says a name or presses keys,
+//! and is transferred (SIP REFER) to the matching extension.
+//!
+//! Layout, one concern per module:
+//! - [`flow`]: the call flow as a sans-IO state machine (no tokio, no sockets, no clock).
+//! - [`sip`]: the only module that touches rsipstack: SIP user agent, dialogs, REFER.
+//! - [`media`]: SDP offer/answer, RTP, G.711, DTMF (RFC 4733, SIP INFO, in-band), prompts.
+//! - [`asr`]: speech recognition engines (Vosk, PocketSphinx) behind one trait.
+//! - [`matching`]: recognised text or keypad digits -> directory entries (fst index).
+//! - [`directory`]: stores, entries, menus; the only module that touches sqlx.
+//! - [`runtime`]: the IO tasks that drive a call's flow (one task per call) and the server.
+//! - [`config`]: configuration file and command-line flags.
+
+pub mod asr;
+pub mod config;
+pub mod directory;
+pub mod flow;
+pub mod matching;
+pub mod media;
+pub mod runtime;
+pub mod sip;

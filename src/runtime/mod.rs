@@ -1,0 +1,1 @@
+//! IO tasks: the server, and one task per call driving its [`crate::flow::Call`].

@@ -1,0 +1,1 @@
+//! SIP user agent on rsipstack: the only module that touches rsipstack.
