@@ -3,6 +3,7 @@
 //! Everything is keyed by [`StoreId`]: no function here returns data from more
 //! than one store.
 
+pub mod import;
 pub mod store;
 
 use std::fmt;
