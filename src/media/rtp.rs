@@ -416,7 +416,8 @@ mod tests {
     #[test]
     fn sequence_tracking_handles_loss_reorder_wrap_and_restart() {
         // (ssrc, seq) arrivals -> which are accepted.
-        let cases: &[(&str, &[(u32, u16)], &[bool])] = &[
+        type Arrivals = &'static [(u32, u16)];
+        let cases: &[(&str, Arrivals, &[bool])] = &[
             ("in order", &[(1, 5), (1, 6), (1, 7)], &[true, true, true]),
             (
                 "gap (loss) is fine",

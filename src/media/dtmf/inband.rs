@@ -269,7 +269,8 @@ mod tests {
 
     #[test]
     fn duration_and_repeat_rules() {
-        let cases: &[(&str, &[(Option<char>, u32)], &str)] = &[
+        type Segments = &'static [(Option<char>, u32)];
+        let cases: &[(&str, Segments, &str)] = &[
             (
                 "25 ms blip is too short",
                 &[(Some('5'), 25), (None, 100)],
