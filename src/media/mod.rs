@@ -6,3 +6,6 @@ pub mod prompt;
 pub mod rtp;
 pub mod sdp;
 pub mod session;
+
+#[cfg(test)]
+mod test_pcap;

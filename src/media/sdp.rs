@@ -557,6 +557,34 @@ mod tests {
     }
 
     #[test]
+    fn real_client_offers_negotiate() {
+        let cases = [
+            (
+                "baresip-1.0.0-offer.sdp",
+                Codec::Pcmu,
+                Some(101),
+                "192.0.2.2:10112",
+            ),
+            ("sipp-uac-offer.sdp", Codec::Pcmu, None, "127.0.0.1:6000"),
+            (
+                "sipp-uac_pcap-offer.sdp",
+                Codec::Pcma,
+                Some(101),
+                "127.0.0.1:6000",
+            ),
+        ];
+        for (file, codec, dtmf, remote) in cases {
+            let path = format!("{}/fixtures/sdp/{file}", env!("CARGO_MANIFEST_DIR"));
+            let sdp = std::fs::read_to_string(&path).unwrap();
+            let got = negotiate(&sdp).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(got.codec, codec, "{file}");
+            assert_eq!(got.telephone_event, dtmf, "{file}");
+            assert_eq!(got.remote_rtp, Some(remote.parse().unwrap()), "{file}");
+            assert_eq!(got.remote_direction, Direction::SendRecv, "{file}");
+        }
+    }
+
+    #[test]
     fn rejects_bad_offers_with_distinct_errors() {
         type Check = fn(&SdpError) -> bool;
         let cases: Vec<(&str, String, Check)> = vec![

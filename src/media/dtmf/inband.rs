@@ -371,6 +371,21 @@ mod tests {
     }
 
     #[test]
+    fn sipp_pcma_capture_gives_no_digit() {
+        // SIPp's sample call audio (8 s of PCMA), decoded as the session would.
+        let Some(packets) = crate::media::test_pcap::sipp_pcap("g711a.pcap") else {
+            return;
+        };
+        let pcm: Vec<i16> = packets
+            .iter()
+            .filter(|p| p.payload_type == 8)
+            .flat_map(|p| Codec::Pcma.decode(&p.payload))
+            .collect();
+        assert!(pcm.len() > 8000 * 5, "{} samples", pcm.len());
+        assert_eq!(detect_in_frames(&pcm), "");
+    }
+
+    #[test]
     fn key_pressed_over_speech_is_found() {
         // A caller pressing 5 while talking: the tone at -10 dBm0, speech quieter behind it.
         let speech = read_fixture("fr-directory.wav");
