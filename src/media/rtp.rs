@@ -58,6 +58,12 @@ impl RtpSender {
         }
     }
 
+    /// Changes the payload type of the following packets (codec change by re-INVITE);
+    /// SSRC, sequence and timestamp continue.
+    pub fn set_payload_type(&mut self, payload_type: u8) {
+        self.payload_type = payload_type;
+    }
+
     /// Our SSRC.
     pub fn ssrc(&self) -> u32 {
         self.ssrc

@@ -118,6 +118,9 @@ pub enum MediaCommand {
     Play(Vec<PromptAudio>),
     /// Stop playing now (barge-in); no `PlaybackFinished` follows.
     Stop,
+    /// Apply a new offer/answer (re-INVITE): new peer address, direction or codec. The
+    /// SSRC and sequence numbering of what we send continue; the media timeout restarts.
+    Renegotiate(Box<NegotiatedMedia>),
     /// End the session and release the socket.
     Shutdown,
 }
@@ -257,7 +260,7 @@ impl MediaSession {
     }
 
     /// Ends the session, waits for the task to release the socket, and returns its RTP
-    /// counters (`None` if the task had panicked).
+    /// counters since the start or the last `Renegotiate` (`None` if the task had panicked).
     pub async fn shutdown(mut self) -> Option<RtpStats> {
         // The task may already have ended; then the join below returns at once.
         let _ = self.commands.send(MediaCommand::Shutdown);
@@ -317,8 +320,9 @@ impl SessionCore {
         }
     }
 
-    fn command(&mut self, command: MediaCommand) {
+    fn command(&mut self, command: MediaCommand, now: Instant) {
         match command {
+            MediaCommand::Renegotiate(negotiated) => self.renegotiate(&negotiated, now),
             MediaCommand::Play(prompts) => self.playback.play(prompts),
             MediaCommand::Stop => {
                 self.playback.stop();
@@ -326,6 +330,27 @@ impl SessionCore {
             // Handled by the task loop, which owns the socket.
             MediaCommand::Shutdown => {}
         }
+    }
+
+    fn renegotiate(&mut self, negotiated: &NegotiatedMedia, now: Instant) {
+        self.codec = negotiated.codec;
+        self.peer = negotiated.remote_rtp;
+        self.we_send = negotiated.we_send();
+        self.peer_sends = negotiated.peer_sends();
+        self.sender
+            .set_payload_type(negotiated.codec.payload_type());
+        self.receiver = RtpReceiver::new(
+            negotiated.codec,
+            negotiated.telephone_event,
+            negotiated.remote_rtp,
+        );
+        match (negotiated.telephone_event, &self.inband) {
+            (Some(_), _) => self.inband = None,
+            (None, None) => self.inband = Some(InbandDetector::new()),
+            (None, Some(_)) => {}
+        }
+        self.last_rtp = now;
+        self.timeout_reported = false;
     }
 
     fn tick(&mut self, now: Instant) -> TickOutput {
@@ -395,7 +420,7 @@ async fn run(
             biased;
             command = commands.recv() => match command {
                 None | Some(MediaCommand::Shutdown) => break,
-                Some(command) => core.command(command),
+                Some(command) => core.command(command, tokio::time::Instant::now().into_std()),
             },
             tick = interval.tick() => {
                 let out = core.tick(tick.into_std());
@@ -723,6 +748,37 @@ mod tests {
         let resumed = tokio::time::Instant::now();
         assert_eq!(session.next_event().await, Some(MediaEvent::MediaTimeout));
         assert!(resumed.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn renegotiation_moves_the_stream_to_the_new_peer() {
+        let (old_peer, session) = start("0 101", "").await;
+        let first = recv_rtp(&old_peer).await;
+        assert_eq!(first.header.payload_type, 0);
+
+        let (new_peer, negotiated) = caller("8", "").await;
+        session
+            .command(MediaCommand::Renegotiate(Box::new(negotiated)))
+            .unwrap();
+        let moved = recv_rtp(&new_peer).await;
+        assert_eq!(moved.header.payload_type, 8, "codec changed to PCMA");
+        assert_eq!(moved.header.ssrc, first.header.ssrc, "same stream");
+        assert!(moved.payload.iter().all(|&b| b == 0xD5));
+
+        // The old peer is now a stranger; the new one is heard.
+        let to = session.local_addr();
+        old_peer
+            .send_to(&rtp_bytes(8, 1, 160, &[0xD5; 160]), to)
+            .await
+            .unwrap();
+        new_peer
+            .send_to(&rtp_bytes(8, 1, 160, &[0xD5; 160]), to)
+            .await
+            .unwrap();
+        // Let the session read both (virtual time).
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let stats = session.shutdown().await.unwrap();
+        assert_eq!((stats.accepted, stats.wrong_source), (1, 1));
     }
 
     #[tokio::test(start_paused = true)]
