@@ -3,6 +3,8 @@
 //! Everything is keyed by [`StoreId`]: no function here returns data from more
 //! than one store.
 
+pub mod demo;
+pub mod settings;
 pub mod store;
 
 use std::fmt;
