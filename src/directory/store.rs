@@ -299,7 +299,7 @@ impl DirectoryStore {
             )
             .bind(&store.name)
             .bind(&store.number)
-            .bind(language_code(store.language))
+            .bind(store.language.code())
             .bind(operator_kind)
             .bind(operator_value)
             .bind(&settings)
@@ -517,21 +517,8 @@ fn validate_menu(store: StoreId, menu: &[MenuOption]) -> Result<(), StoreError> 
     Ok(())
 }
 
-fn language_code(language: Language) -> &'static str {
-    match language {
-        Language::Fr => "fr",
-        Language::En => "en",
-        Language::Ko => "ko",
-    }
-}
-
 fn parse_language(store: StoreId, code: String) -> Result<Language, StoreError> {
-    match code.as_str() {
-        "fr" => Ok(Language::Fr),
-        "en" => Ok(Language::En),
-        "ko" => Ok(Language::Ko),
-        _ => Err(StoreError::CorruptRow { store, table: "stores", column: "language", value: code }),
-    }
+    Language::from_code(&code).ok_or(StoreError::CorruptRow { store, table: "stores", column: "language", value: code })
 }
 
 fn target_columns(target: &TransferTarget) -> (&'static str, &str) {
