@@ -57,7 +57,7 @@ enum Command {
         config: ConfigArgs,
     },
     /// Print the prompts to synthesise, one per line: FILE <tab> VOICE <tab> TEXT
-    /// (FILE relative to paths.prompts_dir). Used by scripts/make-prompts.sh.
+    /// (FILE under paths.prompts_dir). Used by scripts/make-prompts.sh.
     PromptPlan {
         #[command(flatten)]
         config: ConfigArgs,
@@ -108,7 +108,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let config = config.load()?;
             let store = open_store(&config).await?;
             for PlannedPrompt { file, voice, text } in prompt_plan(&store, &texts).await? {
-                println!("{}\t{voice}\t{text}", file.display());
+                println!("{}\t{voice}\t{text}", config.paths.prompts_dir.join(file).display());
             }
             Ok(())
         }
