@@ -52,15 +52,19 @@ prompts: seed
 run: setup prompts
 	$(ATTENDANT) run --demo $(CONFIG_ARG)
 
-## test: everything needed, then all tests. cargo-nextest when installed (its
-## Summary line ends the output), else cargo test with a summed-up summary.
+## test: everything needed, then all tests with TEST_RUNNER: nextest when
+## cargo-nextest is installed (its Summary line ends the output), else cargo
+## (cargo test, followed by a summary summed over the test binaries).
+TEST_RUNNER ?= $(shell cargo nextest --version >/dev/null 2>&1 && echo nextest || echo cargo)
 test: setup prompts
 	@mkdir -p var
-	@if cargo nextest --version >/dev/null 2>&1; then \
-	    cargo nextest run --no-fail-fast && cargo test --doc; \
-	else \
-	    status=0; cargo test --no-fail-fast 2>&1 | tee var/test.log || status=$$?; \
-	    awk '/^test result:/ { p += $$4; f += $$6; i += $$8 } \
-	         END { printf "Summary: %d passed, %d failed, %d ignored\n", p, f, i }' var/test.log; \
-	    exit $$status; \
-	fi
+ifeq ($(TEST_RUNNER),nextest)
+	@status=0; cargo test --doc || status=$$?; \
+	cargo nextest run --no-fail-fast || status=$$?; \
+	exit $$status
+else
+	@status=0; cargo test --no-fail-fast 2>&1 | tee var/test.log || status=$$?; \
+	awk '/^test result:/ { p += $$4; f += $$6; i += $$8 } \
+	     END { printf "Summary: %d passed, %d failed, %d ignored\n", p, f, i }' var/test.log; \
+	exit $$status
+endif
