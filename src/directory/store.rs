@@ -8,11 +8,11 @@
 //! [`DirectoryStore`] holds an enum over a SQLite and a PostgreSQL pool rather
 //! than `sqlx::AnyPool`: each backend keeps its typed connect options (for SQLite:
 //! create the file, WAL journal, foreign keys on, busy timeout), its own embedded
-//! migrations (`migrations/sqlite`, `migrations/postgres`: the DDL differs on
-//! identity columns only) and its native types, with no run-time type erasure.
-//! The queries are written once in the SQL both accept (`$n` placeholders,
-//! `ON CONFLICT … DO UPDATE`, `RETURNING`, JSON kept as TEXT) and the
-//! [`on_pool!`] macro instantiates each query body for both pool types.
+//! migrations (`migrations/sqlite`, `migrations/postgres`: the DDL differs in
+//! identity columns and integer types only) and its native types, with no
+//! run-time type erasure. The queries are written once in the SQL both accept
+//! (`$n` placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`, JSON kept as TEXT)
+//! and the `on_pool!` macro instantiates each query body for both pool types.
 //!
 //! # Consistency
 //!
@@ -386,9 +386,8 @@ impl DirectoryStore {
     }
 
     async fn load(&self, key: StoreKey<'_>) -> Result<Option<Directory>, StoreError> {
-        let loaded: Option<(StoreRow, i64, Vec<EntryRow>, Vec<MenuRow>)> = on_pool!(
-            self,
-            |pool, backend| {
+        let loaded: (StoreRow, i64, Vec<EntryRow>, Vec<MenuRow>) =
+            on_pool!(self, |pool, backend| {
                 let mut tx = pool.begin().await.during("begin directory load")?;
                 if let Some(statement) = backend.snapshot_statement() {
                     sqlx::query(statement)
@@ -411,43 +410,41 @@ impl DirectoryStore {
                     }
                 }
                 .during("load store")?;
-                match store_row {
-                    None => None,
-                    Some(store_row) => {
-                        let id = store_row.0;
-                        let version: Option<(i64,)> = sqlx::query_as(
-                            "SELECT version FROM directory_versions WHERE store_id = $1",
-                        )
+                let Some(store_row) = store_row else {
+                    tx.commit().await.during("end directory load")?;
+                    return Ok(None);
+                };
+                let id = store_row.0;
+                let version: Option<(i64,)> =
+                    sqlx::query_as("SELECT version FROM directory_versions WHERE store_id = $1")
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await
                         .during("load directory version")?;
-                        let entries: Vec<EntryRow> = sqlx::query_as(
-                        "SELECT id, display_name, aliases, department, extension, target_kind, target_value, enabled \
-                         FROM entries WHERE store_id = $1 ORDER BY position",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .during("load entries")?;
-                        let menu: Vec<MenuRow> = sqlx::query_as(
-                            "SELECT digit, label, target_kind, target_value FROM menu_options \
-                         WHERE store_id = $1 ORDER BY digit",
-                        )
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .during("load menu")?;
-                        // A store written by upsert_store always has a version row; 0 is
-                        // the version of an empty directory.
-                        Some((store_row, version.map_or(0, |(v,)| v), entries, menu))
-                    }
-                }
-            }
-        );
-        let Some((store_row, version, entry_rows, menu_rows)) = loaded else {
-            return Ok(None);
-        };
+                let entries: Vec<EntryRow> = sqlx::query_as(
+                    "SELECT id, display_name, aliases, department, extension, \
+                     target_kind, target_value, enabled \
+                     FROM entries WHERE store_id = $1 ORDER BY position",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await
+                .during("load entries")?;
+                let menu: Vec<MenuRow> = sqlx::query_as(
+                    "SELECT digit, label, target_kind, target_value \
+                     FROM menu_options WHERE store_id = $1 ORDER BY digit",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await
+                .during("load menu")?;
+                tx.commit().await.during("end directory load")?;
+                // A store written by upsert_store always has a version row; 0 is
+                // the version of an empty directory.
+                (store_row, version.map_or(0, |(v,)| v), entries, menu)
+            });
+        let (store_row, version, entry_rows, menu_rows) = loaded;
+
         let (store, _settings) = store_from_row(store_row)?;
         let entries = entry_rows
             .into_iter()
