@@ -247,7 +247,8 @@ impl Default for DatabaseConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PathsConfig {
-    /// Runtime data (database file by default, recordings later).
+    /// Folder for data the attendant writes at run time (call records, captures).
+    /// Independent of `database.url` and `prompts_dir`, which name their own paths.
     pub data_dir: PathBuf,
     /// Prompt WAVs: `default/<lang>/<prompt>.wav` and `stores/<number>/<prompt>.wav`.
     pub prompts_dir: PathBuf,
