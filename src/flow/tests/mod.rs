@@ -6,4 +6,5 @@ mod dtmf;
 mod ending;
 mod invariants;
 mod isolation;
+mod speech;
 mod transfer;
