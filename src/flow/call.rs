@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::directory::{Directory, TransferTarget};
 
@@ -11,6 +11,11 @@ use super::speech::SpeechInterpreter;
 use super::state::{State, TransferPhase};
 use super::timers::TimerTable;
 use super::{Action, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, TimerKind};
+
+/// Longest a goodbye may play before the call hangs up anyway: a goodbye
+/// prompt lasts a few seconds; this only guards against a missing
+/// `PlaybackFinished`.
+pub const GOODBYE_GRACE: Duration = Duration::from_secs(30);
 
 /// One call's flow. See the module docs for the run loop.
 ///
@@ -294,10 +299,10 @@ impl Call {
         });
         if target == self.directory.store.operator {
             // The operator is where every other failure ends up: nothing is left.
-            self.play(vec![Prompt::TransferFailed, Prompt::Goodbye]);
-            self.set_state(State::SayingGoodbye {
-                reason: EndReason::GaveUp,
-            });
+            self.say_goodbye(
+                vec![Prompt::TransferFailed, Prompt::Goodbye],
+                EndReason::GaveUp,
+            );
         } else {
             self.retry(retries, Prompt::TransferFailed);
         }
@@ -335,11 +340,15 @@ impl Call {
                 // Never answered: nothing to say goodbye on.
                 self.end(EndReason::MaxDuration, true);
             }
-            (TimerKind::MaxDuration, State::SayingGoodbye { .. }) => {
-                // The goodbye has run past the cap: cut it short.
-                self.end(EndReason::MaxDuration, true);
+            (TimerKind::MaxDuration, State::SayingGoodbye { reason }) => {
+                // The goodbye never finished: cut it short. The call was ending
+                // for `reason` anyway.
+                let reason = reason.clone();
+                self.end(reason, true);
             }
-            (TimerKind::MaxDuration, _) => self.say_goodbye(EndReason::MaxDuration),
+            (TimerKind::MaxDuration, _) => {
+                self.say_goodbye(vec![Prompt::Goodbye], EndReason::MaxDuration)
+            }
             (TimerKind::NoInput, State::Menu { retries, digits }) if digits.is_empty() => {
                 self.retry(*retries, Prompt::NoInput);
             }
@@ -423,12 +432,22 @@ impl Call {
         });
     }
 
-    /// Play goodbye, then hang up with `reason`. Only the hard cap stays armed.
-    fn say_goodbye(&mut self, reason: EndReason) {
+    /// Play `prompts` (ending with goodbye), then hang up with `reason`. Only
+    /// the hard cap stays armed.
+    ///
+    /// The hard cap is brought forward to [`GOODBYE_GRACE`] from now at the
+    /// latest, so that a goodbye whose end never comes cannot hold the call.
+    fn say_goodbye(&mut self, prompts: Vec<Prompt>, reason: EndReason) {
         self.stop_recognition();
         self.stop_dialog_timers();
         self.timers.stop(TimerKind::TransferWait);
-        self.play(vec![Prompt::Goodbye]);
+        let grace = self.now + GOODBYE_GRACE;
+        let cap = self
+            .timers
+            .deadline(TimerKind::MaxDuration)
+            .map_or(grace, |cap| cap.min(grace));
+        self.timers.set(TimerKind::MaxDuration, cap);
+        self.play(prompts);
         self.set_state(State::SayingGoodbye { reason });
     }
 

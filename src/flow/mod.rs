@@ -48,7 +48,8 @@
 //!   where every other failure leads, so nothing is left to try.
 //! - The caller's BYE ends the call without ours; lost media and the end of any
 //!   goodbye send ours. `MaxDuration` plays `[Goodbye]` (or hangs up at once if
-//!   the call was never answered, or the goodbye is already playing).
+//!   the call was never answered). A goodbye gets [`GOODBYE_GRACE`] to finish,
+//!   then the call hangs up anyway.
 //! - An input that makes no sense in a state yields [`CallEvent::InputIgnored`],
 //!   including every input after the end, and a `Timeout` before any deadline.
 //!   After the end, `poll` yields those events and `Timeout(None)`, nothing else.
@@ -73,7 +74,7 @@ use crate::asr::Recognition;
 use crate::directory::{EntryId, TransferTarget};
 use crate::matching::Decision;
 
-pub use call::Call;
+pub use call::{Call, GOODBYE_GRACE};
 pub use speech::{RecognitionMode, SpeechInterpreter};
 
 /// Tunables of one call, per store (defaults are sensible for a store).

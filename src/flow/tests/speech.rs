@@ -693,13 +693,16 @@ fn the_end_stops_a_running_recognition() {
                 stop_recognition(),
                 play(&[Goodbye]),
                 changed("asking_name", "saying_goodbye"),
-                no_timeout(),
+                timeout(MAX_MS + 30_000),
             ],
         ),
         step(
             MAX_MS + 100,
             NoSpeech,
-            vec![ignored("saying_goodbye", NoSpeech), no_timeout()],
+            vec![
+                ignored("saying_goodbye", NoSpeech),
+                timeout(MAX_MS + 30_000),
+            ],
         ),
         step(
             MAX_MS + 2_000,
