@@ -34,10 +34,13 @@
 //! - `Answered` plays `[Greeting, Menu]`; when it finishes, `NoInput` is armed.
 //!   `MaxDuration` runs from [`Call::new`].
 //! - A key barges in: `StopPlayback` (only if something plays), then the digits
-//!   resolve by prefix against the directory (see the `digits` module docs for
-//!   collisions): a complete, unique match acts at once; a prefix of something
-//!   longer waits for more, `#` or `InterDigit`; a string that starts nothing is
-//!   an invalid choice at once. `*` drops the entry in progress and replays the
+//!   resolve by prefix against the directory: a complete, unique match acts at
+//!   once; a prefix of something longer waits for more, `#` or `InterDigit`; a
+//!   string that starts nothing is an invalid choice at once. When several
+//!   things claim one string, `0` (the operator) beats a menu key, which beats
+//!   an extension (the first enabled entry in directory order). A menu key that
+//!   starts a longer extension (key `1`, extension `12`) gets no priority: the
+//!   call waits, then takes the key on `#` or `InterDigit`. `*` drops the entry in progress and replays the
 //!   menu (no retry spent); `#` ends the entry (`#` alone is an invalid choice).
 //! - Invalid choice, silence after the menu, and a failed transfer each spend a
 //!   retry and replay `[cause, Menu]`; past `max_retries` the call goes to the
@@ -55,13 +58,13 @@
 //!   After the end, `poll` yields those events and `Timeout(None)`, nothing else.
 //! - With speech on (`FlowSettings::speech_enabled` and [`Call::with_speech`]),
 //!   `Answered` plays `[Greeting, AskName]` while a names recognition runs, and
-//!   the DTMF menu is the fallback: see the `speech` module docs.
+//!   the DTMF menu is the fallback: see [`speech`].
 //! - [`CallEvent::StateChanged`] is reported when the state's name changes
 //!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
 mod call;
 mod digits;
-mod speech;
+pub mod speech;
 mod state;
 mod timers;
 
