@@ -169,7 +169,11 @@ impl NameIndex {
             if let [rest @ .., last] = words.as_slice()
                 && !rest.is_empty()
             {
-                add(format!("{last} {}", rest.join(" ")), entry.id, FormKind::ReversedName);
+                add(
+                    format!("{last} {}", rest.join(" ")),
+                    entry.id,
+                    FormKind::ReversedName,
+                );
                 add((*last).to_owned(), entry.id, FormKind::LastName);
             }
             for word in &words {
@@ -203,20 +207,58 @@ impl NameIndex {
             forms_text.push(text);
             form_postings.push(postings);
         }
-        let forms = Map::from_iter(forms_text.iter().enumerate().map(|(slot, text)| (text, slot as u64)))
-            .map_err(|source| MatchError::Build { table: IndexTable::Forms, source })?;
+        let forms = Map::from_iter(
+            forms_text
+                .iter()
+                .enumerate()
+                .map(|(slot, text)| (text, slot as u64)),
+        )
+        .map_err(|source| MatchError::Build {
+            table: IndexTable::Forms,
+            source,
+        })?;
 
-        let (phonetic_keys, phonetic_postings): (Vec<String>, Vec<Vec<u32>>) =
-            phonetic.into_iter().map(|(key, slots)| (key, slots.into_iter().collect())).unzip();
-        let phonetic = Map::from_iter(phonetic_keys.iter().enumerate().map(|(slot, key)| (key, slot as u64)))
-            .map_err(|source| MatchError::Build { table: IndexTable::Phonetic, source })?;
+        let (phonetic_keys, phonetic_postings): (Vec<String>, Vec<Vec<u32>>) = phonetic
+            .into_iter()
+            .map(|(key, slots)| (key, slots.into_iter().collect()))
+            .unzip();
+        let phonetic = Map::from_iter(
+            phonetic_keys
+                .iter()
+                .enumerate()
+                .map(|(slot, key)| (key, slot as u64)),
+        )
+        .map_err(|source| MatchError::Build {
+            table: IndexTable::Phonetic,
+            source,
+        })?;
 
-        let (keypad_keys, keypad_postings): (Vec<String>, Vec<Vec<EntryId>>) =
-            keypad.into_iter().map(|(key, ids)| (key, ids.into_iter().collect())).unzip();
-        let keypad = Map::from_iter(keypad_keys.iter().enumerate().map(|(slot, key)| (key, slot as u64)))
-            .map_err(|source| MatchError::Build { table: IndexTable::Keypad, source })?;
+        let (keypad_keys, keypad_postings): (Vec<String>, Vec<Vec<EntryId>>) = keypad
+            .into_iter()
+            .map(|(key, ids)| (key, ids.into_iter().collect()))
+            .unzip();
+        let keypad = Map::from_iter(
+            keypad_keys
+                .iter()
+                .enumerate()
+                .map(|(slot, key)| (key, slot as u64)),
+        )
+        .map_err(|source| MatchError::Build {
+            table: IndexTable::Keypad,
+            source,
+        })?;
 
-        Ok(NameIndex { language, forms, forms_text, form_postings, phonetic, phonetic_postings, keypad, keypad_postings, names })
+        Ok(NameIndex {
+            language,
+            forms,
+            forms_text,
+            form_postings,
+            phonetic,
+            phonetic_postings,
+            keypad,
+            keypad_postings,
+            names,
+        })
     }
 
     /// The language the index was built for (the store's).
@@ -265,7 +307,12 @@ impl NameIndex {
             if let Some(pslot) = self.phonetic.get(&key) {
                 for &slot in &self.phonetic_postings[pslot as usize] {
                     if self.forms_text[slot as usize] != query {
-                        self.hits_of_slot(u64::from(slot), MatchMethod::Phonetic, PHONETIC_WEIGHT, &mut out);
+                        self.hits_of_slot(
+                            u64::from(slot),
+                            MatchMethod::Phonetic,
+                            PHONETIC_WEIGHT,
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -299,7 +346,14 @@ impl NameIndex {
             let longer = chars.max(form.chars().count());
             let weight = FUZZY_WEIGHT * (1.0 - distance as f32 / longer as f32);
             // `distance <= max <= 2`: the automaton only yields forms that close.
-            self.hits_of_slot(slot, MatchMethod::Fuzzy { distance: distance as u32 }, weight, &mut out);
+            self.hits_of_slot(
+                slot,
+                MatchMethod::Fuzzy {
+                    distance: distance as u32,
+                },
+                weight,
+                &mut out,
+            );
         }
         out
     }
@@ -349,7 +403,10 @@ impl NameIndex {
             return Vec::new();
         }
         let mut found = BTreeSet::new();
-        let mut stream = self.keypad.search(Str::new(&digits).starts_with()).into_stream();
+        let mut stream = self
+            .keypad
+            .search(Str::new(&digits).starts_with())
+            .into_stream();
         while let Some((_, slot)) = stream.next() {
             found.extend(self.keypad_postings[slot as usize].iter().copied());
         }
@@ -360,6 +417,9 @@ impl NameIndex {
 
     /// Every indexed form with its postings, in form order (for reports).
     pub(crate) fn forms(&self) -> impl Iterator<Item = (&str, &[(EntryId, FormKind)])> {
-        self.forms_text.iter().map(String::as_str).zip(self.form_postings.iter().map(Vec::as_slice))
+        self.forms_text
+            .iter()
+            .map(String::as_str)
+            .zip(self.form_postings.iter().map(Vec::as_slice))
     }
 }

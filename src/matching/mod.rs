@@ -20,7 +20,9 @@ mod similar;
 #[cfg(test)]
 mod tests;
 
-pub use index::{FUZZY_WEIGHT, FormKind, Hit, IndexTable, MatchError, MatchMethod, NameIndex, PHONETIC_WEIGHT};
+pub use index::{
+    FUZZY_WEIGHT, FormKind, Hit, IndexTable, MatchError, MatchMethod, NameIndex, PHONETIC_WEIGHT,
+};
 pub use normalize::normalize;
 pub use phrases::{CarrierPhrases, carrier_phrases, no_words, yes_words};
 pub use similar::similar_names;
@@ -72,7 +74,11 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { accept: 0.80, confirm: 0.45, margin: 0.10 }
+        Thresholds {
+            accept: 0.80,
+            confirm: 0.45,
+            margin: 0.10,
+        }
     }
 }
 
@@ -92,9 +98,12 @@ pub struct Candidate {
 const MAX_SPAN_WORDS: usize = 8;
 
 /// Quality kept by a match on part of the query: `SPAN_BASE` plus the rest in
-/// proportion to the share of the query's letters it covers. "sophie martin"
-/// matching only "martin" keeps 0.5 + 0.5 × 6/12 = 0.75 of its quality.
-const SPAN_BASE: f32 = 0.5;
+/// proportion to the share of the query's letters it covers. "jon smith"
+/// matching only "smith" keeps 0.3 + 0.7 × 5/8 ≈ 0.74 of its quality: low
+/// enough that a whole-query phonetic match ("jon smith" ≈ John Smith, 0.85)
+/// stays ahead of the namesakes the part matches (Anna Smith) by more than
+/// the default margin.
+const SPAN_BASE: f32 = 0.3;
 
 /// Hits for one alternative's text: the whole text, the text without carrier
 /// phrases (both at full quality; exact, phonetic and fuzzy), and each run of
@@ -142,22 +151,35 @@ fn hits_for_text(index: &NameIndex, text: &str) -> Vec<Hit> {
 pub fn rank(index: &NameIndex, rec: &Recognition) -> Vec<Candidate> {
     let mut best: HashMap<EntryId, Candidate> = HashMap::new();
     for alternative in &rec.alternatives {
-        let confidence = if alternative.confidence.is_nan() { 0.0 } else { alternative.confidence.clamp(0.0, 1.0) };
+        let confidence = if alternative.confidence.is_nan() {
+            0.0
+        } else {
+            alternative.confidence.clamp(0.0, 1.0)
+        };
         for hit in index.best_per_entry(hits_for_text(index, &alternative.text)) {
             let score = confidence * hit.quality;
             match best.get(&hit.entry) {
                 Some(b) if b.score >= score => {}
                 _ => {
-                    best.insert(hit.entry, Candidate { hit, confidence, score });
+                    best.insert(
+                        hit.entry,
+                        Candidate {
+                            hit,
+                            confidence,
+                            score,
+                        },
+                    );
                 }
             }
         }
     }
     let mut ranked: Vec<Candidate> = best.into_values().collect();
     ranked.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| index.order_key(a.hit.entry).cmp(&index.order_key(b.hit.entry)))
+        b.score.total_cmp(&a.score).then_with(|| {
+            index
+                .order_key(a.hit.entry)
+                .cmp(&index.order_key(b.hit.entry))
+        })
     });
     ranked
 }
@@ -180,8 +202,9 @@ pub fn decide(index: &NameIndex, rec: &Recognition, t: &Thresholds) -> Decision 
     if top.score < t.confirm {
         return Decision::NoMatch;
     }
-    let (namesakes, others): (Vec<&Candidate>, Vec<&Candidate>) =
-        ranked.iter().partition(|c| c.hit.form == top.hit.form && c.score >= top.score - t.margin);
+    let (namesakes, others): (Vec<&Candidate>, Vec<&Candidate>) = ranked
+        .iter()
+        .partition(|c| c.hit.form == top.hit.form && c.score >= top.score - t.margin);
     if namesakes.len() > 1 {
         return Decision::Disambiguate(namesakes.iter().map(|c| c.hit.entry).collect());
     }
@@ -190,7 +213,11 @@ pub fn decide(index: &NameIndex, rec: &Recognition, t: &Thresholds) -> Decision 
     {
         return Decision::NoMatch;
     }
-    if top.score >= t.accept { Decision::Transfer(top.hit.entry) } else { Decision::Confirm(top.hit.entry) }
+    if top.score >= t.accept {
+        Decision::Transfer(top.hit.entry)
+    } else {
+        Decision::Confirm(top.hit.entry)
+    }
 }
 
 /// Reads a yes/no answer ("Did you mean Sophie Martin?") in `language`.

@@ -16,8 +16,8 @@ use rphonetic::DoubleMetaphone;
 use crate::directory::Language;
 
 /// The phonetic keys of a normalised text (see [`super::normalize`]): one key
-/// for French and Korean, the primary and (if different) alternate Double
-/// Metaphone keys for English. Empty if the text has no letters.
+/// per language today (a list so that a language may index variants). Empty
+/// if the text has no letters.
 pub fn phonetic_keys(normalized: &str, language: Language) -> Vec<String> {
     let words = normalized.split(' ').filter(|w| !w.is_empty());
     let mut keys = match language {
@@ -25,15 +25,10 @@ pub fn phonetic_keys(normalized: &str, language: Language) -> Vec<String> {
         Language::Ko => vec![join(words.map(str::to_owned))],
         Language::En => {
             // No length cap: the default of 4 would make "Christensen" and
-            // "Christopher" collide.
+            // "Christopher" collide. Primary codes only: the alternate codes
+            // (e.g. Spanish "j" → "A") made "Jon" sound like "Anna".
             let metaphone = DoubleMetaphone::new(None);
-            let (primary, alternate): (Vec<String>, Vec<String>) = words
-                .map(|w| {
-                    let result = metaphone.double_metaphone(w);
-                    (result.primary(), result.alternate())
-                })
-                .unzip();
-            vec![join(primary.into_iter()), join(alternate.into_iter())]
+            vec![join(words.map(|w| metaphone.double_metaphone(w).primary()))]
         }
     };
     keys.retain(|k| !k.trim().is_empty());
@@ -42,7 +37,10 @@ pub fn phonetic_keys(normalized: &str, language: Language) -> Vec<String> {
 }
 
 fn join(words: impl Iterator<Item = String>) -> String {
-    words.filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    words
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_vowel(c: char) -> bool {
@@ -131,7 +129,13 @@ pub fn french_key(word: &str) -> String {
         // "er"/"ez" (z already turned into s): keep the e, drop the consonant.
         out.pop();
     } else if ends_with_e {
-        let cut = if out.ends_with("es") { 2 } else if out.ends_with('e') { 1 } else { 0 };
+        let cut = if out.ends_with("es") {
+            2
+        } else if out.ends_with('e') {
+            1
+        } else {
+            0
+        };
         if out.len() > cut {
             out.truncate(out.len() - cut);
         }
@@ -195,8 +199,14 @@ mod tests {
 
     #[test]
     fn keys_by_language() {
-        assert_eq!(phonetic_keys("sophie martin", Language::Fr), vec![french_key("sophie") + " " + &french_key("martin")]);
-        assert_eq!(phonetic_keys("김민수", Language::Ko), vec!["김민수".to_owned()]);
+        assert_eq!(
+            phonetic_keys("sophie martin", Language::Fr),
+            vec![french_key("sophie") + " " + &french_key("martin")]
+        );
+        assert_eq!(
+            phonetic_keys("김민수", Language::Ko),
+            vec!["김민수".to_owned()]
+        );
         // Double Metaphone: "Smith" and "Smyth" share the primary code.
         let smith = phonetic_keys("smith", Language::En);
         let smyth = phonetic_keys("smyth", Language::En);

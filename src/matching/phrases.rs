@@ -261,7 +261,12 @@ type WordLists = Vec<Vec<String>>;
 fn prepare(phrases: &[&str]) -> WordLists {
     let mut lists: WordLists = phrases
         .iter()
-        .map(|p| normalize(p).split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .map(|p| {
+            normalize(p)
+                .split(' ')
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .filter(|words| words.iter().all(|w| !w.is_empty()))
         .collect();
     lists.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -323,7 +328,11 @@ pub fn strip_carrier<'a>(words: &'a [&'a str], language: Language) -> &'a [&'a s
             rest = &rest[p.len()..];
         }
         if let Some(s) = tables.suffixes.iter().find(|s| {
-            s.len() < rest.len() && rest[rest.len() - s.len()..].iter().zip(s.iter()).all(|(w, s)| w == s)
+            s.len() < rest.len()
+                && rest[rest.len() - s.len()..]
+                    .iter()
+                    .zip(s.iter())
+                    .all(|(w, s)| w == s)
         }) {
             rest = &rest[..rest.len() - s.len()];
         }
@@ -335,7 +344,10 @@ pub fn strip_carrier<'a>(words: &'a [&'a str], language: Language) -> &'a [&'a s
 
 /// Whether `phrase` occurs in `words` as consecutive whole words.
 fn contains_phrase(words: &[&str], phrase: &[String]) -> bool {
-    !phrase.is_empty() && words.windows(phrase.len()).any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
+    !phrase.is_empty()
+        && words
+            .windows(phrase.len())
+            .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
 }
 
 /// Reads a yes or a no in one utterance's normalised words: `Some(true)` if
@@ -382,14 +394,26 @@ mod tests {
     #[test]
     fn strips_carrier_phrases() {
         let cases = [
-            (Language::Fr, "je voudrais parler à Sophie Martin", "sophie martin"),
-            (Language::Fr, "Euh bonjour, je voudrais parler à monsieur Martin s'il vous plaît, merci", "martin"),
+            (
+                Language::Fr,
+                "je voudrais parler à Sophie Martin",
+                "sophie martin",
+            ),
+            (
+                Language::Fr,
+                "Euh bonjour, je voudrais parler à monsieur Martin s'il vous plaît, merci",
+                "martin",
+            ),
             (Language::Fr, "passez-moi le rayon bricolage", "bricolage"),
             (Language::Fr, "l'accueil s'il vous plaît", "accueil"),
             (Language::Fr, "Martin", "martin"),
             (Language::Fr, "merci", "merci"),
             (Language::Fr, "le rayon", "rayon"),
-            (Language::En, "I'd like to speak to John Smith please", "john smith"),
+            (
+                Language::En,
+                "I'd like to speak to John Smith please",
+                "john smith",
+            ),
             (Language::En, "um can I talk to the bakery thanks", "bakery"),
             (Language::En, "smith", "smith"),
             (Language::Ko, "김민수 씨 좀 바꿔 주세요", "김민수"),
@@ -423,7 +447,11 @@ mod tests {
         for (language, input, expected) in cases {
             let norm = normalize(input);
             let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
-            assert_eq!(yes_no_of_words(&words, language), expected, "{language:?} {input:?}");
+            assert_eq!(
+                yes_no_of_words(&words, language),
+                expected,
+                "{language:?} {input:?}"
+            );
         }
     }
 }

@@ -15,7 +15,10 @@ use super::index::{MatchError, MatchMethod, NameIndex};
 ///
 /// `language` overrides the store's, to check a directory against another
 /// recogniser language.
-pub fn similar_names(directory: &Directory, language: Language) -> Result<Vec<(EntryId, EntryId)>, MatchError> {
+pub fn similar_names(
+    directory: &Directory,
+    language: Language,
+) -> Result<Vec<(EntryId, EntryId)>, MatchError> {
     let mut directory = directory.clone();
     directory.store.language = language;
     let index = NameIndex::build(&directory)?;
@@ -24,7 +27,12 @@ pub fn similar_names(directory: &Directory, language: Language) -> Result<Vec<(E
         let mut near = index.exact(form);
         near.extend(index.phonetic(form));
         // One edit only: `fuzzy` allows two on long forms, too loose for a report.
-        near.extend(index.fuzzy(form).into_iter().filter(|h| h.method == MatchMethod::Fuzzy { distance: 1 }));
+        near.extend(
+            index
+                .fuzzy(form)
+                .into_iter()
+                .filter(|h| h.method == MatchMethod::Fuzzy { distance: 1 }),
+        );
         for &(a, _) in postings {
             for hit in &near {
                 if hit.entry != a {
