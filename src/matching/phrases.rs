@@ -174,6 +174,9 @@ pub const FRENCH_YES: &[&str] = &[
     "c'est ça",
     "c'est bien ça",
     "d'accord",
+    "pas de souci",
+    "pas de problème",
+    "sans problème",
     "ok",
     "okay",
     "tout à fait",
@@ -227,6 +230,8 @@ pub const ENGLISH_NO: &[&str] = &[
     "incorrect",
     "negative",
     "that's not it",
+    "not right",
+    "that's wrong",
     "don't",
 ];
 
@@ -278,8 +283,8 @@ fn prepare(phrases: &[&str]) -> WordLists {
 struct Prepared {
     prefixes: WordLists,
     suffixes: WordLists,
-    yes: WordLists,
-    no: WordLists,
+    /// Yes and no phrases together (`true` for yes), longest first.
+    yes_no: Vec<(Vec<String>, bool)>,
 }
 
 impl Prepared {
@@ -292,8 +297,15 @@ impl Prepared {
         Self {
             prefixes: prepare(&prefixes),
             suffixes: prepare(&suffixes),
-            yes: prepare(yes_words(language)),
-            no: prepare(no_words(language)),
+            yes_no: {
+                let mut both: Vec<(Vec<String>, bool)> = prepare(yes_words(language))
+                    .into_iter()
+                    .map(|p| (p, true))
+                    .chain(prepare(no_words(language)).into_iter().map(|p| (p, false)))
+                    .collect();
+                both.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+                both
+            },
         }
     }
 }
@@ -342,37 +354,32 @@ pub fn strip_carrier<'a>(words: &'a [&'a str], language: Language) -> &'a [&'a s
     }
 }
 
-/// Whether `phrase` occurs in `words` as consecutive whole words.
-fn contains_phrase(words: &[&str], phrase: &[String]) -> bool {
-    !phrase.is_empty()
-        && words
-            .windows(phrase.len())
-            .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
-}
-
 /// Reads a yes or a no in one utterance's normalised words: `Some(true)` if
-/// it holds a yes word and no no word, `Some(false)` for the reverse, `None`
-/// if it holds neither or both ("oui… non"). A no phrase that contains a yes
-/// phrase ("c'est pas ça" contains no "c'est ça", but "pas du tout" contains
-/// "tout") wins because a no phrase is checked first and its words are then
-/// ignored.
+/// it holds a yes phrase and no no phrase, `Some(false)` for the reverse,
+/// `None` if it holds neither or both ("oui… non").
+///
+/// Longer phrases are matched first and their words then ignored, so a
+/// phrase wins over the words inside it: "pas de souci" is a yes although
+/// "pas" alone is a no, "not right" a no although "right" alone is a yes.
 pub(crate) fn yes_no_of_words(words: &[&str], language: Language) -> Option<bool> {
     let tables = prepared(language);
     let mut remaining: Vec<&str> = words.to_vec();
-    let mut no = false;
-    for phrase in &tables.no {
+    let (mut yes, mut no) = (false, false);
+    for (phrase, is_yes) in &tables.yes_no {
         while let Some(at) = remaining
             .windows(phrase.len())
             .position(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
         {
-            no = true;
-            // Blank the matched words so "pas du tout" cannot also count as "tout à fait"'s words.
+            if *is_yes {
+                yes = true;
+            } else {
+                no = true;
+            }
             for w in &mut remaining[at..at + phrase.len()] {
                 *w = "";
             }
         }
     }
-    let yes = tables.yes.iter().any(|p| contains_phrase(&remaining, p));
     match (yes, no) {
         (true, false) => Some(true),
         (false, true) => Some(false),
@@ -434,6 +441,9 @@ mod tests {
             (Language::Fr, "non merci", Some(false)),
             (Language::Fr, "c'est pas ça", Some(false)),
             (Language::Fr, "pas du tout", Some(false)),
+            (Language::Fr, "oui pas de souci", Some(true)),
+            (Language::Fr, "pas de problème", Some(true)),
+            (Language::En, "no that's not right", Some(false)),
             (Language::Fr, "oui non", None),
             (Language::Fr, "martin", None),
             (Language::En, "yes please", Some(true)),
