@@ -105,8 +105,9 @@ const MAX_SPAN_WORDS: usize = 8;
 /// the default margin.
 const SPAN_BASE: f32 = 0.3;
 
-/// Hits for one alternative's text: the whole text, the text without carrier
-/// phrases (both at full quality; exact, phonetic and fuzzy), and each run of
+/// Hits for one alternative's text: the text without carrier phrases (exact,
+/// phonetic, fuzzy) and the whole text (exact and phonetic: a name may look
+/// like a carrier word, "Le Goff"), both at full quality, and each run of
 /// consecutive words of the latter (exact and phonetic only, discounted by
 /// [`SPAN_BASE`]) so that a name inside unexpected words is still found.
 fn hits_for_text(index: &NameIndex, text: &str) -> Vec<Hit> {
@@ -117,9 +118,12 @@ fn hits_for_text(index: &NameIndex, text: &str) -> Vec<Hit> {
     }
     let stripped = phrases::strip_carrier(&words, index.language());
     let stripped_text = stripped.join(" ");
-    let mut hits = index.lookup(&normalized);
+    // Fuzzy lookup only on the stripped text: carrier words in the raw text
+    // are edits no name is close to.
+    let mut hits = index.lookup(&stripped_text);
     if stripped_text != normalized {
-        hits.extend(index.lookup(&stripped_text));
+        hits.extend(index.exact(&normalized));
+        hits.extend(index.phonetic(&normalized));
     }
     if stripped.len() > 1 && stripped.len() <= MAX_SPAN_WORDS {
         let total: usize = stripped.iter().map(|w| w.chars().count()).sum();
