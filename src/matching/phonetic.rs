@@ -15,7 +15,7 @@ use rphonetic::DoubleMetaphone;
 
 use crate::directory::Language;
 
-/// The phonetic keys of a normalised text (see [`super::normalize`]): one key
+/// The phonetic keys of a normalised text (see [`super::normalize()`]): one key
 /// per language today (a list so that a language may index variants). Empty
 /// if the text has no letters.
 pub fn phonetic_keys(normalized: &str, language: Language) -> Vec<String> {
