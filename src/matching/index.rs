@@ -27,13 +27,18 @@ pub enum FormKind {
     Alias,
     /// The entry's department.
     Department,
+    /// The first word alone ("sophie"): staff often go by first name, but
+    /// first names are shared even more than last names.
+    FirstName,
 }
 
 impl FormKind {
     /// How much a match on this form says about the entry (`0..=1`).
     /// The display name is what callers are told to say; a last name alone
     /// is slightly weaker (it is shared more often); aliases and departments
-    /// are weaker still, as they are free text typed by store staff.
+    /// are weaker still, as they are free text typed by store staff; a first
+    /// name alone is the weakest (shared the most), and stays under the
+    /// default accept threshold at the usual engine confidences.
     pub fn weight(self) -> f32 {
         match self {
             FormKind::FullName => 1.0,
@@ -41,6 +46,7 @@ impl FormKind {
             FormKind::LastName => 0.95,
             FormKind::Alias => 0.92,
             FormKind::Department => 0.90,
+            FormKind::FirstName => 0.88,
         }
     }
 }
@@ -157,7 +163,7 @@ static LEVENSHTEIN: LazyLock<[LevenshteinAutomatonBuilder; 2]> = LazyLock::new(|
 
 impl NameIndex {
     /// Indexes every enabled entry of `directory`: its display name (as
-    /// written, last word first, last word alone), its aliases and its
+    /// written, last word first, last word alone, first word alone), its aliases and its
     /// department, each also without carrier words ("la boulangerie" →
     /// "boulangerie"), under the store's language.
     pub fn build(directory: &Directory) -> Result<NameIndex, MatchError> {
@@ -190,6 +196,11 @@ impl NameIndex {
                     FormKind::ReversedName,
                 );
                 add((*last).to_owned(), entry.id, FormKind::LastName);
+                // A first name only for names that do not start with a
+                // carrier word: "Rayon Boulangerie" has no first name "rayon".
+                if strip_carrier(&words, language).len() == words.len() {
+                    add(rest[0].to_owned(), entry.id, FormKind::FirstName);
+                }
             }
             for word in &words {
                 let digits = keypad_encode(word);

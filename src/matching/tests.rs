@@ -194,6 +194,12 @@ fn french_decisions() {
                 &[("sophie marton", 1.0)],
                 Confirm(EntryId(1)),
             ),
+            ("first name alone", &[("claire", 0.9)], Confirm(EntryId(12))),
+            (
+                "first name in a sentence",
+                &[("je voudrais parler à claire", 0.9)],
+                Confirm(EntryId(12)),
+            ),
             ("namesakes", &[("Martin", 0.9)], Disambiguate(ids(&[2, 1]))),
             (
                 "namesakes after a title",
@@ -450,13 +456,17 @@ fn yes_no_from_n_best() {
 fn similar_names_report() {
     let dir = french();
     let pairs = similar_names(&dir, Language::Fr).expect("index builds");
-    // Sophie/Paul Martin share a last name; Claire Martine is one edit away from both.
+    // Sophie/Paul Martin share a last name; Claire Martine is one edit away
+    // from both, and so is Martine Girard's first name, which is Claire's last.
     assert_eq!(
         pairs,
         vec![
             (EntryId(1), EntryId(2)),
+            (EntryId(1), EntryId(8)),
             (EntryId(1), EntryId(12)),
-            (EntryId(2), EntryId(12))
+            (EntryId(2), EntryId(8)),
+            (EntryId(2), EntryId(12)),
+            (EntryId(8), EntryId(12)),
         ]
     );
 
