@@ -96,9 +96,18 @@ pub enum MatchError {
         #[source]
         source: fst::Error,
     },
-    /// An entry's id does not fit the index's slot numbering.
+    /// More spoken forms than the index's `u32` slot numbers can hold.
     #[error("directory has too many spoken forms ({count}) for the index")]
     TooManyForms { count: usize },
+    /// [`super::Thresholds`] out of order or out of `0..=1`.
+    #[error(
+        "invalid thresholds: need 0 <= confirm ({confirm}) <= accept ({accept}) <= 1 and 0 <= margin ({margin}) < 1"
+    )]
+    InvalidThresholds {
+        accept: f32,
+        confirm: f32,
+        margin: f32,
+    },
 }
 
 /// The tables of a [`NameIndex`], named in errors.

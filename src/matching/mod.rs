@@ -72,6 +72,28 @@ pub struct Thresholds {
     pub margin: f32,
 }
 
+impl Thresholds {
+    /// Checks that `0 <= confirm <= accept <= 1` and `0 <= margin < 1` (NaN
+    /// fails): call it where thresholds are read from configuration.
+    pub fn validate(&self) -> Result<(), MatchError> {
+        let Thresholds {
+            accept,
+            confirm,
+            margin,
+        } = *self;
+        let ordered = (0.0..=1.0).contains(&confirm) && (confirm..=1.0).contains(&accept);
+        if ordered && (0.0..1.0).contains(&margin) {
+            Ok(())
+        } else {
+            Err(MatchError::InvalidThresholds {
+                accept,
+                confirm,
+                margin,
+            })
+        }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {

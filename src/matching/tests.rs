@@ -102,8 +102,13 @@ fn ids(ids: &[i64]) -> Vec<EntryId> {
 }
 
 /// Runs `(what, N-best, expected)` cases against one directory.
+/// Also checks that the decision does not depend on the order of the
+/// directory's entries (ties are broken by name and id, not by position).
 fn check_decisions(dir: &Directory, cases: &[(&str, NBest<'_>, Decision)]) {
     let index = NameIndex::build(dir).expect("index builds");
+    let mut reversed = dir.clone();
+    reversed.entries.reverse();
+    let reversed_index = NameIndex::build(&reversed).expect("index builds");
     let thresholds = Thresholds::default();
     for (what, alternatives, expected) in cases {
         let recognition = rec(alternatives);
@@ -114,6 +119,8 @@ fn check_decisions(dir: &Directory, cases: &[(&str, NBest<'_>, Decision)]) {
             "{what}: {alternatives:?}; ranking: {:#?}",
             rank(&index, &recognition)
         );
+        let got_reversed = decide(&reversed_index, &recognition, &thresholds);
+        assert_eq!(&got_reversed, expected, "{what}, entries reversed");
     }
 }
 
@@ -343,6 +350,102 @@ fn margin_is_configurable() {
             expected,
             "{thresholds:?}"
         );
+    }
+}
+
+#[test]
+fn namesakes_within_margin_are_offered_together() {
+    // "Martin" is the whole name of one entry (weight 1.0) and the last name
+    // of another (0.95): the scores differ by less than the margin, and both
+    // were matched through the same spoken form, so the caller chooses.
+    let dir = directory(
+        Language::Fr,
+        vec![
+            entry(1, "Martin", &[], None),
+            entry(2, "Sophie Martin", &[], None),
+            entry(3, "Luc Martinez", &[], None),
+        ],
+    );
+    check_decisions(
+        &dir,
+        &[
+            (
+                "same form, different kinds",
+                &[("martin", 0.9)],
+                Disambiguate(ids(&[1, 2])),
+            ),
+            (
+                "full name wins",
+                &[("sophie martin", 0.9)],
+                Transfer(EntryId(2)),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn threshold_validation() {
+    let cases = [
+        (Thresholds::default(), true),
+        (
+            Thresholds {
+                accept: 1.0,
+                confirm: 0.0,
+                margin: 0.0,
+            },
+            true,
+        ),
+        (
+            Thresholds {
+                accept: 0.5,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            true,
+        ),
+        (
+            Thresholds {
+                accept: 0.4,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 1.1,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 0.8,
+                confirm: -0.1,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 0.8,
+                confirm: 0.4,
+                margin: 1.0,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: f32::NAN,
+                confirm: 0.4,
+                margin: 0.1,
+            },
+            false,
+        ),
+    ];
+    for (thresholds, valid) in cases {
+        assert_eq!(thresholds.validate().is_ok(), valid, "{thresholds:?}");
     }
 }
 
