@@ -49,15 +49,16 @@ pub enum Decision {
 /// confidence of the alternative times the match quality ([`Hit::quality`]),
 /// so both are in `0..=1`.
 ///
-/// Defaults, and why:
-/// - `accept = 0.80`: an exact match on a name or alias needs an engine
-///   confidence of at least 0.80–0.87 to transfer without asking; a phonetic
-///   match needs about 0.94; a fuzzy match never reaches it (its weight,
+/// Defaults, and why (reasoned from the weights, not yet measured on real
+/// calls: tune them per engine, as engines calibrate confidence differently):
+/// - `accept = 0.80`: to transfer without asking, an exact match needs an
+///   engine confidence of 0.80 (full name) to 0.91 (first name alone), a
+///   phonetic match about 0.94; a fuzzy match never gets there (its weight,
 ///   [`FUZZY_WEIGHT`], is 0.78), so a misspelt name is always confirmed. A
 ///   wrong blind transfer costs the caller more than one extra question.
-/// - `confirm = 0.45`: below it, asking "did you mean …" is wrong more often
-///   than right; an exact match at confidence 0.5 is still worth a question,
-///   a fuzzy match needs about 0.65.
+/// - `confirm = 0.45`: an exact name at confidence 0.5 is still worth a
+///   "did you mean …"; a fuzzy match needs about 0.65; below that the
+///   question would mostly name the wrong person.
 /// - `margin = 0.10`: two different entries scoring within 0.10 of each other
 ///   are a coin toss; the caller is asked again rather than confirmed on the
 ///   wrong one. Namesakes (same spoken form) are disambiguated instead.
