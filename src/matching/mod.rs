@@ -12,6 +12,7 @@
 //! Pure code: no IO, no clock, no async.
 
 mod index;
+pub mod interpreter;
 pub mod normalize;
 pub mod phonetic;
 pub mod phrases;
