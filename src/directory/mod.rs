@@ -8,7 +8,9 @@ pub mod store;
 use std::fmt;
 
 /// Identifies one store (tenant). Every row of per-store data carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct StoreId(pub i64);
 
 impl fmt::Display for StoreId {
@@ -19,11 +21,15 @@ impl fmt::Display for StoreId {
 
 /// Monotonic version of a store's directory; bumped by every applied change.
 /// A call keeps the version it started with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct DirectoryVersion(pub i64);
 
 /// Identifies one directory entry within its store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct EntryId(pub i64);
 
 /// Language of a store's prompts and grammar.

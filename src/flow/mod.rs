@@ -54,7 +54,9 @@ impl Default for FlowSettings {
 }
 
 /// A prompt the call asks the media side to play; mapped to a store's WAV file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Prompt {
     Greeting,
@@ -153,12 +155,18 @@ pub enum EndReason {
 /// Notable happenings, for logs and call records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
-    StateChanged { from: &'static str, to: &'static str },
+    StateChanged {
+        from: &'static str,
+        to: &'static str,
+    },
     TimerFired(TimerKind),
     DigitsCollected(String),
     InvalidChoice(String),
     /// An input that makes no sense in the current state: dropped, but said so.
-    InputIgnored { state: &'static str, input: String },
+    InputIgnored {
+        state: &'static str,
+        input: String,
+    },
     Ended(EndReason),
 }
 
@@ -184,7 +192,10 @@ impl Call {
     /// A new call on this directory version (kept for the whole call).
     pub fn new(now: Instant, directory: Arc<Directory>, settings: FlowSettings) -> Call {
         let _ = now;
-        Call { directory, settings }
+        Call {
+            directory,
+            settings,
+        }
     }
 
     /// Feed one input. Call [`Call::poll`] until `Output::Timeout` afterwards.
