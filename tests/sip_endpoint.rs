@@ -29,12 +29,11 @@ impl Drop for Server {
 }
 
 async fn start(ack_timeout: Duration) -> Server {
+    start_with(SipSettings { udp: "127.0.0.1:0".parse().unwrap(), ack_timeout, ..SipSettings::default() }).await
+}
+
+async fn start_with(settings: SipSettings) -> Server {
     let cancel = CancellationToken::new();
-    let settings = SipSettings {
-        udp: "127.0.0.1:0".parse().unwrap(),
-        ack_timeout,
-        ..SipSettings::default()
-    };
     let (endpoint, calls) = SipEndpoint::start(&settings, cancel.clone()).await.expect("start the SIP endpoint");
     Server { endpoint, calls, cancel }
 }
@@ -163,5 +162,23 @@ async fn out_of_dialog_requests_get_rfc_answers_even_after_garbage() {
         garbage.send_to(datagram, server.addr()).await.unwrap();
     }
     let sipp = Sipp::uac("uac_out_of_dialog.xml", server.addr(), "1000", &[]);
+    sipp.expect_success(LIMIT).await;
+}
+
+#[tokio::test]
+async fn call_over_tcp_is_answered_and_hung_up_by_the_caller() {
+    let port = common::free_udp_tcp_port();
+    let tcp: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut server = start_with(SipSettings {
+        udp: "127.0.0.1:0".parse().unwrap(),
+        tcp: Some(tcp),
+        ..SipSettings::default()
+    })
+    .await;
+    let sipp = Sipp::uac("uac_caller_bye.xml", tcp, "1000", &["-t", "t1"]);
+    let mut incoming = server.next_call().await;
+    incoming.call.accept(ANSWER.to_string()).unwrap();
+    assert_eq!(next_event(&mut incoming.call).await, SipEvent::Answered);
+    assert_eq!(next_event(&mut incoming.call).await, SipEvent::RemoteHangup);
     sipp.expect_success(LIMIT).await;
 }

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use super::message::{parse_dtmf_info, parse_sipfrag_status};
+use super::message::parse_sipfrag_status;
+use crate::media::dtmf::info::{parse_info, InfoDtmfError};
 use super::{Rejection, SipError, SipEvent};
 
 /// What the runtime asks of a call.
@@ -257,16 +258,20 @@ impl CallTask {
     fn on_info(&self, request: &Request, handle: TransactionHandle) {
         let content_type = request.header_value("Content-Type").unwrap_or_default();
         let body = String::from_utf8_lossy(&request.body);
-        match parse_dtmf_info(&content_type, &body) {
-            Some(digit) => {
+        match parse_info(&content_type, &body) {
+            Ok(digit) => {
                 respond(handle, StatusCode::OK, vec![], None);
                 self.emit(SipEvent::Digit(digit));
             }
-            None if content_type.is_empty() && body.trim().is_empty() => {
-                // An empty INFO is a keep-alive probe (RFC 6086 §4.2).
-                respond(handle, StatusCode::OK, vec![], None);
+            // An empty INFO is a keep-alive probe (RFC 6086 §4.2).
+            Err(_) if content_type.is_empty() && body.trim().is_empty() => respond(handle, StatusCode::OK, vec![], None),
+            Err(InfoDtmfError::UnsupportedContentType { .. }) => {
+                respond(handle, StatusCode::UnsupportedMediaType, super::endpoint::capability_headers(), None)
             }
-            None => respond(handle, StatusCode::UnsupportedMediaType, super::endpoint::capability_headers(), None),
+            Err(error) => {
+                debug!(call_id = %self.call_id, %error, "INFO without a usable digit");
+                respond(handle, StatusCode::BadRequest, vec![], None)
+            }
         }
     }
 

@@ -223,10 +223,13 @@ impl Dispatcher {
     /// Our Contact: the address the caller should send in-dialog requests to,
     /// over the transport the INVITE came on.
     fn contact(&self, over_tcp: bool) -> rsipstack::sip::Uri {
-        let (addr, params) = match (over_tcp, self.tcp_addr) {
+        let (mut addr, params) = match (over_tcp, self.tcp_addr) {
             (true, Some(tcp)) => (tcp, vec![rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp)]),
             _ => (self.udp_addr, vec![]),
         };
+        if let Some(ip) = self.settings.public_ip {
+            addr.set_ip(ip);
+        }
         rsipstack::sip::Uri {
             scheme: Some(rsipstack::sip::Scheme::Sip),
             auth: Some(rsipstack::sip::Auth { user: "attendant".to_string(), password: None }),

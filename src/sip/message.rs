@@ -1,35 +1,5 @@
-//! Bodies of in-dialog requests we read: INFO DTMF and NOTIFY sipfrag.
-
-/// The digit carried by an INFO body, if its content type is one we take
-/// (`application/dtmf-relay`: `Signal=5`, or `application/dtmf`: `5`).
-/// Parameters of the content type and case are ignored.
-pub fn parse_dtmf_info(content_type: &str, body: &str) -> Option<char> {
-    let mime = content_type.split(';').next()?.trim().to_ascii_lowercase();
-    let signal = match mime.as_str() {
-        "application/dtmf-relay" => body.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            key.trim().eq_ignore_ascii_case("signal").then(|| value.trim())
-        })?,
-        "application/dtmf" => body.trim(),
-        _ => return None,
-    };
-    digit_of(signal)
-}
-
-/// `0-9 * # A-D`, plus the event codes 10 (`*`) and 11 (`#`) some phones send.
-fn digit_of(signal: &str) -> Option<char> {
-    match signal {
-        "10" => return Some('*'),
-        "11" => return Some('#'),
-        _ => {}
-    }
-    let mut chars = signal.chars();
-    let c = chars.next()?.to_ascii_uppercase();
-    if chars.next().is_some() {
-        return None;
-    }
-    matches!(c, '0'..='9' | '*' | '#' | 'A'..='D').then_some(c)
-}
+//! Bodies of in-dialog requests we read: NOTIFY sipfrag (INFO DTMF bodies are
+//! parsed by [`crate::media::dtmf::info`]).
 
 /// The status code of a `message/sipfrag` body (RFC 3420) as sent in REFER
 /// NOTIFYs: its first line must be a status line, `SIP/2.0 200 OK`.
@@ -45,28 +15,8 @@ pub fn parse_sipfrag_status(body: &str) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
-    //! The INFO and sipfrag parsers accept what phones send and refuse the rest.
+    //! The sipfrag parser reads the status line REFER NOTIFYs carry and refuses the rest.
     use super::*;
-
-    #[test]
-    fn dtmf_info_bodies() {
-        let cases: &[(&str, &str, Option<char>)] = &[
-            ("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n", Some('5')),
-            ("Application/DTMF-Relay; charset=x", "signal= #\r\n", Some('#')),
-            ("application/dtmf-relay", "Signal=11\r\nDuration=100", Some('#')),
-            ("application/dtmf-relay", "Signal=10", Some('*')),
-            ("application/dtmf-relay", "Signal=d", Some('D')),
-            ("application/dtmf-relay", "Duration=160", None),
-            ("application/dtmf-relay", "Signal=55", None),
-            ("application/dtmf-relay", "Signal=x", None),
-            ("application/dtmf", "7\r\n", Some('7')),
-            ("application/dtmf", "", None),
-            ("text/plain", "Signal=5", None),
-        ];
-        for (content_type, body, expected) in cases {
-            assert_eq!(parse_dtmf_info(content_type, body), *expected, "{content_type} {body:?}");
-        }
-    }
 
     #[test]
     fn sipfrag_status_lines() {

@@ -22,12 +22,12 @@ mod call;
 mod endpoint;
 mod message;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use call::SipCall;
 pub use endpoint::SipEndpoint;
-pub use message::{parse_dtmf_info, parse_sipfrag_status};
+pub use message::parse_sipfrag_status;
 
 /// Listening addresses and timers of the SIP user agent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +38,9 @@ pub struct SipSettings {
     /// TCP listen address, if TCP is wanted. rsipstack binds it when serving, so
     /// port 0 is refused: give a concrete port.
     pub tcp: Option<SocketAddr>,
+    /// The address peers reach us at, put in Contact; the UDP listen address
+    /// when not given (it must then not be a wildcard).
+    pub public_ip: Option<IpAddr>,
     /// How long a 200 OK waits for its ACK before the call is torn down with a BYE.
     /// Shorter than rsipstack's own 64*T1 (32 s) so a half-open call does not hold
     /// a media port for half a minute.
@@ -54,6 +57,7 @@ impl Default for SipSettings {
         SipSettings {
             udp: SocketAddr::from(([0, 0, 0, 0], 5060)),
             tcp: None,
+            public_ip: None,
             ack_timeout: Duration::from_secs(8),
             user_agent: concat!("attendant/", env!("CARGO_PKG_VERSION")).to_string(),
             max_pending_calls: 64,
