@@ -4,22 +4,70 @@
 //! the current time in, and then drain [`Call::poll`] until it returns
 //! [`Output::Timeout`]: the instant at which the call wants `Input::Timeout` next.
 //! Nothing here reads a clock, opens a socket or touches a database; this module
-//! imports none of tokio, rsipstack, sqlx or axum.
+//! imports none of tokio, rsipstack, sqlx or axum (a test greps the sources).
 //!
 //! ```text
-//!   Answered ─► Greeting ─► Menu ◄──────────────┐
-//!                              │ digit/ext/0     │ transfer failed (busy prompt)
-//!                              ▼                 │
-//!                         Transferring ──────────┘
-//!                              │ NOTIFY 2xx
-//!                              ▼
-//!                       Ended(Transferred)
+//!   Starting ─Answered─► Greeting ─playback over / key─► Menu ◄───────────────┐
+//!                                                        │ key, extension, 0 │ transfer failed:
+//!                                                        ▼                   │ retry counted
+//!                                                   Transferring ────────────┘
+//!                                    NOTIFY 2xx │        │ operator failed
+//!                                               ▼        ▼
+//!                            Ended(Transferred)   SayingGoodbye ─► Ended(GaveUp | MaxDuration)
 //! ```
+//!
+//! # Run loop
+//! ```ignore
+//! call.handle(now, input);
+//! loop {
+//!     match call.poll() {
+//!         Output::Action(action) => { /* play, stop, REFER, BYE */ }
+//!         Output::Event(event) => { /* log, call record */ }
+//!         Output::Timeout(deadline) => { /* sleep until it, then Input::Timeout */ break }
+//!     }
+//! }
+//! ```
+//! Timers fire only on `Input::Timeout`: any other input at or after a deadline
+//! is handled as is, so the IO side should send the timeout first.
+//!
+//! # Behaviour
+//! - `Answered` plays `[Greeting, Menu]`; when it finishes, `NoInput` is armed.
+//!   `MaxDuration` runs from [`Call::new`].
+//! - A key barges in: `StopPlayback` (only if something plays), then the digits
+//!   resolve by prefix against the directory (see the `digits` module docs for
+//!   collisions): a complete, unique match acts at once; a prefix of something
+//!   longer waits for more, `#` or `InterDigit`; a string that starts nothing is
+//!   an invalid choice at once. `*` drops the entry in progress and replays the
+//!   menu (no retry spent); `#` ends the entry (`#` alone is an invalid choice).
+//! - Invalid choice, silence after the menu, and a failed transfer each spend a
+//!   retry and replay `[cause, Menu]`; past `max_retries` the call goes to the
+//!   operator, playing `[cause, Transferring]`.
+//! - A transfer plays `[Transferring]`, then sends the REFER and arms
+//!   `TransferWait` (not extended by the 2xx). A failed transfer to the operator
+//!   plays `[TransferFailed, Goodbye]` and ends with `GaveUp`: the operator is
+//!   where every other failure leads, so nothing is left to try.
+//! - The caller's BYE ends the call without ours; lost media and the end of any
+//!   goodbye send ours. `MaxDuration` plays `[Goodbye]` (or hangs up at once if
+//!   the call was never answered, or the goodbye is already playing).
+//! - An input that makes no sense in a state yields [`CallEvent::InputIgnored`],
+//!   including every input after the end, and a `Timeout` before any deadline.
+//!   After the end, `poll` yields those events and `Timeout(None)`, nothing else.
+//! - [`CallEvent::StateChanged`] is reported when the state's name changes
+//!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
-use std::sync::Arc;
+mod call;
+mod digits;
+mod state;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
 use std::time::{Duration, Instant};
 
-use crate::directory::{Directory, TransferTarget};
+use crate::directory::TransferTarget;
+
+pub use call::Call;
 
 /// Tunables of one call, per store (defaults are sensible for a store).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -162,6 +210,12 @@ pub enum CallEvent {
     TimerFired(TimerKind),
     DigitsCollected(String),
     InvalidChoice(String),
+    /// A transfer failed: refused or a non-2xx NOTIFY (`status`), or no
+    /// outcome within `transfer_timeout` (`status` is `None`).
+    TransferFailed {
+        target: TransferTarget,
+        status: Option<u16>,
+    },
     /// An input that makes no sense in the current state: dropped, but said so.
     InputIgnored {
         state: &'static str,
@@ -177,40 +231,6 @@ pub enum Output {
     Action(Action),
     Event(CallEvent),
     /// Nothing more to do until this instant (or the next input).
-    /// `None` once the call has ended.
+    /// `None` when no timer is armed, which is always so once the call has ended.
     Timeout(Option<Instant>),
-}
-
-/// One call's flow. See the module docs for the run loop.
-#[derive(Debug)]
-pub struct Call {
-    directory: Arc<Directory>,
-    settings: FlowSettings,
-}
-
-impl Call {
-    /// A new call on this directory version (kept for the whole call).
-    pub fn new(now: Instant, directory: Arc<Directory>, settings: FlowSettings) -> Call {
-        let _ = now;
-        Call {
-            directory,
-            settings,
-        }
-    }
-
-    /// Feed one input. Call [`Call::poll`] until `Output::Timeout` afterwards.
-    pub fn handle(&mut self, now: Instant, input: Input) {
-        let _ = (now, input, &self.directory, &self.settings);
-        todo!("flow: implemented in issue 2")
-    }
-
-    /// Next output; returns `Output::Timeout` when there is nothing left to do.
-    pub fn poll(&mut self) -> Output {
-        todo!("flow: implemented in issue 2")
-    }
-
-    /// Whether the call has ended (no more outputs except the final events).
-    pub fn is_ended(&self) -> bool {
-        todo!("flow: implemented in issue 2")
-    }
 }
