@@ -58,6 +58,12 @@ impl RtpSender {
         }
     }
 
+    /// Changes the payload type of the following packets (codec change by re-INVITE);
+    /// SSRC, sequence and timestamp continue.
+    pub fn set_payload_type(&mut self, payload_type: u8) {
+        self.payload_type = payload_type;
+    }
+
     /// Our SSRC.
     pub fn ssrc(&self) -> u32 {
         self.ssrc
@@ -416,7 +422,8 @@ mod tests {
     #[test]
     fn sequence_tracking_handles_loss_reorder_wrap_and_restart() {
         // (ssrc, seq) arrivals -> which are accepted.
-        let cases: &[(&str, &[(u32, u16)], &[bool])] = &[
+        type Arrivals = &'static [(u32, u16)];
+        let cases: &[(&str, Arrivals, &[bool])] = &[
             ("in order", &[(1, 5), (1, 6), (1, 7)], &[true, true, true]),
             (
                 "gap (loss) is fine",

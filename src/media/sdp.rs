@@ -333,8 +333,20 @@ fn parse_connection_ip(address: &str) -> Result<IpAddr, SdpError> {
 /// are rejected with port 0, as RFC 3264 §6 requires.
 ///
 /// `local_rtp` must be the address the caller can reach (not `0.0.0.0`). `session_id`
-/// goes into `o=` as both id and version (an initial answer).
+/// goes into `o=` as both id and version (an initial answer; for later answers in the same
+/// dialog use [`answer_sdp_version`]).
 pub fn answer_sdp(negotiated: &NegotiatedMedia, local_rtp: SocketAddr, session_id: u64) -> String {
+    answer_sdp_version(negotiated, local_rtp, session_id, session_id)
+}
+
+/// [`answer_sdp`] with an explicit `o=` session version: answers to re-INVITEs in the same
+/// dialog keep the session id and must increase the version (RFC 3264 §8).
+pub fn answer_sdp_version(
+    negotiated: &NegotiatedMedia,
+    local_rtp: SocketAddr,
+    session_id: u64,
+    session_version: u64,
+) -> String {
     let address_type = if local_rtp.is_ipv4() { "IP4" } else { "IP6" };
     let ip = local_rtp.ip().to_string();
 
@@ -356,7 +368,7 @@ pub fn answer_sdp(negotiated: &NegotiatedMedia, local_rtp: SocketAddr, session_i
         origin: Origin {
             username: "attendant".to_owned(),
             session_id,
-            session_version: session_id,
+            session_version,
             network_type: "IN".to_owned(),
             address_type: address_type.to_owned(),
             unicast_address: ip.clone(),
@@ -557,6 +569,34 @@ mod tests {
     }
 
     #[test]
+    fn real_client_offers_negotiate() {
+        let cases = [
+            (
+                "baresip-1.0.0-offer.sdp",
+                Codec::Pcmu,
+                Some(101),
+                "192.0.2.2:10112",
+            ),
+            ("sipp-uac-offer.sdp", Codec::Pcmu, None, "127.0.0.1:6000"),
+            (
+                "sipp-uac_pcap-offer.sdp",
+                Codec::Pcma,
+                Some(101),
+                "127.0.0.1:6000",
+            ),
+        ];
+        for (file, codec, dtmf, remote) in cases {
+            let path = format!("{}/fixtures/sdp/{file}", env!("CARGO_MANIFEST_DIR"));
+            let sdp = std::fs::read_to_string(&path).unwrap();
+            let got = negotiate(&sdp).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(got.codec, codec, "{file}");
+            assert_eq!(got.telephone_event, dtmf, "{file}");
+            assert_eq!(got.remote_rtp, Some(remote.parse().unwrap()), "{file}");
+            assert_eq!(got.remote_direction, Direction::SendRecv, "{file}");
+        }
+    }
+
+    #[test]
     fn rejects_bad_offers_with_distinct_errors() {
         type Check = fn(&SdpError) -> bool;
         let cases: Vec<(&str, String, Check)> = vec![
@@ -695,6 +735,16 @@ mod tests {
         assert_eq!(back.remote_rtp, Some(local));
         assert_eq!(back.remote_direction, Direction::RecvOnly);
         assert_eq!(back.remote_ptime_ms, Some(20));
+    }
+
+    #[test]
+    fn reanswer_keeps_session_id_and_bumps_version() {
+        let negotiated = negotiate(&offer("m=audio 5004 RTP/AVP 8\r\n")).unwrap();
+        let answer = answer_sdp_version(&negotiated, "192.0.2.1:30000".parse().unwrap(), 77, 78);
+        assert!(
+            answer.contains("\r\no=attendant 77 78 IN IP4 192.0.2.1\r\n"),
+            "{answer}"
+        );
     }
 
     #[test]

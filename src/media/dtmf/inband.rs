@@ -269,7 +269,8 @@ mod tests {
 
     #[test]
     fn duration_and_repeat_rules() {
-        let cases: &[(&str, &[(Option<char>, u32)], &str)] = &[
+        type Segments = &'static [(Option<char>, u32)];
+        let cases: &[(&str, Segments, &str)] = &[
             (
                 "25 ms blip is too short",
                 &[(Some('5'), 25), (None, 100)],
@@ -367,6 +368,21 @@ mod tests {
             let through_alaw = Codec::Pcma.decode(&Codec::Pcma.encode(&speech));
             assert_eq!(detect_in_frames(&through_alaw), "", "{name} via PCMA");
         }
+    }
+
+    #[test]
+    fn sipp_pcma_capture_gives_no_digit() {
+        // SIPp's sample call audio (8 s of PCMA), decoded as the session would.
+        let Some(packets) = crate::media::test_pcap::sipp_pcap("g711a.pcap") else {
+            return;
+        };
+        let pcm: Vec<i16> = packets
+            .iter()
+            .filter(|p| p.payload_type == 8)
+            .flat_map(|p| Codec::Pcma.decode(&p.payload))
+            .collect();
+        assert!(pcm.len() > 8000 * 5, "{} samples", pcm.len());
+        assert_eq!(detect_in_frames(&pcm), "");
     }
 
     #[test]
