@@ -35,7 +35,7 @@ pub mod duration_ms {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read configuration file {path}: {source}")]
+    #[error("cannot read configuration file {path}")]
     Read {
         path: PathBuf,
         #[source]
@@ -43,7 +43,7 @@ pub enum ConfigError {
     },
     /// The file is not valid TOML, has an unknown key, or a value of the wrong type
     /// (the message shows the line, the key and the problem).
-    #[error("configuration file {path}: {source}")]
+    #[error("configuration file {path} is invalid")]
     Parse {
         path: PathBuf,
         #[source]
@@ -74,7 +74,7 @@ pub enum ConfigError {
     #[error("{key} must be greater than 0 ms")]
     ZeroDuration { key: &'static str },
     /// `log.level` is not a valid tracing filter.
-    #[error("log.level {value:?}: {source}")]
+    #[error("log.level {value:?} is not a valid filter")]
     InvalidLogLevel {
         value: String,
         #[source]
@@ -477,6 +477,17 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// The error and its sources, as `{:#}` shows them in anyhow.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(e) = source {
+            text = format!("{text}: {e}");
+            source = e.source();
+        }
+        text
+    }
+
     fn load_text(text: &str, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
@@ -555,7 +566,8 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
-            assert!(err.to_string().contains(expected), "{text:?}: {err}");
+            let err = chain(&err);
+            assert!(err.contains(expected), "{text:?}: {err}");
         }
     }
 
@@ -580,7 +592,8 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
-            assert!(err.to_string().contains(expected), "{text:?}: {err}");
+            let err = chain(&err);
+            assert!(err.contains(expected), "{text:?}: {err}");
         }
     }
 

@@ -17,13 +17,13 @@ use crate::flow::Prompt;
 /// Why prompt texts could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PromptTextsError {
-    #[error("cannot read prompt texts {path}: {source}")]
+    #[error("cannot read prompt texts {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("prompt texts {path}: {source}")]
+    #[error("prompt texts {path} are invalid")]
     Parse {
         path: PathBuf,
         #[source]
@@ -204,6 +204,17 @@ mod tests {
     use super::*;
     use crate::directory::{DirectoryVersion, StoreId, TransferTarget};
 
+    /// The error and its sources, as `{:#}` shows them in anyhow.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(e) = source {
+            text = format!("{text}: {e}");
+            source = e.source();
+        }
+        text
+    }
+
     fn texts_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/texts")
     }
@@ -249,7 +260,8 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             std::fs::write(dir.path().join("en.toml"), text).unwrap();
             let err = PromptTexts::load(dir.path(), Language::En).unwrap_err();
-            assert!(err.to_string().contains(expected), "{err}");
+            let err = chain(&err);
+            assert!(err.contains(expected), "{err}");
         }
     }
 

@@ -21,7 +21,7 @@ pub enum SettingsError {
     #[error("unknown flow setting {key:?}")]
     UnknownKey { key: String },
     /// A known key with a value of the wrong type or range.
-    #[error("invalid flow settings: {source}")]
+    #[error("invalid flow settings")]
     InvalidValue {
         #[source]
         source: serde_json::Error,

@@ -46,34 +46,34 @@ pub enum StoreError {
     #[error("unsupported database URL scheme {scheme:?}: expected sqlite: or postgres:")]
     UnsupportedUrl { scheme: String },
     /// The URL has a supported scheme but could not be parsed.
-    #[error("invalid {backend} database URL: {source}")]
+    #[error("invalid {backend} database URL")]
     InvalidUrl {
         backend: &'static str,
         #[source]
         source: sqlx::Error,
     },
     /// The folder that should hold the SQLite file could not be created.
-    #[error("cannot create database folder {path}: {source}")]
+    #[error("cannot create database folder {path}")]
     CreateFolder {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// Connecting to the database failed.
-    #[error("cannot connect to the {backend} database: {source}")]
+    #[error("cannot connect to the {backend} database")]
     Connect {
         backend: &'static str,
         #[source]
         source: sqlx::Error,
     },
     /// Applying the embedded migrations failed.
-    #[error("database migrations failed: {source}")]
+    #[error("database migrations failed")]
     Migrate {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
     /// A query failed; `operation` says which.
-    #[error("{operation} failed: {source}")]
+    #[error("{operation} failed")]
     Query {
         operation: &'static str,
         #[source]
@@ -89,7 +89,7 @@ pub enum StoreError {
     #[error("menu of {store}: digit {digit:?} appears twice")]
     DuplicateMenuDigit { store: StoreId, digit: char },
     /// The store's settings overrides are invalid (on write) or corrupt (on read).
-    #[error("settings of store {number:?}: {source}")]
+    #[error("settings of store {number:?} are invalid")]
     Settings {
         number: String,
         #[source]
