@@ -90,7 +90,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if demo {
                 seed_demo(&store).await?;
             }
-            serve_until_runtime_is_merged(config, store).await
+            check_and_serve(config, store).await
         }
         Command::DemoSeed { config } => {
             let config = config.load()?;
@@ -148,10 +148,9 @@ async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec
     Ok(prompts::plan(texts, &languages, &directories)?)
 }
 
-/// Stands in for `attendant::runtime::serve(config, store)`, which is being written
-/// separately: checks what `run` can check without it (configuration, stores,
-/// prompt files), then fails so that nobody mistakes this for a running server.
-async fn serve_until_runtime_is_merged(config: Config, store: DirectoryStore) -> anyhow::Result<()> {
+/// Checks what can be checked before answering calls (stores, prompt files),
+/// then runs [`attendant::runtime::serve`] until Ctrl-C.
+async fn check_and_serve(config: Config, store: DirectoryStore) -> anyhow::Result<()> {
     let stores = store.list_stores().await?;
     if stores.is_empty() {
         bail!("the database has no store: add one, or run with --demo");
@@ -166,7 +165,8 @@ async fn serve_until_runtime_is_merged(config: Config, store: DirectoryStore) ->
         public_ip = %config.sip.public_ip(),
         "configuration, stores and prompts are valid"
     );
-    bail!("runtime not merged yet: attendant::runtime::serve is not wired into `attendant run`")
+    attendant::runtime::serve(config, store).await?;
+    Ok(())
 }
 
 /// A database URL without its password, for error messages.
