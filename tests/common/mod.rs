@@ -2,6 +2,9 @@
 //! (SIPp, baresip) run as bounded child processes.
 #![allow(dead_code)]
 
+pub mod attendant;
+pub mod capture;
+
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
