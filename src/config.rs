@@ -268,11 +268,18 @@ pub struct TimersConfig {
     /// No RTP from the caller for this long ends the call (`Input::MediaLost`).
     #[serde(with = "duration_ms")]
     pub rtp_inactivity_timeout: Duration,
+    /// Ring (180) this long before answering; 0 answers at once.
+    #[serde(with = "duration_ms")]
+    pub answer_delay: Duration,
 }
 
 impl Default for TimersConfig {
     fn default() -> Self {
-        TimersConfig { ack_timeout: Duration::from_secs(32), rtp_inactivity_timeout: Duration::from_secs(30) }
+        TimersConfig {
+            ack_timeout: Duration::from_secs(32),
+            rtp_inactivity_timeout: Duration::from_secs(30),
+            answer_delay: Duration::ZERO,
+        }
     }
 }
 

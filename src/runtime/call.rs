@@ -44,6 +44,10 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
             }
         };
         let CallSetup { directory, settings, prompts, rtp, answer, negotiated } = setup;
+        if !ring(&mut call, context.answer_delay, &cancel).await {
+            // Dropping the RTP socket and the SIP handle releases both.
+            return;
+        }
         let media = rtp.start(&negotiated, &context.media);
         if call.accept(answer).is_err() {
             info!("caller gone before the answer");
@@ -63,6 +67,33 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
     }
     .instrument(span)
     .await
+}
+
+/// Ring for `delay` (nothing when zero). False if the caller hung up meanwhile
+/// (CANCEL) or the server is stopping.
+async fn ring(call: &mut SipCall, delay: std::time::Duration, cancel: &CancellationToken) -> bool {
+    if delay.is_zero() {
+        return true;
+    }
+    if call.ring().is_err() {
+        return false;
+    }
+    let ringing = tokio::time::sleep(delay);
+    tokio::pin!(ringing);
+    loop {
+        tokio::select! {
+            () = &mut ringing => return true,
+            () = cancel.cancelled() => return false,
+            event = call.next_event() => match event {
+                Some(event) if event.is_terminal() => {
+                    info!(sip = ?event, "caller gone before the answer");
+                    return false;
+                }
+                Some(event) => debug!(sip = ?event, "SIP event while ringing"),
+                None => return false,
+            },
+        }
+    }
 }
 
 /// Everything a call needs before it is answered.

@@ -51,6 +51,8 @@ struct CallContext {
     pbx: PbxAddress,
     /// Fleet defaults, overridden per store.
     flow_defaults: FlowSettings,
+    /// Ringing time before the 200 OK.
+    answer_delay: std::time::Duration,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -88,6 +90,7 @@ impl Server {
             prompts_dir: config.paths.prompts_dir.clone(),
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
+            answer_delay: config.timers.answer_delay,
         });
         let tasks = TaskTracker::new();
         let accept_cancel = cancel.clone();

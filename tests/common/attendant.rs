@@ -54,11 +54,17 @@ pub struct TestOptions {
     pub pbx: String,
     /// Silence after the menu before re-prompting.
     pub flow_no_input: Duration,
+    /// Ringing time before the answer.
+    pub answer_delay: Duration,
 }
 
 impl Default for TestOptions {
     fn default() -> Self {
-        TestOptions { pbx: "pbx.example".to_string(), flow_no_input: Duration::from_secs(6) }
+        TestOptions {
+            pbx: "pbx.example".to_string(),
+            flow_no_input: Duration::from_secs(6),
+            answer_delay: Duration::ZERO,
+        }
     }
 }
 
@@ -123,6 +129,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.timers.ack_timeout = Duration::from_secs(4);
     config.timers.rtp_inactivity_timeout = Duration::from_secs(30);
     config.flow.no_input_timeout = options.flow_no_input;
+    config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
     let server = Server::start(&config, store).await.expect("start the attendant");
     let sip = server.sip_addr();
