@@ -59,19 +59,26 @@ impl Sipp {
         let mut args: Vec<String> = vec!["-s".into(), service.into()];
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(target.to_string());
-        Sipp::start(scenario_name, &args)
+        let scenario_args = ["-sf".to_string(), scenario(scenario_name).display().to_string()];
+        Sipp::start(&scenario_args, &args)
     }
 
-    /// Start SIPp with a scenario and arguments (local address options added).
-    pub fn start(scenario_name: &str, args: &[String]) -> Sipp {
+    /// Start SIPp's built-in UAS (`-sn uas`) for one call: it answers an
+    /// INVITE with 180 and 200 and expects the caller's BYE.
+    pub fn builtin_uas() -> Sipp {
+        Sipp::start(&["-sn".to_string(), "uas".to_string()], &[])
+    }
+
+    /// Start SIPp with a scenario (`-sf FILE` or `-sn NAME`) and arguments
+    /// (local address options added).
+    pub fn start(scenario_args: &[String], args: &[String]) -> Sipp {
         require_tool("sipp");
         let port = free_udp_port();
         let media_port = free_udp_port();
         let log_dir = tempfile::tempdir().expect("temp dir");
         let child = Command::new("sipp")
             .current_dir(log_dir.path())
-            .arg("-sf")
-            .arg(scenario(scenario_name))
+            .args(scenario_args)
             .args(["-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1"])
             .args(["-p", &port.to_string(), "-mp", &media_port.to_string()])
             .args(["-timeout", "30s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin"])
