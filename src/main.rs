@@ -115,11 +115,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Log filter for rsipstack unless the configuration names it.
+const RSIPSTACK_LOG_DEFAULT: &str = "rsipstack=warn";
+
 fn init_logging(config: &Config) {
     // Config::load validated the filter, so try_new cannot fail here; fall back to
     // "info" rather than panic if that ever changes.
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // rsipstack logs every SIP message whole at INFO, callers' numbers included:
+    // keep it at WARN unless the configured filter names it explicitly.
+    if !config.log.level.contains("rsipstack") {
+        filter = filter.add_directive(RSIPSTACK_LOG_DEFAULT.parse().expect("static directive is valid"));
+    }
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 

@@ -3,7 +3,7 @@
 //! identifies them on the wire.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use attendant::config::{Config, ConfigOverrides};
@@ -81,14 +81,12 @@ fn write_prompts(dir: &Path) {
     }
 }
 
-/// Start an attendant with store "1000": menu 1 → ext 201, 2 → ext 202,
-/// operator ext 100, one entry at ext 301.
-pub async fn start(options: TestOptions) -> TestAttendant {
-    init_logs();
-    let dir = tempfile::tempdir().unwrap();
-    let prompts = dir.path().join("prompts");
+/// The database (SQLite in `dir`, store "1000": menu 1 → ext 201, 2 → ext 202,
+/// operator ext 100, one entry at ext 301) and the prompts folder.
+pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
+    let prompts = dir.join("prompts");
     write_prompts(&prompts);
-    let database_url = format!("sqlite://{}", dir.path().join("attendant.db").display());
+    let database_url = format!("sqlite://{}", dir.join("attendant.db").display());
     let store = DirectoryStore::open(&database_url).await.expect("open the test database");
     let id = store
         .upsert_store(&NewStore {
@@ -113,7 +111,14 @@ pub async fn start(options: TestOptions) -> TestAttendant {
         enabled: true,
     }];
     store.replace_directory(id, &entries, &menu).await.unwrap();
+    (database_url, prompts, store)
+}
 
+/// Start an attendant in-process on the test fixture.
+pub async fn start(options: TestOptions) -> TestAttendant {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, prompts, store) = prepare_fixture(dir.path()).await;
     let sip_port = super::free_udp_tcp_port();
     let overrides = ConfigOverrides {
         sip_udp_listen: Some(SocketAddr::from(([127, 0, 0, 1], sip_port))),
