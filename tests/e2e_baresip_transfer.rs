@@ -18,7 +18,12 @@ use tokio::process::Command;
 const MICROPHONE_SECONDS: u32 = 4;
 
 fn write_silence(path: &std::path::Path) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(path, spec).unwrap();
     for _ in 0..8000 * MICROPHONE_SECONDS {
         writer.write_sample(0i16).unwrap();
@@ -30,7 +35,11 @@ fn write_silence(path: &std::path::Path) {
 async fn baresip_follows_the_refer_to_the_extension() {
     require_tool("baresip");
     let target = Sipp::builtin_uas();
-    let attendant = harness::start(TestOptions { pbx: format!("127.0.0.1:{}", target.port), ..TestOptions::default() }).await;
+    let attendant = harness::start(TestOptions {
+        pbx: format!("127.0.0.1:{}", target.port),
+        ..TestOptions::default()
+    })
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     let microphone = dir.path().join("microphone.wav");
@@ -107,6 +116,9 @@ async fn baresip_follows_the_refer_to_the_extension() {
         target_logs.contains("INVITE sip:201@127.0.0.1"),
         "the transfer target was not called at ext 201:\n{target_logs}\n--- baresip:\n{output}"
     );
-    assert!(output.contains("transfer"), "baresip did not report a transfer:\n{output}");
+    assert!(
+        output.contains("transfer"),
+        "baresip did not report a transfer:\n{output}"
+    );
     attendant.stop().await;
 }

@@ -58,7 +58,9 @@ async fn attendant_run_serves_calls_and_stops_on_sigint() {
     });
 
     let sip = listen.parse().unwrap();
-    Sipp::uac("uac_out_of_dialog.xml", sip, harness::STORE_NUMBER, &[]).expect_success(Duration::from_secs(20)).await;
+    Sipp::uac("uac_out_of_dialog.xml", sip, harness::STORE_NUMBER, &[])
+        .expect_success(Duration::from_secs(20))
+        .await;
     Sipp::uac("caller_dtmf_transfer.xml", sip, harness::STORE_NUMBER, &[])
         .expect_success(Duration::from_secs(30))
         .await;
@@ -71,6 +73,9 @@ async fn attendant_run_serves_calls_and_stops_on_sigint() {
         .unwrap();
     let logs = log_task.await.unwrap();
     assert!(status.success(), "attendant exited with {status}:\n{logs}");
-    assert!(logs.contains("REFER uri=sip:201@pbx.example"), "no REFER logged:\n{logs}");
+    assert!(
+        logs.contains("REFER uri=sip:201@pbx.example"),
+        "no REFER logged:\n{logs}"
+    );
     assert!(!logs.contains("0611223344"), "the caller's number was logged:\n{logs}");
 }

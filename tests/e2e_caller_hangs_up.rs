@@ -21,10 +21,18 @@ async fn caller_bye_during_greeting_releases_the_call() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let datagrams = capture.stop().await;
 
-    assert_eq!(harness::prompts_heard(&datagrams, media_port), vec![Prompt::Greeting], "cut during the greeting");
+    assert_eq!(
+        harness::prompts_heard(&datagrams, media_port),
+        vec![Prompt::Greeting],
+        "cut during the greeting"
+    );
     let to_caller: Vec<_> = datagrams.iter().filter(|d| d.dst_port == media_port).collect();
     assert!(!to_caller.is_empty(), "no RTP reached the caller");
-    assert!(to_caller.len() < harness::PROMPT_FRAMES + 5, "RTP went on after the BYE: {} packets", to_caller.len());
+    assert!(
+        to_caller.len() < harness::PROMPT_FRAMES + 5,
+        "RTP went on after the BYE: {} packets",
+        to_caller.len()
+    );
     // The RTP socket is released: its port can be bound again.
     let rtp_port = to_caller[0].src_port;
     std::net::UdpSocket::bind(("0.0.0.0", rtp_port)).expect("the call's RTP port is still taken");

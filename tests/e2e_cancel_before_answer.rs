@@ -11,7 +11,11 @@ use common::attendant::{self as harness, TestOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_while_ringing_gets_487_and_200() {
-    let attendant = harness::start(TestOptions { answer_delay: Duration::from_secs(3), ..TestOptions::default() }).await;
+    let attendant = harness::start(TestOptions {
+        answer_delay: Duration::from_secs(3),
+        ..TestOptions::default()
+    })
+    .await;
     let sipp = Sipp::uac("uac_cancel.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     sipp.expect_success(Duration::from_secs(20)).await;
     attendant.stop().await;

@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration;
 
 use attendant::flow::Prompt;
+use common::Sipp;
 use common::attendant::{self as harness, TestOptions};
 use common::capture::Capture;
-use common::Sipp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_presses_1_and_is_transferred_to_ext_201() {

@@ -16,6 +16,9 @@ async fn unknown_store_number_gets_404() {
     // The known store still answers (a 404 scenario against it fails on the 200).
     let sipp = Sipp::uac("uac_rejected_404.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     let logs = sipp.expect_failure(Duration::from_secs(20)).await;
-    assert!(logs.contains("SIP/2.0 200"), "the known store was not answered:\n{logs}");
+    assert!(
+        logs.contains("SIP/2.0 200"),
+        "the known store was not answered:\n{logs}"
+    );
     attendant.stop().await;
 }

@@ -29,13 +29,24 @@ impl Drop for Server {
 }
 
 async fn start(ack_timeout: Duration) -> Server {
-    start_with(SipSettings { udp: "127.0.0.1:0".parse().unwrap(), ack_timeout, ..SipSettings::default() }).await
+    start_with(SipSettings {
+        udp: "127.0.0.1:0".parse().unwrap(),
+        ack_timeout,
+        ..SipSettings::default()
+    })
+    .await
 }
 
 async fn start_with(settings: SipSettings) -> Server {
     let cancel = CancellationToken::new();
-    let (endpoint, calls) = SipEndpoint::start(&settings, cancel.clone()).await.expect("start the SIP endpoint");
-    Server { endpoint, calls, cancel }
+    let (endpoint, calls) = SipEndpoint::start(&settings, cancel.clone())
+        .await
+        .expect("start the SIP endpoint");
+    Server {
+        endpoint,
+        calls,
+        cancel,
+    }
 }
 
 impl Server {
@@ -72,7 +83,11 @@ async fn answered_call_reports_info_digit_transfer_and_ends_with_our_bye() {
     call.accept(ANSWER.to_string()).unwrap();
     assert_eq!(next_event(call).await, SipEvent::Answered);
     assert_eq!(next_event(call).await, SipEvent::Digit('5'));
-    call.refer("sip:201@pbx.example".to_string(), Some("sip:attendant@127.0.0.1".to_string())).unwrap();
+    call.refer(
+        "sip:201@pbx.example".to_string(),
+        Some("sip:attendant@127.0.0.1".to_string()),
+    )
+    .unwrap();
     // The 202 and the NOTIFY race (they travel on separate transactions).
     let mut events = vec![next_event(call).await, next_event(call).await];
     events.sort_by_key(|e| format!("{e:?}"));
@@ -80,7 +95,10 @@ async fn answered_call_reports_info_digit_transfer_and_ends_with_our_bye() {
         events,
         vec![
             SipEvent::ReferAccepted { status: 202 },
-            SipEvent::TransferProgress { status: 200, subscription_terminated: true },
+            SipEvent::TransferProgress {
+                status: 200,
+                subscription_terminated: true
+            },
         ]
     );
     call.hangup().unwrap();
@@ -99,7 +117,11 @@ async fn rejected_invite_gets_the_runtime_status() {
         let sipp = Sipp::uac(scenario, server.addr(), "9999", &[]);
         let mut incoming = server.next_call().await;
         incoming.call.reject(rejection).unwrap();
-        assert_eq!(next_event(&mut incoming.call).await, SipEvent::LocalHangup, "{scenario}");
+        assert_eq!(
+            next_event(&mut incoming.call).await,
+            SipEvent::LocalHangup,
+            "{scenario}"
+        );
         sipp.expect_success(LIMIT).await;
     }
 }

@@ -27,7 +27,12 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
     );
     async move {
         info!("INVITE received");
-        let IncomingCall { offer, dialled, mut call, .. } = incoming;
+        let IncomingCall {
+            offer,
+            dialled,
+            mut call,
+            ..
+        } = incoming;
         let setup = match set_up(&context, dialled.as_deref(), offer.as_deref()).await {
             Ok(setup) => setup,
             Err(rejection) => {
@@ -43,7 +48,14 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
                 return;
             }
         };
-        let CallSetup { directory, settings, prompts, rtp, answer, negotiated } = setup;
+        let CallSetup {
+            directory,
+            settings,
+            prompts,
+            rtp,
+            answer,
+            negotiated,
+        } = setup;
         if !ring(&mut call, context.answer_delay, &cancel).await {
             // Dropping the RTP socket and the SIP handle releases both.
             return;
@@ -56,7 +68,16 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
         }
         let referred_by = format!("sip:{}@{}", directory.store.number, context.sip_addr);
         let flow = Call::new(now(), Arc::new(directory), settings);
-        let mut driver = CallDriver { flow, call, media, prompts, context, referred_by, deadline: None, sip_ended: false };
+        let mut driver = CallDriver {
+            flow,
+            call,
+            media,
+            prompts,
+            context,
+            referred_by,
+            deadline: None,
+            sip_ended: false,
+        };
         driver.run(cancel).await;
         let CallDriver { call, media, .. } = driver;
         // Dropping the SIP handle ends the dialog if it is still up (BYE), and the
@@ -144,7 +165,14 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
     })?;
     let local_rtp = std::net::SocketAddr::new(context.public_ip, rtp.local_addr().port());
     let answer = answer_sdp(&negotiated, local_rtp, rand::random());
-    Ok(CallSetup { directory, settings, prompts, rtp, answer, negotiated })
+    Ok(CallSetup {
+        directory,
+        settings,
+        prompts,
+        rtp,
+        answer,
+        negotiated,
+    })
 }
 
 /// Every prompt of the store, read off the blocking pool. A missing or bad
@@ -306,7 +334,10 @@ impl CallDriver {
     fn execute(&mut self, action: Action) {
         match action {
             Action::Play(prompts) => {
-                let audio = prompts.iter().filter_map(|prompt| self.prompts.get(prompt).cloned()).collect();
+                let audio = prompts
+                    .iter()
+                    .filter_map(|prompt| self.prompts.get(prompt).cloned())
+                    .collect();
                 if self.media.play(audio).is_err() {
                     warn!("media session gone: cannot play");
                 }
@@ -350,12 +381,36 @@ mod tests {
             (SipEvent::LocalHangup, None),
             (SipEvent::Digit('7'), Some(Input::Digit('7'))),
             (SipEvent::ReferAccepted { status: 202 }, Some(Input::TransferAccepted)),
-            (SipEvent::ReferRefused { status: 603 }, Some(Input::TransferFailed { status: 603 })),
-            (SipEvent::TransferProgress { status: 100, subscription_terminated: false }, None),
-            (SipEvent::TransferProgress { status: 180, subscription_terminated: false }, None),
-            (SipEvent::TransferProgress { status: 200, subscription_terminated: true }, Some(Input::TransferSucceeded)),
             (
-                SipEvent::TransferProgress { status: 486, subscription_terminated: true },
+                SipEvent::ReferRefused { status: 603 },
+                Some(Input::TransferFailed { status: 603 }),
+            ),
+            (
+                SipEvent::TransferProgress {
+                    status: 100,
+                    subscription_terminated: false,
+                },
+                None,
+            ),
+            (
+                SipEvent::TransferProgress {
+                    status: 180,
+                    subscription_terminated: false,
+                },
+                None,
+            ),
+            (
+                SipEvent::TransferProgress {
+                    status: 200,
+                    subscription_terminated: true,
+                },
+                Some(Input::TransferSucceeded),
+            ),
+            (
+                SipEvent::TransferProgress {
+                    status: 486,
+                    subscription_terminated: true,
+                },
                 Some(Input::TransferFailed { status: 486 }),
             ),
         ];
@@ -378,7 +433,12 @@ mod tests {
 
     #[test]
     fn caller_numbers_are_redacted() {
-        let cases = [(None, "-"), (Some("0611223344"), "********44"), (Some("7"), "7"), (Some(""), "")];
+        let cases = [
+            (None, "-"),
+            (Some("0611223344"), "********44"),
+            (Some("7"), "7"),
+            (Some(""), ""),
+        ];
         for (number, expected) in cases {
             assert_eq!(redact(number), expected, "{number:?}");
         }

@@ -1,6 +1,7 @@
 //! One task per call: it owns the rsipstack dialog, answers in-dialog requests,
 //! and turns everything into [`SipEvent`]s; [`SipCall`] is the runtime's handle.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,16 +16,21 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::message::parse_sipfrag_status;
-use crate::media::dtmf::info::{parse_info, InfoDtmfError};
 use super::{Rejection, SipError, SipEvent};
+use crate::media::dtmf::info::{InfoDtmfError, parse_info};
 
 /// What the runtime asks of a call.
 #[derive(Debug)]
 enum Command {
     Ring,
-    Accept { sdp: String },
+    Accept {
+        sdp: String,
+    },
     Reject(Rejection),
-    Refer { refer_to: String, referred_by: Option<String> },
+    Refer {
+        refer_to: String,
+        referred_by: Option<String>,
+    },
     Hangup,
 }
 
@@ -82,9 +88,9 @@ impl SipCall {
     }
 
     fn send(&self, command: Command) -> Result<(), SipError> {
-        self.commands
-            .send(command)
-            .map_err(|_| SipError::CallGone { call_id: self.call_id.clone() })
+        self.commands.send(command).map_err(|_| SipError::CallGone {
+            call_id: self.call_id.clone(),
+        })
     }
 }
 
@@ -123,6 +129,11 @@ pub(super) struct CallTask {
     phase: Phase,
     /// Our SDP, repeated in answers to session refreshes (re-INVITE / UPDATE).
     local_sdp: Option<String>,
+    /// In-dialog requests answered but not yet confirmed sent, oldest first, with
+    /// the event each carried. rsipstack re-sends `Confirmed` once a response is
+    /// on the wire; reporting then keeps e.g. our BYE (the runtime's reaction to
+    /// a NOTIFY) from overtaking the NOTIFY's 200.
+    awaiting_response: VecDeque<Option<SipEvent>>,
 }
 
 impl CallTask {
@@ -137,7 +148,11 @@ impl CallTask {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let (refer_results_tx, refer_results) = mpsc::unbounded_channel();
-        let handle = SipCall { call_id: call_id.clone(), commands: commands_tx, events: events_rx };
+        let handle = SipCall {
+            call_id: call_id.clone(),
+            commands: commands_tx,
+            events: events_rx,
+        };
         let task = CallTask {
             call_id,
             dialog,
@@ -151,12 +166,17 @@ impl CallTask {
             cancel,
             phase: Phase::Offered,
             local_sdp: None,
+            awaiting_response: VecDeque::new(),
         };
         (handle, task)
     }
 
     pub(super) async fn run(mut self) {
         let exit = self.event_loop().await;
+        // What answered requests said is still true: report it before the end.
+        for event in std::mem::take(&mut self.awaiting_response).into_iter().flatten() {
+            self.emit(event);
+        }
         match exit {
             Exit::Event(event) => self.emit(event),
             Exit::Abandoned => self.abandon().await,
@@ -216,27 +236,63 @@ impl CallTask {
 
     fn on_state(&mut self, state: DialogState) -> Option<Exit> {
         match state {
-            DialogState::Confirmed(..) => {
-                // rsipstack re-announces Confirmed after each in-dialog request;
-                // only the first one (the ACK) is news.
-                if matches!(self.phase, Phase::Accepted { .. }) {
+            DialogState::Confirmed(..) => match self.phase {
+                // The first Confirmed is the ACK.
+                Phase::Accepted { .. } => {
                     self.phase = Phase::Confirmed;
                     self.emit(SipEvent::Answered);
                 }
-            }
-            DialogState::Info(_, request, handle) => self.on_info(&request, handle),
-            DialogState::Notify(_, request, handle) => self.on_notify(&request, handle),
-            DialogState::Options(_, _, handle) => respond(handle, StatusCode::OK, super::endpoint::capability_headers(), None),
-            // We do not follow transfers asked of us.
-            DialogState::Refer(_, _, handle) => respond(handle, StatusCode::Decline, vec![], None),
-            DialogState::Message(_, _, handle) | DialogState::Publish(_, _, handle) => {
-                respond(handle, StatusCode::MethodNotAllowed, super::endpoint::capability_headers(), None)
-            }
-            // Session refresh (re-INVITE or UPDATE): keep the session as negotiated.
-            DialogState::Updated(_, request, handle) => match (&self.local_sdp, request.body.is_empty()) {
-                (Some(sdp), false) => respond(handle, StatusCode::OK, sdp_headers(), Some(sdp.clone().into_bytes())),
-                _ => respond(handle, StatusCode::OK, vec![], None),
+                // rsipstack re-announces Confirmed once an in-dialog request has
+                // been answered on the wire: the moment to report what it said.
+                Phase::Confirmed => {
+                    if let Some(Some(event)) = self.awaiting_response.pop_front() {
+                        self.emit(event);
+                    }
+                }
+                Phase::Offered => {}
             },
+            DialogState::Info(_, request, handle) => {
+                let event = self.on_info(&request, handle);
+                self.awaiting_response.push_back(event);
+            }
+            DialogState::Notify(_, request, handle) => {
+                let event = self.on_notify(&request, handle);
+                self.awaiting_response.push_back(event);
+            }
+            DialogState::Options(_, _, handle) => {
+                respond(handle, StatusCode::OK, super::endpoint::capability_headers(), None)
+            }
+            // We do not follow transfers asked of us.
+            DialogState::Refer(_, _, handle) => {
+                respond(handle, StatusCode::Decline, vec![], None);
+                self.awaiting_response.push_back(None);
+            }
+            DialogState::Message(_, _, handle) => {
+                respond(
+                    handle,
+                    StatusCode::MethodNotAllowed,
+                    super::endpoint::capability_headers(),
+                    None,
+                );
+                self.awaiting_response.push_back(None);
+            }
+            // Not sent within an INVITE dialog; answered for completeness.
+            DialogState::Publish(_, _, handle) => respond(
+                handle,
+                StatusCode::MethodNotAllowed,
+                super::endpoint::capability_headers(),
+                None,
+            ),
+            // Session refresh (re-INVITE or UPDATE): keep the session as negotiated.
+            DialogState::Updated(_, request, handle) => {
+                match (&self.local_sdp, request.body.is_empty()) {
+                    (Some(sdp), false) => {
+                        respond(handle, StatusCode::OK, sdp_headers(), Some(sdp.clone().into_bytes()))
+                    }
+                    _ => respond(handle, StatusCode::OK, vec![], None),
+                }
+                self.awaiting_response.push_back(None);
+            }
             DialogState::Terminated(_, reason) => {
                 let event = match reason {
                     TerminatedReason::UacCancel => SipEvent::Cancelled,
@@ -255,32 +311,36 @@ impl CallTask {
         None
     }
 
-    fn on_info(&self, request: &Request, handle: TransactionHandle) {
+    /// Answers an INFO; the digit it carried, reported once the answer is sent.
+    fn on_info(&self, request: &Request, handle: TransactionHandle) -> Option<SipEvent> {
         let content_type = request.header_value("Content-Type").unwrap_or_default();
         let body = String::from_utf8_lossy(&request.body);
-        match parse_info(&content_type, &body) {
-            Ok(digit) => {
-                respond(handle, StatusCode::OK, vec![], None);
-                self.emit(SipEvent::Digit(digit));
-            }
+        let (status, headers, event) = match parse_info(&content_type, &body) {
+            Ok(digit) => (StatusCode::OK, vec![], Some(SipEvent::Digit(digit))),
             // An empty INFO is a keep-alive probe (RFC 6086 §4.2).
-            Err(_) if content_type.is_empty() && body.trim().is_empty() => respond(handle, StatusCode::OK, vec![], None),
-            Err(InfoDtmfError::UnsupportedContentType { .. }) => {
-                respond(handle, StatusCode::UnsupportedMediaType, super::endpoint::capability_headers(), None)
-            }
+            Err(_) if content_type.is_empty() && body.trim().is_empty() => (StatusCode::OK, vec![], None),
+            Err(InfoDtmfError::UnsupportedContentType { .. }) => (
+                StatusCode::UnsupportedMediaType,
+                super::endpoint::capability_headers(),
+                None,
+            ),
             Err(error) => {
                 debug!(call_id = %self.call_id, %error, "INFO without a usable digit");
-                respond(handle, StatusCode::BadRequest, vec![], None)
+                (StatusCode::BadRequest, vec![], None)
             }
-        }
+        };
+        respond(handle, status, headers, None);
+        event
     }
 
-    fn on_notify(&self, request: &Request, handle: TransactionHandle) {
+    /// Answers a NOTIFY; the transfer progress it carried, reported once the
+    /// answer is sent.
+    fn on_notify(&self, request: &Request, handle: TransactionHandle) -> Option<SipEvent> {
         let event = request.header_value("Event").unwrap_or_default();
         let event_package = event.split(';').next().unwrap_or_default().trim();
         if !event_package.eq_ignore_ascii_case("refer") {
             respond(handle, StatusCode::BadEvent, vec![], None);
-            return;
+            return None;
         }
         let subscription_terminated = request
             .header_value("Subscription-State")
@@ -288,9 +348,15 @@ impl CallTask {
         match parse_sipfrag_status(&String::from_utf8_lossy(&request.body)) {
             Some(status) => {
                 respond(handle, StatusCode::OK, vec![], None);
-                self.emit(SipEvent::TransferProgress { status, subscription_terminated });
+                Some(SipEvent::TransferProgress {
+                    status,
+                    subscription_terminated,
+                })
             }
-            None => respond(handle, StatusCode::BadRequest, vec![], None),
+            None => {
+                respond(handle, StatusCode::BadRequest, vec![], None);
+                None
+            }
         }
     }
 
@@ -305,7 +371,9 @@ impl CallTask {
                 match self.dialog.accept(Some(sdp_headers()), Some(sdp.clone().into_bytes())) {
                     Ok(()) => {
                         self.local_sdp = Some(sdp);
-                        self.phase = Phase::Accepted { ack_deadline: Instant::now() + self.ack_timeout };
+                        self.phase = Phase::Accepted {
+                            ack_deadline: Instant::now() + self.ack_timeout,
+                        };
                     }
                     Err(error) => {
                         warn!(call_id = %self.call_id, %error, "cannot send 200 OK");
@@ -326,7 +394,10 @@ impl CallTask {
                 self.emit(SipEvent::ReferRefused { status: 481 });
             }
             (Command::Hangup, Phase::Offered) => {
-                if let Err(error) = self.dialog.reject(Some(Rejection::TemporarilyUnavailable.status_code()), None) {
+                if let Err(error) = self
+                    .dialog
+                    .reject(Some(Rejection::TemporarilyUnavailable.status_code()), None)
+                {
                     warn!(call_id = %self.call_id, %error, "cannot reject the INVITE");
                     return Some(Exit::Event(SipEvent::Ended));
                 }
@@ -381,7 +452,9 @@ impl CallTask {
     async fn abandon(&mut self) {
         match self.phase {
             Phase::Offered => {
-                let _ = self.dialog.reject(Some(Rejection::TemporarilyUnavailable.status_code()), None);
+                let _ = self
+                    .dialog
+                    .reject(Some(Rejection::TemporarilyUnavailable.status_code()), None);
             }
             Phase::Accepted { .. } | Phase::Confirmed => self.send_bye().await,
         }

@@ -4,21 +4,21 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog::Dialog;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode};
-use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transaction::TransactionReceiver;
+use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
-use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::call::CallTask;
-use super::{IncomingCall, Rejection, SipError, SipSettings, ACCEPTED_BODIES, ALLOWED_METHODS};
+use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
 
 /// A running SIP user agent. Dropping it does not stop it: cancel the token
 /// given to [`SipEndpoint::start`].
@@ -38,11 +38,16 @@ impl SipEndpoint {
         let transport_layer = TransportLayer::new(cancel.child_token());
         let udp = UdpConnection::create_connection(settings.udp, None, Some(cancel.child_token()))
             .await
-            .map_err(|source| SipError::Bind { transport: "UDP", addr: settings.udp, source })?;
-        let udp_addr = udp
-            .get_addr()
-            .get_socketaddr()
-            .map_err(|source| SipError::Bind { transport: "UDP", addr: settings.udp, source })?;
+            .map_err(|source| SipError::Bind {
+                transport: "UDP",
+                addr: settings.udp,
+                source: Box::new(source),
+            })?;
+        let udp_addr = udp.get_addr().get_socketaddr().map_err(|source| SipError::Bind {
+            transport: "UDP",
+            addr: settings.udp,
+            source: Box::new(source),
+        })?;
         transport_layer.add_transport(udp.into());
 
         let tcp_addr = match settings.tcp {
@@ -50,13 +55,17 @@ impl SipEndpoint {
             Some(addr) => {
                 let tcp = TcpListenerConnection::new(addr, None)
                     .await
-                    .map_err(|source| SipError::Bind { transport: "TCP", addr, source })?;
+                    .map_err(|source| SipError::Bind {
+                        transport: "TCP",
+                        addr,
+                        source: Box::new(source),
+                    })?;
                 // Fail now rather than at serve time if the port is taken: rsipstack
                 // binds the listener inside `serve` and only logs a failure there.
                 std::net::TcpListener::bind(addr).map_err(|e| SipError::Bind {
                     transport: "TCP",
                     addr,
-                    source: rsipstack::Error::IoError(e),
+                    source: Box::new(rsipstack::Error::IoError(e)),
                 })?;
                 transport_layer.add_transport(tcp.into());
                 Some(addr)
@@ -69,7 +78,9 @@ impl SipEndpoint {
             .with_transport_layer(transport_layer)
             .with_cancel_token(cancel.child_token())
             .build();
-        let incoming = endpoint.incoming_transactions().map_err(|source| SipError::Start { source })?;
+        let incoming = endpoint.incoming_transactions().map_err(|source| SipError::Start {
+            source: Box::new(source),
+        })?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (calls_tx, calls_rx) = mpsc::channel(settings.max_pending_calls.max(1));
 
@@ -156,7 +167,12 @@ impl Dispatcher {
             Method::Options => reply_in_task(tx, StatusCode::OK, capability_headers()),
             Method::Ack => {}
             // Requests that only make sense inside a dialog we do not have.
-            Method::Bye | Method::Cancel | Method::Info | Method::Notify | Method::Refer | Method::PRack
+            Method::Bye
+            | Method::Cancel
+            | Method::Info
+            | Method::Notify
+            | Method::Refer
+            | Method::PRack
             | Method::Update => reply_in_task(tx, StatusCode::CallTransactionDoesNotExist, vec![]),
             // Methods we know but do not implement: 405 with Allow (RFC 3261 §8.2.1).
             Method::Register | Method::Subscribe | Method::Publish | Method::Message => {
@@ -166,14 +182,21 @@ impl Dispatcher {
     }
 
     fn new_call(&self, mut tx: Transaction) {
-        let call_id = tx.original.call_id_header().map(|c| c.value().to_string()).unwrap_or_default();
+        let call_id = tx
+            .original
+            .call_id_header()
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
         let over_tcp = tx
             .connection
             .as_ref()
             .is_some_and(|c| !matches!(c.transport(), rsipstack::sip::Transport::Udp));
         let contact = self.contact(over_tcp);
         let (states_tx, states_rx) = self.dialogs.new_dialog_state_channel();
-        let dialog = match self.dialogs.get_or_create_server_invite(&tx, states_tx, None, Some(contact)) {
+        let dialog = match self
+            .dialogs
+            .get_or_create_server_invite(&tx, states_tx, None, Some(contact))
+        {
             Ok(dialog) => dialog,
             Err(error) => {
                 warn!(%error, call_id, "cannot create a dialog for the INVITE");
@@ -188,7 +211,11 @@ impl Dispatcher {
             .ok()
             .and_then(|from| from.uri().ok())
             .and_then(|uri| uri.user().map(str::to_string));
-        let remote = tx.connection.as_ref().and_then(|c| c.get_remote_addr()).and_then(|a| a.get_socketaddr().ok());
+        let remote = tx
+            .connection
+            .as_ref()
+            .and_then(|c| c.get_remote_addr())
+            .and_then(|a| a.get_socketaddr().ok());
         let offer = (!tx.original.body.is_empty()).then(|| String::from_utf8_lossy(&tx.original.body).into_owned());
 
         // The INVITE server transaction runs in its own task: it sends 100 Trying,
@@ -209,7 +236,14 @@ impl Dispatcher {
             self.cancel.child_token(),
         );
         tokio::spawn(task.run());
-        let incoming = IncomingCall { call_id: call_id.clone(), dialled, caller, remote, offer, call: handle };
+        let incoming = IncomingCall {
+            call_id: call_id.clone(),
+            dialled,
+            caller,
+            remote,
+            offer,
+            call: handle,
+        };
         if let Err(error) = self.calls.try_send(incoming) {
             warn!(call_id, "runtime not taking calls: rejecting the INVITE");
             let incoming = match error {
@@ -224,7 +258,10 @@ impl Dispatcher {
     /// over the transport the INVITE came on.
     fn contact(&self, over_tcp: bool) -> rsipstack::sip::Uri {
         let (mut addr, params) = match (over_tcp, self.tcp_addr) {
-            (true, Some(tcp)) => (tcp, vec![rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp)]),
+            (true, Some(tcp)) => (
+                tcp,
+                vec![rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp)],
+            ),
             _ => (self.udp_addr, vec![]),
         };
         if let Some(ip) = self.settings.public_ip {
@@ -232,7 +269,10 @@ impl Dispatcher {
         }
         rsipstack::sip::Uri {
             scheme: Some(rsipstack::sip::Scheme::Sip),
-            auth: Some(rsipstack::sip::Auth { user: "attendant".to_string(), password: None }),
+            auth: Some(rsipstack::sip::Auth {
+                user: "attendant".to_string(),
+                password: None,
+            }),
             host_with_port: SipAddr::from(addr).addr,
             params,
             ..Default::default()

@@ -73,8 +73,9 @@ pub enum SipError {
     Bind {
         transport: &'static str,
         addr: SocketAddr,
+        /// Boxed: rsipstack's error is large and this one is rare.
         #[source]
-        source: rsipstack::Error,
+        source: Box<rsipstack::Error>,
     },
     /// TCP was asked for on port 0, which rsipstack cannot report back.
     #[error("SIP over TCP needs a concrete port, got {addr}")]
@@ -83,7 +84,7 @@ pub enum SipError {
     #[error("the SIP endpoint could not be started")]
     Start {
         #[source]
-        source: rsipstack::Error,
+        source: Box<rsipstack::Error>,
     },
     /// The call's task has ended (the dialog is gone): the command was not sent.
     #[error("call {call_id} has already ended")]

@@ -38,7 +38,10 @@ pub fn prompt_of_payload(payload: &[u8]) -> Option<Prompt> {
     if payload.iter().any(|&b| b != first) {
         return None;
     }
-    PROMPT_LEVELS.iter().find(|(_, level)| Codec::Pcmu.encode(&[*level])[0] == first).map(|(prompt, _)| *prompt)
+    PROMPT_LEVELS
+        .iter()
+        .find(|(_, level)| Codec::Pcmu.encode(&[*level])[0] == first)
+        .map(|(prompt, _)| *prompt)
 }
 
 /// A running attendant and its temp files.
@@ -72,7 +75,12 @@ fn write_prompts(dir: &Path) {
     let folder = dir.join("default").join(Language::En.code());
     std::fs::create_dir_all(&folder).unwrap();
     for (prompt, level) in PROMPT_LEVELS {
-        let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut writer = hound::WavWriter::create(folder.join(format!("{}.wav", prompt.file_stem())), spec).unwrap();
         for _ in 0..PROMPT_FRAMES * 160 {
             writer.write_sample(level).unwrap();
@@ -87,7 +95,9 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
     let prompts = dir.join("prompts");
     write_prompts(&prompts);
     let database_url = format!("sqlite://{}", dir.join("attendant.db").display());
-    let store = DirectoryStore::open(&database_url).await.expect("open the test database");
+    let store = DirectoryStore::open(&database_url)
+        .await
+        .expect("open the test database");
     let id = store
         .upsert_store(&NewStore {
             name: "Test store".to_string(),
@@ -99,8 +109,16 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
         .await
         .unwrap();
     let menu = [
-        MenuOption { digit: '1', label: "bakery".to_string(), target: TransferTarget::Extension("201".to_string()) },
-        MenuOption { digit: '2', label: "garden".to_string(), target: TransferTarget::Extension("202".to_string()) },
+        MenuOption {
+            digit: '1',
+            label: "bakery".to_string(),
+            target: TransferTarget::Extension("201".to_string()),
+        },
+        MenuOption {
+            digit: '2',
+            label: "garden".to_string(),
+            target: TransferTarget::Extension("202".to_string()),
+        },
     ];
     let entries = [NewEntry {
         display_name: "Sophie Martin".to_string(),
@@ -138,7 +156,11 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.flow.transfer_timeout = Duration::from_secs(10);
     let server = Server::start(&config, store).await.expect("start the attendant");
     let sip = server.sip_addr();
-    TestAttendant { server: Some(server), sip, _dir: dir }
+    TestAttendant {
+        server: Some(server),
+        sip,
+        _dir: dir,
+    }
 }
 
 impl TestAttendant {
@@ -191,5 +213,8 @@ pub fn prompts_heard(datagrams: &[super::capture::Datagram], port: u16) -> Vec<P
 
 /// Number of PCMU RTP packets sent to `port`.
 pub fn rtp_packets_to(datagrams: &[super::capture::Datagram], port: u16) -> usize {
-    datagrams.iter().filter(|d| d.dst_port == port && matches!(d.rtp(), Some((0, _)))).count()
+    datagrams
+        .iter()
+        .filter(|d| d.dst_port == port && matches!(d.rtp(), Some((0, _))))
+        .count()
 }

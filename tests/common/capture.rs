@@ -62,7 +62,11 @@ impl Capture {
             false
         })
         .await;
-        assert_eq!(ready, Ok(true), "tcpdump did not start listening (are we allowed to capture on lo?)");
+        assert_eq!(
+            ready,
+            Ok(true),
+            "tcpdump did not start listening (are we allowed to capture on lo?)"
+        );
         // Keep draining stderr so tcpdump never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Capture { child, path, _dir: dir }
@@ -75,7 +79,10 @@ impl Capture {
         if let Some(pid) = self.child.id() {
             let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
         }
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
             self.child.kill().await.ok();
         }
         let data = std::fs::read(&self.path).expect("read the capture");
@@ -92,7 +99,11 @@ fn parse_pcap(data: &[u8]) -> Vec<Datagram> {
     let le = data[0..4] == [0xd4, 0xc3, 0xb2, 0xa1];
     let u32_at = |b: &[u8]| {
         let a = [b[0], b[1], b[2], b[3]];
-        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
     };
     let mut offset = 24;
     while offset + 16 <= data.len() {

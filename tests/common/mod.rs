@@ -15,10 +15,14 @@ use tokio::process::{Child, Command};
 /// Fails the test (never skips) when a peer program is missing.
 pub fn require_tool(name: &str) -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
     });
     found.unwrap_or_else(|| {
-        panic!("`{name}` is not installed: run `make setup` (it installs sip-tester and baresip); this test does not skip")
+        panic!(
+            "`{name}` is not installed: run `make setup` (it installs sip-tester and baresip); this test does not skip"
+        )
     })
 }
 
@@ -81,7 +85,14 @@ impl Sipp {
             .args(scenario_args)
             .args(["-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1"])
             .args(["-p", &port.to_string(), "-mp", &media_port.to_string()])
-            .args(["-timeout", "30s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin"])
+            .args([
+                "-timeout",
+                "30s",
+                "-timeout_error",
+                "-trace_err",
+                "-trace_msg",
+                "-nostdin",
+            ])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -89,7 +100,12 @@ impl Sipp {
             .kill_on_drop(true)
             .spawn()
             .expect("start sipp");
-        Sipp { child, port, media_port, log_dir }
+        Sipp {
+            child,
+            port,
+            media_port,
+            log_dir,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -129,7 +145,14 @@ impl Sipp {
         if let Ok(entries) = std::fs::read_dir(self.log_dir.path()) {
             for entry in entries.flatten() {
                 let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                let tail: String = text.chars().rev().take(6000).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = text
+                    .chars()
+                    .rev()
+                    .take(6000)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 out.push_str(&format!("==== {}\n{}\n", entry.path().display(), tail));
             }
         }
