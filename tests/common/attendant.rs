@@ -59,6 +59,8 @@ pub struct TestOptions {
     pub flow_no_input: Duration,
     /// Ringing time before the answer.
     pub answer_delay: Duration,
+    /// How long our 200 OK waits for its ACK.
+    pub ack_timeout: Duration,
 }
 
 impl Default for TestOptions {
@@ -67,6 +69,7 @@ impl Default for TestOptions {
             pbx: "pbx.example".to_string(),
             flow_no_input: Duration::from_secs(6),
             answer_delay: Duration::ZERO,
+            ack_timeout: Duration::from_secs(4),
         }
     }
 }
@@ -149,7 +152,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
         ..ConfigOverrides::default()
     };
     let mut config = Config::load(None, &overrides).expect("test configuration");
-    config.timers.ack_timeout = Duration::from_secs(4);
+    config.timers.ack_timeout = options.ack_timeout;
     config.timers.rtp_inactivity_timeout = Duration::from_secs(30);
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
