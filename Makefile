@@ -16,7 +16,7 @@ CONFIG ?=
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup setup-asr build seed prompts run test
+.PHONY: setup setup-asr build seed prompts run test test-postgres
 
 ## setup: install the missing Debian packages (a no-op when all are present), then setup-asr.
 setup:
@@ -68,3 +68,8 @@ else
 	     END { printf "Summary: %d passed, %d failed, %d ignored\n", p, f, i }' var/test.log; \
 	exit $$status
 endif
+
+## test-postgres: the storage tests on a throw-away PostgreSQL server too (needs
+## the Debian package postgresql, which make setup does not install).
+test-postgres:
+	scripts/test-postgres.sh

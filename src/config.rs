@@ -69,7 +69,10 @@ pub enum ConfigError {
     UnsupportedDatabaseUrl { scheme: String },
     /// `pbx.address` is not `host[:port]`.
     #[error("pbx.address {value:?}: {problem}")]
-    InvalidPbxAddress { value: String, problem: PbxAddressProblem },
+    InvalidPbxAddress {
+        value: String,
+        problem: PbxAddressProblem,
+    },
     /// A timer that must be positive is zero.
     #[error("{key} must be greater than 0 ms")]
     ZeroDuration { key: &'static str },
@@ -138,7 +141,9 @@ impl FromStr for PbxAddress {
             }
         } else {
             match value.split_once(':') {
-                Some((_, rest)) if rest.contains(':') => return Err(PbxAddressProblem::UnbracketedIpv6),
+                Some((_, rest)) if rest.contains(':') => {
+                    return Err(PbxAddressProblem::UnbracketedIpv6);
+                }
                 Some((host, port)) => (host, Some(port)),
                 None => (value, None),
             }
@@ -158,7 +163,10 @@ impl FromStr for PbxAddress {
                 Ok(port) => Some(port),
             },
         };
-        Ok(PbxAddress { host: host.to_owned(), port })
+        Ok(PbxAddress {
+            host: host.to_owned(),
+            port,
+        })
     }
 }
 
@@ -192,7 +200,11 @@ impl Default for SipConfig {
         // Loopback by default: the demo and the tests run on one machine, and a
         // wildcard would need an explicit public_address.
         let listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060);
-        SipConfig { udp_listen: listen, tcp_listen: listen, public_address: None }
+        SipConfig {
+            udp_listen: listen,
+            tcp_listen: listen,
+            public_address: None,
+        }
     }
 }
 
@@ -208,7 +220,10 @@ pub struct RtpConfig {
 
 impl Default for RtpConfig {
     fn default() -> Self {
-        RtpConfig { port_min: 10000, port_max: 20000 }
+        RtpConfig {
+            port_min: 10000,
+            port_max: 20000,
+        }
     }
 }
 
@@ -222,7 +237,9 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: "sqlite://var/attendant.db".to_owned() }
+        DatabaseConfig {
+            url: "sqlite://var/attendant.db".to_owned(),
+        }
     }
 }
 
@@ -230,7 +247,8 @@ impl Default for DatabaseConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PathsConfig {
-    /// Runtime data (database file by default, recordings later).
+    /// Folder for data the attendant writes at run time (call records, captures).
+    /// Independent of `database.url` and `prompts_dir`, which name their own paths.
     pub data_dir: PathBuf,
     /// Prompt WAVs: `default/<lang>/<prompt>.wav` and `stores/<number>/<prompt>.wav`.
     pub prompts_dir: PathBuf,
@@ -238,7 +256,10 @@ pub struct PathsConfig {
 
 impl Default for PathsConfig {
     fn default() -> Self {
-        PathsConfig { data_dir: PathBuf::from("var"), prompts_dir: PathBuf::from("var/prompts") }
+        PathsConfig {
+            data_dir: PathBuf::from("var"),
+            prompts_dir: PathBuf::from("var/prompts"),
+        }
     }
 }
 
@@ -253,7 +274,9 @@ pub struct PbxConfig {
 
 impl Default for PbxConfig {
     fn default() -> Self {
-        PbxConfig { address: "127.0.0.1:5070".to_owned() }
+        PbxConfig {
+            address: "127.0.0.1:5070".to_owned(),
+        }
     }
 }
 
@@ -293,7 +316,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".to_owned() }
+        LogConfig {
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -369,8 +394,10 @@ impl Config {
         let file = match path {
             None => ConfigFile::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 parse_file(path, &text)?
             }
         };
@@ -414,11 +441,15 @@ impl Config {
 }
 
 fn parse_file(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
-    let file: ConfigFile =
-        toml::from_str(text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
+    let file: ConfigFile = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // The text parsed as ConfigFile just above, so it parses as a table too.
-    let table: toml::Table =
-        toml::from_str(text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
+    let table: toml::Table = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if let Some(toml::Value::Table(flow)) = table.get("flow") {
         check_flow_keys(path, flow)?;
     }
@@ -434,35 +465,60 @@ fn check_flow_keys(path: &Path, flow: &toml::Table) -> Result<(), ConfigError> {
         _ => serde_json::Map::new(),
     };
     match flow.keys().find(|key| !known.contains_key(*key)) {
-        Some(key) => Err(ConfigError::UnknownFlowKey { path: path.to_path_buf(), key: key.clone() }),
+        Some(key) => Err(ConfigError::UnknownFlowKey {
+            path: path.to_path_buf(),
+            key: key.clone(),
+        }),
         None => Ok(()),
     }
 }
 
 fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
-    let ConfigFile { sip, rtp, database, paths, pbx, timers, log, flow } = file;
+    let ConfigFile {
+        sip,
+        rtp,
+        database,
+        paths,
+        pbx,
+        timers,
+        log,
+        flow,
+    } = file;
 
     let public = sip.public_ip();
     if public.is_unspecified() {
-        return Err(ConfigError::NoPublicAddress { listen: sip.udp_listen });
+        return Err(ConfigError::NoPublicAddress {
+            listen: sip.udp_listen,
+        });
     }
     if rtp.port_min == 0 || rtp.port_min % 2 != 0 {
         return Err(ConfigError::PortMinNotEven { port: rtp.port_min });
     }
     if rtp.port_min >= rtp.port_max {
-        return Err(ConfigError::PortRangeInverted { min: rtp.port_min, max: rtp.port_max });
+        return Err(ConfigError::PortRangeInverted {
+            min: rtp.port_min,
+            max: rtp.port_max,
+        });
     }
     let scheme = database.url.split(':').next().unwrap_or_default();
     if !matches!(scheme, "sqlite" | "postgres" | "postgresql") || !database.url.contains(':') {
-        return Err(ConfigError::UnsupportedDatabaseUrl { scheme: scheme.to_owned() });
+        return Err(ConfigError::UnsupportedDatabaseUrl {
+            scheme: scheme.to_owned(),
+        });
     }
-    let pbx_address = pbx
-        .address
-        .parse::<PbxAddress>()
-        .map_err(|problem| ConfigError::InvalidPbxAddress { value: pbx.address.clone(), problem })?;
+    let pbx_address =
+        pbx.address
+            .parse::<PbxAddress>()
+            .map_err(|problem| ConfigError::InvalidPbxAddress {
+                value: pbx.address.clone(),
+                problem,
+            })?;
     let durations = [
         ("timers.ack_timeout", timers.ack_timeout),
-        ("timers.rtp_inactivity_timeout", timers.rtp_inactivity_timeout),
+        (
+            "timers.rtp_inactivity_timeout",
+            timers.rtp_inactivity_timeout,
+        ),
         ("flow.no_input_timeout", flow.no_input_timeout),
         ("flow.inter_digit_timeout", flow.inter_digit_timeout),
         ("flow.transfer_timeout", flow.transfer_timeout),
@@ -472,9 +528,21 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         return Err(ConfigError::ZeroDuration { key });
     }
     if let Err(source) = tracing_subscriber::EnvFilter::try_new(&log.level) {
-        return Err(ConfigError::InvalidLogLevel { value: log.level, source });
+        return Err(ConfigError::InvalidLogLevel {
+            value: log.level,
+            source,
+        });
     }
-    Ok(Config { sip, rtp, database, paths, pbx: pbx_address, timers, log, flow })
+    Ok(Config {
+        sip,
+        rtp,
+        database,
+        paths,
+        pbx: pbx_address,
+        timers,
+        log,
+        flow,
+    })
 }
 
 #[cfg(test)]
@@ -505,16 +573,29 @@ mod tests {
     fn defaults_are_valid() {
         let config = Config::load(None, &ConfigOverrides::default()).unwrap();
         assert_eq!(config.database.url, "sqlite://var/attendant.db");
-        assert_eq!(config.sip.public_ip(), IpAddr::V4(Ipv4Addr::LOCALHOST), "defaults to the listen IP");
+        assert_eq!(
+            config.sip.public_ip(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            "defaults to the listen IP"
+        );
         assert_eq!(config.flow, FlowSettings::default());
-        assert_eq!(config.pbx, PbxAddress { host: "127.0.0.1".to_owned(), port: Some(5070) });
+        assert_eq!(
+            config.pbx,
+            PbxAddress {
+                host: "127.0.0.1".to_owned(),
+                port: Some(5070)
+            }
+        );
     }
 
     #[test]
     fn example_file_is_valid_and_matches_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/attendant.example.toml");
         let example = Config::load(Some(&path), &ConfigOverrides::default()).unwrap();
-        assert_eq!(example, Config::load(None, &ConfigOverrides::default()).unwrap());
+        assert_eq!(
+            example,
+            Config::load(None, &ConfigOverrides::default()).unwrap()
+        );
     }
 
     #[test]
@@ -536,13 +617,25 @@ mod tests {
         "#;
         let config = load_text(text, &ConfigOverrides::default()).unwrap();
         assert_eq!(config.sip.udp_listen, "0.0.0.0:5080".parse().unwrap());
-        assert_eq!(config.sip.public_ip(), "192.0.2.10".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            config.sip.public_ip(),
+            "192.0.2.10".parse::<IpAddr>().unwrap()
+        );
         assert_eq!((config.rtp.port_min, config.rtp.port_max), (30000, 30100));
         assert_eq!(config.timers.ack_timeout, Duration::from_secs(5));
         assert_eq!(config.flow.max_retries, 4);
         assert_eq!(config.flow.no_input_timeout, Duration::from_secs(8));
-        assert_eq!(config.flow.transfer_timeout, FlowSettings::default().transfer_timeout, "unset keys default");
-        assert_eq!(config.pbx.target_uri(&TransferTarget::Extension("201".into())), "sip:201@pbx.example");
+        assert_eq!(
+            config.flow.transfer_timeout,
+            FlowSettings::default().transfer_timeout,
+            "unset keys default"
+        );
+        assert_eq!(
+            config
+                .pbx
+                .target_uri(&TransferTarget::Extension("201".into())),
+            "sip:201@pbx.example"
+        );
 
         let overrides = ConfigOverrides {
             rtp_port_min: Some(40000),
@@ -553,19 +646,34 @@ mod tests {
             ..ConfigOverrides::default()
         };
         let config = load_text(text, &overrides).unwrap();
-        assert_eq!((config.rtp.port_min, config.rtp.port_max), (40000, 40010), "flags win over the file");
+        assert_eq!(
+            (config.rtp.port_min, config.rtp.port_max),
+            (40000, 40010),
+            "flags win over the file"
+        );
         assert_eq!(config.database.url, "postgres://attendant@db/attendant");
-        assert_eq!(config.pbx.target_uri(&TransferTarget::Extension("100".into())), "sip:100@[::1]:5070");
+        assert_eq!(
+            config
+                .pbx
+                .target_uri(&TransferTarget::Extension("100".into())),
+            "sip:100@[::1]:5070"
+        );
         assert_eq!(config.log.level, "attendant=debug,info");
     }
 
     #[test]
     fn file_errors_name_the_key() {
         let cases = [
-            ("[sip]\nudp_lisen = \"127.0.0.1:5060\"\n", "unknown field `udp_lisen`"),
+            (
+                "[sip]\nudp_lisen = \"127.0.0.1:5060\"\n",
+                "unknown field `udp_lisen`",
+            ),
             ("[sipp]\n", "unknown field `sipp`"),
             ("[sip]\nudp_listen = \"localhost\"\n", "udp_listen"),
-            ("[sip]\nudp_listen = \"localhost\"\n", "invalid socket address"),
+            (
+                "[sip]\nudp_listen = \"localhost\"\n",
+                "invalid socket address",
+            ),
             ("[rtp]\nport_min = 70000\n", "port_min"),
             ("[timers]\nack_timeout = \"5s\"\n", "ack_timeout"),
             ("[flow]\nmax_retrys = 3\n", "unknown key flow.max_retrys"),
@@ -581,21 +689,60 @@ mod tests {
     #[test]
     fn validation_errors_name_the_key() {
         let cases = [
-            ("[rtp]\nport_min = 20000\nport_max = 10000\n", "rtp.port_min (20000) must be below rtp.port_max (10000)"),
-            ("[rtp]\nport_min = 10000\nport_max = 10000\n", "must be below rtp.port_max"),
-            ("[rtp]\nport_min = 10001\n", "rtp.port_min (10001) must be even"),
-            ("[rtp]\nport_min = 0\n", "rtp.port_min (0) must be even and non-zero"),
-            ("[sip]\nudp_listen = \"0.0.0.0:5060\"\n", "sip.public_address is required"),
-            ("[sip]\npublic_address = \"::\"\n", "sip.public_address is required"),
-            ("[database]\nurl = \"mysql://x/y\"\n", "database.url: unsupported scheme \"mysql\""),
-            ("[database]\nurl = \"var/attendant.db\"\n", "database.url: unsupported scheme"),
-            ("[pbx]\naddress = \"pbx:0\"\n", "pbx.address \"pbx:0\": the port is not a number"),
+            (
+                "[rtp]\nport_min = 20000\nport_max = 10000\n",
+                "rtp.port_min (20000) must be below rtp.port_max (10000)",
+            ),
+            (
+                "[rtp]\nport_min = 10000\nport_max = 10000\n",
+                "must be below rtp.port_max",
+            ),
+            (
+                "[rtp]\nport_min = 10001\n",
+                "rtp.port_min (10001) must be even",
+            ),
+            (
+                "[rtp]\nport_min = 0\n",
+                "rtp.port_min (0) must be even and non-zero",
+            ),
+            (
+                "[sip]\nudp_listen = \"0.0.0.0:5060\"\n",
+                "sip.public_address is required",
+            ),
+            (
+                "[sip]\npublic_address = \"::\"\n",
+                "sip.public_address is required",
+            ),
+            (
+                "[database]\nurl = \"mysql://x/y\"\n",
+                "database.url: unsupported scheme \"mysql\"",
+            ),
+            (
+                "[database]\nurl = \"var/attendant.db\"\n",
+                "database.url: unsupported scheme",
+            ),
+            (
+                "[pbx]\naddress = \"pbx:0\"\n",
+                "pbx.address \"pbx:0\": the port is not a number",
+            ),
             ("[pbx]\naddress = \":5060\"\n", "the host is empty"),
             ("[pbx]\naddress = \"::1\"\n", "must be written in brackets"),
-            ("[pbx]\naddress = \"pbx example\"\n", "not allowed in a SIP host"),
-            ("[timers]\nrtp_inactivity_timeout = 0\n", "timers.rtp_inactivity_timeout must be greater than 0"),
-            ("[flow]\ntransfer_timeout = 0\n", "flow.transfer_timeout must be greater than 0"),
-            ("[log]\nlevel = \"attendant=loud\"\n", "log.level \"attendant=loud\""),
+            (
+                "[pbx]\naddress = \"pbx example\"\n",
+                "not allowed in a SIP host",
+            ),
+            (
+                "[timers]\nrtp_inactivity_timeout = 0\n",
+                "timers.rtp_inactivity_timeout must be greater than 0",
+            ),
+            (
+                "[flow]\ntransfer_timeout = 0\n",
+                "flow.transfer_timeout must be greater than 0",
+            ),
+            (
+                "[log]\nlevel = \"attendant=loud\"\n",
+                "log.level \"attendant=loud\"",
+            ),
         ];
         for (text, expected) in cases {
             let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
@@ -606,15 +753,34 @@ mod tests {
 
     #[test]
     fn flag_overrides_are_validated_too() {
-        let overrides = ConfigOverrides { rtp_port_min: Some(21000), ..ConfigOverrides::default() };
+        let overrides = ConfigOverrides {
+            rtp_port_min: Some(21000),
+            ..ConfigOverrides::default()
+        };
         let err = Config::load(None, &overrides).unwrap_err();
-        assert!(matches!(err, ConfigError::PortRangeInverted { min: 21000, max: 20000 }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ConfigError::PortRangeInverted {
+                    min: 21000,
+                    max: 20000
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_file_is_named() {
-        let err = Config::load(Some(Path::new("/nonexistent/attendant.toml")), &ConfigOverrides::default());
-        assert!(err.unwrap_err().to_string().contains("/nonexistent/attendant.toml"));
+        let err = Config::load(
+            Some(Path::new("/nonexistent/attendant.toml")),
+            &ConfigOverrides::default(),
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("/nonexistent/attendant.toml")
+        );
     }
 
     #[test]
@@ -633,7 +799,10 @@ mod tests {
         ];
         for (text, expected) in cases {
             let got = text.parse::<PbxAddress>();
-            let expected = expected.map(|(host, port)| PbxAddress { host: host.to_owned(), port });
+            let expected = expected.map(|(host, port)| PbxAddress {
+                host: host.to_owned(),
+                port,
+            });
             assert_eq!(got, expected, "{text:?}");
             if let Ok(address) = got {
                 assert_eq!(address.to_string(), text, "Display gives back the text");

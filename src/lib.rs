@@ -10,6 +10,7 @@
 //! - [`asr`]: speech recognition engines (Vosk, PocketSphinx) behind one trait.
 //! - [`matching`]: recognised text or keypad digits -> directory entries (fst index).
 //! - [`directory`]: stores, entries, menus; the only module that touches sqlx.
+//! - [`speech`]: audio front end of the speech path: resampling, voice activity, endpointing.
 //! - [`runtime`]: the IO tasks that drive a call's flow (one task per call) and the server.
 //! - [`config`]: configuration file and command-line flags.
 
@@ -21,3 +22,4 @@ pub mod matching;
 pub mod media;
 pub mod runtime;
 pub mod sip;
+pub mod speech;

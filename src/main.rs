@@ -13,7 +13,10 @@ use attendant::directory::store::DirectoryStore;
 use attendant::directory::{Directory, Language};
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Speech-driven auto-attendant: answers a store's number and transfers callers by name")]
+#[command(
+    version,
+    about = "Speech-driven auto-attendant: answers a store's number and transfers callers by name"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -108,7 +111,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let config = config.load()?;
             let store = open_store(&config).await?;
             for PlannedPrompt { file, voice, text } in prompt_plan(&store, &texts).await? {
-                println!("{}\t{voice}\t{text}", config.paths.prompts_dir.join(file).display());
+                println!(
+                    "{}\t{voice}\t{text}",
+                    config.paths.prompts_dir.join(file).display()
+                );
             }
             Ok(())
         }
@@ -134,12 +140,25 @@ fn init_logging(config: &Config) {
 async fn open_store(config: &Config) -> anyhow::Result<DirectoryStore> {
     DirectoryStore::open(&config.database.url)
         .await
-        .with_context(|| format!("cannot open the directory database ({})", redact_url(&config.database.url)))
+        .with_context(|| {
+            format!(
+                "cannot open the directory database ({})",
+                redact_url(&config.database.url)
+            )
+        })
 }
 
 async fn seed_demo(store: &DirectoryStore) -> anyhow::Result<()> {
-    for seeded in store.seed_demo().await.context("cannot seed the demo stores")? {
-        let what = if seeded.changed { "written" } else { "already up to date" };
+    for seeded in store
+        .seed_demo()
+        .await
+        .context("cannot seed the demo stores")?
+    {
+        let what = if seeded.changed {
+            "written"
+        } else {
+            "already up to date"
+        };
         tracing::info!(store = %seeded.store, version = seeded.version.0, "demo store {what}");
     }
     Ok(())
@@ -147,8 +166,10 @@ async fn seed_demo(store: &DirectoryStore) -> anyhow::Result<()> {
 
 /// Languages with a texts file, then the plan for them and every store's menu.
 async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec<PlannedPrompt>> {
-    let languages: Vec<Language> =
-        Language::ALL.into_iter().filter(|l| texts.join(format!("{}.toml", l.code())).is_file()).collect();
+    let languages: Vec<Language> = Language::ALL
+        .into_iter()
+        .filter(|l| texts.join(format!("{}.toml", l.code())).is_file())
+        .collect();
     let mut directories: Vec<Directory> = Vec::new();
     for s in store.list_stores().await? {
         directories.push(store.load_directory(s.id).await?);
@@ -165,7 +186,11 @@ async fn check_and_serve(config: Config, store: DirectoryStore) -> anyhow::Resul
     }
     let missing = prompts::missing_prompts(&config.paths.prompts_dir, &stores);
     if let Some(first) = missing.first() {
-        bail!("{} prompt file(s) missing, first {} (run scripts/make-prompts.sh)", missing.len(), first.display());
+        bail!(
+            "{} prompt file(s) missing, first {} (run scripts/make-prompts.sh)",
+            missing.len(),
+            first.display()
+        );
     }
     tracing::info!(
         stores = stores.len(),
@@ -183,7 +208,9 @@ fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
                 None => url.to_owned(),
             }
         }
@@ -199,8 +226,14 @@ mod tests {
     #[test]
     fn database_passwords_are_redacted() {
         let cases = [
-            ("postgres://user:secret@db/attendant", "postgres://user:***@db/attendant"),
-            ("postgres://user@db/attendant", "postgres://user@db/attendant"),
+            (
+                "postgres://user:secret@db/attendant",
+                "postgres://user:***@db/attendant",
+            ),
+            (
+                "postgres://user@db/attendant",
+                "postgres://user@db/attendant",
+            ),
             ("sqlite://var/attendant.db", "sqlite://var/attendant.db"),
         ];
         for (url, expected) in cases {
@@ -210,13 +243,24 @@ mod tests {
 
     #[test]
     fn command_line_parses() {
-        let cli = Cli::try_parse_from(["attendant", "run", "--demo", "--config", "a.toml", "--rtp-port-min", "30000"])
-            .unwrap();
-        let Command::Run { config, demo } = cli.command else { panic!("expected run") };
+        let cli = Cli::try_parse_from([
+            "attendant",
+            "run",
+            "--demo",
+            "--config",
+            "a.toml",
+            "--rtp-port-min",
+            "30000",
+        ])
+        .unwrap();
+        let Command::Run { config, demo } = cli.command else {
+            panic!("expected run")
+        };
         assert!(demo);
         assert_eq!(config.config.as_deref(), Some(Path::new("a.toml")));
         assert_eq!(config.overrides.rtp_port_min, Some(30000));
-        let bad = Cli::try_parse_from(["attendant", "run", "--sip-udp-listen", "nowhere"]).unwrap_err();
+        let bad =
+            Cli::try_parse_from(["attendant", "run", "--sip-udp-listen", "nowhere"]).unwrap_err();
         assert!(bad.to_string().contains("--sip-udp-listen"), "{bad}");
     }
 }

@@ -4,6 +4,7 @@
 //! than one store.
 
 pub mod demo;
+pub mod import;
 pub mod prompts;
 pub mod settings;
 pub mod store;
@@ -11,9 +12,7 @@ pub mod store;
 use std::fmt;
 
 /// Identifies one store (tenant). Every row of per-store data carries it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct StoreId(pub i64);
 
 impl fmt::Display for StoreId {
@@ -24,15 +23,11 @@ impl fmt::Display for StoreId {
 
 /// Monotonic version of a store's directory; bumped by every applied change.
 /// A call keeps the version it started with.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DirectoryVersion(pub i64);
 
 /// Identifies one directory entry within its store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct EntryId(pub i64);
 
 /// Language of a store's prompts and grammar.

@@ -33,7 +33,9 @@ pub enum PromptTextsError {
     #[error("prompt texts {path}: no text for prompt {stem:?}")]
     MissingPrompt { path: PathBuf, stem: &'static str },
     /// `[prompts]` has a key that is no prompt's file stem.
-    #[error("prompt texts {path}: {key:?} is not a prompt (expected one of the flow::Prompt file stems)")]
+    #[error(
+        "prompt texts {path}: {key:?} is not a prompt (expected one of the flow::Prompt file stems)"
+    )]
     UnknownPrompt { path: PathBuf, key: String },
     /// `store_menu.option` lacks `{label}` or `{digit}`.
     #[error("prompt texts {path}: store_menu.option must contain {{label}} and {{digit}}")]
@@ -69,15 +71,24 @@ impl PromptTexts {
     /// Reads `<texts_dir>/<lang>.toml`.
     pub fn load(texts_dir: &Path, language: Language) -> Result<PromptTexts, PromptTextsError> {
         let path = texts_dir.join(format!("{}.toml", language.code()));
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| PromptTextsError::Read { path: path.clone(), source })?;
-        let file: TextsFile =
-            toml::from_str(&text).map_err(|source| PromptTextsError::Parse { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| PromptTextsError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let file: TextsFile = toml::from_str(&text).map_err(|source| PromptTextsError::Parse {
+            path: path.clone(),
+            source,
+        })?;
         let mut by_stem = file.prompts;
         let mut prompts = BTreeMap::new();
         for prompt in Prompt::ALL {
             let stem = prompt.file_stem();
-            let text = by_stem.remove(stem).ok_or(PromptTextsError::MissingPrompt { path: path.clone(), stem })?;
+            let text = by_stem
+                .remove(stem)
+                .ok_or(PromptTextsError::MissingPrompt {
+                    path: path.clone(),
+                    stem,
+                })?;
             prompts.insert(prompt, one_line(&text));
         }
         if let Some(key) = by_stem.into_keys().next() {
@@ -87,13 +98,20 @@ impl PromptTexts {
         if !option.contains("{label}") || !option.contains("{digit}") {
             return Err(PromptTextsError::OptionTemplate { path });
         }
-        Ok(PromptTexts { voice: file.voice, prompts, store_menu: file.store_menu })
+        Ok(PromptTexts {
+            voice: file.voice,
+            prompts,
+            store_menu: file.store_menu,
+        })
     }
 
     /// The default text of `prompt`.
     pub fn text(&self, prompt: Prompt) -> &str {
         // `load` inserted every prompt of Prompt::ALL, and Prompt has no other values.
-        self.prompts.get(&prompt).map(String::as_str).unwrap_or_default()
+        self.prompts
+            .get(&prompt)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 
     /// The text of a store's own menu prompt: intro, one sentence per option (in
@@ -104,7 +122,10 @@ impl PromptTexts {
         let mut sentences = vec![self.store_menu.intro.clone()];
         for option in options {
             sentences.push(
-                self.store_menu.option.replace("{label}", &option.label).replace("{digit}", &option.digit.to_string()),
+                self.store_menu
+                    .option
+                    .replace("{label}", &option.label)
+                    .replace("{digit}", &option.digit.to_string()),
             );
         }
         sentences.push(self.store_menu.outro.clone());
@@ -120,19 +141,27 @@ fn one_line(text: &str) -> String {
 
 /// `default/<lang>/<stem>.wav`, relative to the prompts folder.
 pub fn default_prompt_file(language: Language, prompt: Prompt) -> PathBuf {
-    PathBuf::from("default").join(language.code()).join(format!("{}.wav", prompt.file_stem()))
+    PathBuf::from("default")
+        .join(language.code())
+        .join(format!("{}.wav", prompt.file_stem()))
 }
 
 /// `stores/<number>/<stem>.wav`, relative to the prompts folder.
 pub fn store_prompt_file(number: &str, prompt: Prompt) -> PathBuf {
-    PathBuf::from("stores").join(number).join(format!("{}.wav", prompt.file_stem()))
+    PathBuf::from("stores")
+        .join(number)
+        .join(format!("{}.wav", prompt.file_stem()))
 }
 
 /// The WAV to play for `prompt` in `store`: the store's own file if present,
 /// else the default of its language.
 pub fn resolve_prompt(prompts_dir: &Path, store: &Store, prompt: Prompt) -> PathBuf {
     let own = prompts_dir.join(store_prompt_file(&store.number, prompt));
-    if own.is_file() { own } else { prompts_dir.join(default_prompt_file(store.language, prompt)) }
+    if own.is_file() {
+        own
+    } else {
+        prompts_dir.join(default_prompt_file(store.language, prompt))
+    }
 }
 
 /// The prompt files these stores would play that do not exist.
@@ -184,7 +213,8 @@ pub fn plan(
             });
         }
     }
-    let mut directories: Vec<&Directory> = directories.iter().filter(|d| !d.menu.is_empty()).collect();
+    let mut directories: Vec<&Directory> =
+        directories.iter().filter(|d| !d.menu.is_empty()).collect();
     directories.sort_by(|a, b| a.store.number.cmp(&b.store.number));
     for directory in directories {
         let texts = texts_for(directory.store.language)?;
@@ -230,7 +260,11 @@ mod tests {
     }
 
     fn option(digit: char, label: &str) -> MenuOption {
-        MenuOption { digit, label: label.to_owned(), target: TransferTarget::Extension("3".to_owned()) }
+        MenuOption {
+            digit,
+            label: label.to_owned(),
+            target: TransferTarget::Extension("3".to_owned()),
+        }
     }
 
     #[test]
@@ -240,20 +274,35 @@ mod tests {
             assert_eq!(texts.voice, voice);
             for prompt in Prompt::ALL {
                 let text = texts.text(prompt);
-                assert!(!text.is_empty() && !text.contains(['\t', '\n']), "{language:?} {prompt:?}: {text:?}");
+                assert!(
+                    !text.is_empty() && !text.contains(['\t', '\n']),
+                    "{language:?} {prompt:?}: {text:?}"
+                );
             }
         }
         let missing = PromptTexts::load(&texts_dir(), Language::Ko).unwrap_err();
-        assert!(matches!(missing, PromptTextsError::Read { .. }), "{missing}");
+        assert!(
+            matches!(missing, PromptTextsError::Read { .. }),
+            "{missing}"
+        );
     }
 
     #[test]
     fn bad_texts_files_are_rejected() {
         let full = std::fs::read_to_string(texts_dir().join("en.toml")).unwrap();
         let cases = [
-            (full.replace("goodbye = ", "good_bye = "), "no text for prompt \"goodbye\""),
-            (full.replace("[prompts]\n", "[prompts]\nhold_music = \"x\"\n"), "\"hold_music\" is not a prompt"),
-            (full.replace("press {digit}", "press it"), "must contain {label} and {digit}"),
+            (
+                full.replace("goodbye = ", "good_bye = "),
+                "no text for prompt \"goodbye\"",
+            ),
+            (
+                full.replace("[prompts]\n", "[prompts]\nhold_music = \"x\"\n"),
+                "\"hold_music\" is not a prompt",
+            ),
+            (
+                full.replace("press {digit}", "press it"),
+                "must contain {label} and {digit}",
+            ),
             (full.replace("voice = ", "voix = "), "unknown field `voix`"),
         ];
         for (text, expected) in cases {
@@ -290,12 +339,24 @@ mod tests {
             directory("3000", Language::En, vec![]),
         ];
         let planned = plan(&texts_dir(), &[Language::En, Language::Fr], &directories).unwrap();
-        let files: Vec<String> = planned.iter().map(|p| p.file.display().to_string()).collect();
+        let files: Vec<String> = planned
+            .iter()
+            .map(|p| p.file.display().to_string())
+            .collect();
         assert_eq!(files.len(), 2 * Prompt::ALL.len() + 2, "{files:?}");
         assert_eq!(files[0], "default/en/greeting.wav");
         assert_eq!(files[Prompt::ALL.len()], "default/fr/greeting.wav");
-        assert_eq!(files[files.len() - 2..], ["stores/1000/menu.wav", "stores/2000/menu.wav"]);
-        assert!(planned.last().unwrap().text.contains("Pour la boulangerie, tapez 1."));
+        assert_eq!(
+            files[files.len() - 2..],
+            ["stores/1000/menu.wav", "stores/2000/menu.wav"]
+        );
+        assert!(
+            planned
+                .last()
+                .unwrap()
+                .text
+                .contains("Pour la boulangerie, tapez 1.")
+        );
         assert_eq!(planned.last().unwrap().voice, "fr");
     }
 
@@ -312,17 +373,31 @@ mod tests {
             std::fs::write(path, b"RIFF").unwrap();
         }
         assert!(missing_prompts(dir.path(), std::slice::from_ref(&en)).is_empty());
-        assert_eq!(resolve_prompt(dir.path(), &en, Prompt::Menu), dir.path().join("default/en/menu.wav"));
+        assert_eq!(
+            resolve_prompt(dir.path(), &en, Prompt::Menu),
+            dir.path().join("default/en/menu.wav")
+        );
 
         let own = dir.path().join("stores/1000/menu.wav");
         std::fs::create_dir_all(own.parent().unwrap()).unwrap();
         std::fs::write(&own, b"RIFF").unwrap();
         assert_eq!(resolve_prompt(dir.path(), &en, Prompt::Menu), own);
-        assert_eq!(resolve_prompt(dir.path(), &en, Prompt::Goodbye), dir.path().join("default/en/goodbye.wav"));
+        assert_eq!(
+            resolve_prompt(dir.path(), &en, Prompt::Goodbye),
+            dir.path().join("default/en/goodbye.wav")
+        );
 
         let fr = store("2000", Language::Fr);
         let missing = missing_prompts(dir.path(), &[en, fr]);
-        assert_eq!(missing.len(), Prompt::ALL.len(), "only the French defaults are missing: {missing:?}");
-        assert!(missing.iter().all(|p| p.starts_with(dir.path().join("default/fr"))));
+        assert_eq!(
+            missing.len(),
+            Prompt::ALL.len(),
+            "only the French defaults are missing: {missing:?}"
+        );
+        assert!(
+            missing
+                .iter()
+                .all(|p| p.starts_with(dir.path().join("default/fr")))
+        );
     }
 }

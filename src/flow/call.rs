@@ -2,30 +2,40 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::directory::{Directory, TransferTarget};
 
 use super::digits::{KeyMap, Lookup};
+use super::speech::SpeechInterpreter;
 use super::state::{State, TransferPhase};
 use super::timers::TimerTable;
 use super::{Action, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, TimerKind};
+
+/// Longest a goodbye may play before the call hangs up anyway: a goodbye
+/// prompt lasts a few seconds; this only guards against a missing
+/// `PlaybackFinished`.
+pub const GOODBYE_GRACE: Duration = Duration::from_secs(30);
 
 /// One call's flow. See the module docs for the run loop.
 ///
 /// Methods come in groups: construction, `handle` (inputs), `poll` (outputs), getters.
 #[derive(Debug, Clone)]
 pub struct Call {
-    directory: Arc<Directory>,
+    pub(super) directory: Arc<Directory>,
     settings: FlowSettings,
     /// Digit strings of `directory`, built once: the directory is fixed for the call.
     keys: KeyMap,
-    state: State,
+    pub(super) state: State,
     /// Whether prompts we asked for are playing: decides whether a barge-in or
     /// the end of the call needs `StopPlayback`, and whether `PlaybackFinished`
     /// makes sense.
     playing: bool,
-    timers: TimerTable,
+    /// Whether a recognition we started is running (same role as `playing`).
+    pub(super) recognizing: bool,
+    /// Reads recognition results; speech runs only with one (and the setting on).
+    pub(super) speech: Option<Arc<dyn SpeechInterpreter>>,
+    pub(super) timers: TimerTable,
     /// Time of the latest input; timers are armed relative to it.
     now: Instant,
     /// Actions and events not yet returned by `poll`.
@@ -45,10 +55,26 @@ impl Call {
             settings,
             state: State::Starting,
             playing: false,
+            recognizing: false,
+            speech: None,
             timers,
             now,
             outputs: VecDeque::new(),
         }
+    }
+
+    /// Lets the call ask for names by speech, reading results with
+    /// `interpreter`, when `FlowSettings::speech_enabled` is on. Call before
+    /// the first input.
+    #[must_use]
+    pub fn with_speech(mut self, interpreter: Arc<dyn SpeechInterpreter>) -> Call {
+        self.speech = Some(interpreter);
+        self
+    }
+
+    /// Whether this call asks for names by speech.
+    pub fn speech_active(&self) -> bool {
+        self.settings.speech_enabled && self.speech.is_some()
     }
 
     /// Feed one input. Call [`Call::poll`] until `Output::Timeout` afterwards.
@@ -64,9 +90,13 @@ impl Call {
             Input::TransferAccepted => self.on_transfer_accepted(&input),
             Input::TransferSucceeded => self.on_transfer_succeeded(&input),
             Input::TransferFailed { status } => self.on_transfer_failed(Some(status), &input),
-            Input::CallerHungUp => self.end(EndReason::CallerHungUp),
+            // The caller's BYE already ended the dialog: no BYE of ours.
+            Input::CallerHungUp => self.end(EndReason::CallerHungUp, false),
             Input::MediaLost => self.on_media_lost(&input),
             Input::Timeout => self.on_timeout(&input),
+            Input::SpeechStarted => self.on_speech_started(&input),
+            Input::Recognized(ref recognition) => self.on_recognized(recognition, &input),
+            Input::NoSpeech => self.on_no_speech(&input),
         }
     }
 
@@ -108,6 +138,7 @@ impl Call {
 impl Call {
     fn on_answered(&mut self, input: &Input) {
         match self.state {
+            State::Starting if self.speech_active() => self.start_speech(),
             State::Starting => {
                 self.play(vec![Prompt::Greeting, Prompt::Menu]);
                 self.set_state(State::Greeting);
@@ -129,7 +160,12 @@ impl Call {
                 });
                 self.arm(TimerKind::NoInput);
             }
-            State::Menu { .. } => self.arm(TimerKind::NoInput),
+            State::Menu { .. } | State::AskingName { .. } | State::Disambiguating { .. } => {
+                self.arm(TimerKind::NoInput)
+            }
+            State::Confirming {
+                speaking: false, ..
+            } => self.arm(TimerKind::NoInput),
             State::Transferring {
                 target,
                 retries,
@@ -146,18 +182,26 @@ impl Call {
             }
             State::SayingGoodbye { reason } => {
                 let reason = reason.clone();
-                self.act(Action::Hangup);
-                self.end(reason);
+                self.end(reason, true);
             }
-            // Nothing is played in these states, so `playing` cannot be set in them.
-            State::Starting | State::Transferring { .. } | State::Ended(_) => self.ignore(input),
+            // Playback is stopped when these are entered, or never started in
+            // them, so `playing` cannot be set in them.
+            State::Starting
+            | State::Listening { .. }
+            | State::Confirming { speaking: true, .. }
+            | State::Transferring { .. }
+            | State::Ended(_) => self.ignore(input),
         }
     }
 
     fn on_digit(&mut self, digit: char, input: &Input) {
-        let (retries, mut digits) = match &self.state {
+        let (retries, digits) = match &self.state {
             State::Greeting => (0, String::new()),
             State::Menu { retries, digits } => (*retries, digits.clone()),
+            State::AskingName { .. }
+            | State::Listening { .. }
+            | State::Confirming { .. }
+            | State::Disambiguating { .. } => return self.on_speech_digit(digit),
             // Before the answer there is no menu; during a transfer or goodbye,
             // keys must not undo what is under way.
             State::Starting
@@ -167,6 +211,11 @@ impl Call {
                 return self.ignore(input);
             }
         };
+        self.menu_digit(retries, digits, digit);
+    }
+
+    /// A key in the DTMF menu, with `digits` of the entry in progress.
+    pub(super) fn menu_digit(&mut self, retries: u32, mut digits: String, digit: char) {
         // Barge-in: a key means the caller knows what they want.
         self.stop_playback();
         self.timers.stop(TimerKind::NoInput);
@@ -225,8 +274,7 @@ impl Call {
                 ..
             } => {
                 let target = target.clone();
-                self.act(Action::Hangup);
-                self.end(EndReason::Transferred(target));
+                self.end(EndReason::Transferred(target), true);
             }
             _ => self.ignore(input),
         }
@@ -251,10 +299,10 @@ impl Call {
         });
         if target == self.directory.store.operator {
             // The operator is where every other failure ends up: nothing is left.
-            self.play(vec![Prompt::TransferFailed, Prompt::Goodbye]);
-            self.set_state(State::SayingGoodbye {
-                reason: EndReason::GaveUp,
-            });
+            self.say_goodbye(
+                vec![Prompt::TransferFailed, Prompt::Goodbye],
+                EndReason::GaveUp,
+            );
         } else {
             self.retry(retries, Prompt::TransferFailed);
         }
@@ -264,11 +312,7 @@ impl Call {
         match self.state {
             // No media was set up yet, so none can be lost.
             State::Starting => self.ignore(input),
-            _ => {
-                self.stop_playback();
-                self.act(Action::Hangup);
-                self.end(EndReason::MediaLost);
-            }
+            _ => self.end(EndReason::MediaLost, true),
         }
     }
 
@@ -288,19 +332,23 @@ impl Call {
     }
 
     fn on_timer(&mut self, kind: TimerKind) {
+        if self.on_speech_timer(kind) {
+            return;
+        }
         match (kind, &self.state) {
             (TimerKind::MaxDuration, State::Starting) => {
                 // Never answered: nothing to say goodbye on.
-                self.act(Action::Hangup);
-                self.end(EndReason::MaxDuration);
+                self.end(EndReason::MaxDuration, true);
             }
-            (TimerKind::MaxDuration, State::SayingGoodbye { .. }) => {
-                // The goodbye has run past the cap: cut it short.
-                self.stop_playback();
-                self.act(Action::Hangup);
-                self.end(EndReason::MaxDuration);
+            (TimerKind::MaxDuration, State::SayingGoodbye { reason }) => {
+                // The goodbye never finished: cut it short. The call was ending
+                // for `reason` anyway.
+                let reason = reason.clone();
+                self.end(reason, true);
             }
-            (TimerKind::MaxDuration, _) => self.say_goodbye(EndReason::MaxDuration),
+            (TimerKind::MaxDuration, _) => {
+                self.say_goodbye(vec![Prompt::Goodbye], EndReason::MaxDuration)
+            }
             (TimerKind::NoInput, State::Menu { retries, digits }) if digits.is_empty() => {
                 self.retry(*retries, Prompt::NoInput);
             }
@@ -319,7 +367,13 @@ impl Call {
             }
             // Timers are stopped when the state they belong to is left, so these
             // cannot fire; if one did, say so rather than act on it.
-            (TimerKind::NoInput | TimerKind::InterDigit | TimerKind::TransferWait, _) => {
+            (
+                TimerKind::NoInput
+                | TimerKind::InterDigit
+                | TimerKind::TransferWait
+                | TimerKind::EndOfSpeech,
+                _,
+            ) => {
                 self.ignore(&Input::Timeout);
             }
         }
@@ -362,9 +416,14 @@ impl Call {
 
     /// Announce the transfer (after `cause`, if it is a fallback); the REFER
     /// goes out when the announcement finishes.
-    fn start_transfer(&mut self, target: TransferTarget, retries: u32, cause: Option<Prompt>) {
-        self.timers.stop(TimerKind::NoInput);
-        self.timers.stop(TimerKind::InterDigit);
+    pub(super) fn start_transfer(
+        &mut self,
+        target: TransferTarget,
+        retries: u32,
+        cause: Option<Prompt>,
+    ) {
+        self.stop_recognition();
+        self.stop_dialog_timers();
         self.play(cause.into_iter().chain([Prompt::Transferring]).collect());
         self.set_state(State::Transferring {
             target,
@@ -373,52 +432,74 @@ impl Call {
         });
     }
 
-    /// Play goodbye, then hang up with `reason`. Only the hard cap stays armed.
-    fn say_goodbye(&mut self, reason: EndReason) {
-        for kind in [
-            TimerKind::NoInput,
-            TimerKind::InterDigit,
-            TimerKind::TransferWait,
-        ] {
-            self.timers.stop(kind);
-        }
-        self.play(vec![Prompt::Goodbye]);
+    /// Play `prompts` (ending with goodbye), then hang up with `reason`. Only
+    /// the hard cap stays armed.
+    ///
+    /// The hard cap is brought forward to [`GOODBYE_GRACE`] from now at the
+    /// latest, so that a goodbye whose end never comes cannot hold the call.
+    fn say_goodbye(&mut self, prompts: Vec<Prompt>, reason: EndReason) {
+        self.stop_recognition();
+        self.stop_dialog_timers();
+        self.timers.stop(TimerKind::TransferWait);
+        let grace = self.now + GOODBYE_GRACE;
+        let cap = self
+            .timers
+            .deadline(TimerKind::MaxDuration)
+            .map_or(grace, |cap| cap.min(grace));
+        self.timers.set(TimerKind::MaxDuration, cap);
+        self.play(prompts);
         self.set_state(State::SayingGoodbye { reason });
     }
 
-    /// The call is over. Playback is stopped; a `Hangup`, if due, was queued
-    /// by the caller of this function (not for a caller's BYE).
-    fn end(&mut self, reason: EndReason) {
+    /// The call is over: playback and recognition stopped, then our BYE if
+    /// `hangup` (not after the caller's).
+    fn end(&mut self, reason: EndReason, hangup: bool) {
         self.stop_playback();
+        self.stop_recognition();
+        if hangup {
+            self.act(Action::Hangup);
+        }
         self.timers.stop_all();
         self.set_state(State::Ended(reason.clone()));
         self.event(CallEvent::Ended(reason));
     }
 
-    fn play(&mut self, prompts: Vec<Prompt>) {
+    /// Stops the timers of the menu and speech dialogs.
+    pub(super) fn stop_dialog_timers(&mut self) {
+        for kind in [
+            TimerKind::NoInput,
+            TimerKind::InterDigit,
+            TimerKind::EndOfSpeech,
+        ] {
+            self.timers.stop(kind);
+        }
+    }
+
+    pub(super) fn play(&mut self, prompts: Vec<Prompt>) {
         self.playing = true;
         self.act(Action::Play(prompts));
     }
 
-    fn stop_playback(&mut self) {
+    pub(super) fn stop_playback(&mut self) {
         if self.playing {
             self.playing = false;
             self.act(Action::StopPlayback);
         }
     }
 
-    fn arm(&mut self, kind: TimerKind) {
+    pub(super) fn arm(&mut self, kind: TimerKind) {
         let after = match kind {
             TimerKind::NoInput => self.settings.no_input_timeout,
             TimerKind::InterDigit => self.settings.inter_digit_timeout,
             TimerKind::TransferWait => self.settings.transfer_timeout,
             TimerKind::MaxDuration => self.settings.max_call_duration,
+            TimerKind::EndOfSpeech => self.settings.max_utterance,
         };
         self.timers.set(kind, self.now + after);
     }
 
     /// Enter `state`, reporting the change when the state's name changes.
-    fn set_state(&mut self, state: State) {
+    pub(super) fn set_state(&mut self, state: State) {
         let (from, to) = (self.state.name(), state.name());
         self.state = state;
         if from != to {
@@ -426,18 +507,18 @@ impl Call {
         }
     }
 
-    fn ignore(&mut self, input: &Input) {
+    pub(super) fn ignore(&mut self, input: &Input) {
         self.event(CallEvent::InputIgnored {
             state: self.state.name(),
             input: format!("{input:?}"),
         });
     }
 
-    fn act(&mut self, action: Action) {
+    pub(super) fn act(&mut self, action: Action) {
         self.outputs.push_back(Output::Action(action));
     }
 
-    fn event(&mut self, event: CallEvent) {
+    pub(super) fn event(&mut self, event: CallEvent) {
         self.outputs.push_back(Output::Event(event));
     }
 }

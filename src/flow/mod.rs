@@ -34,10 +34,13 @@
 //! - `Answered` plays `[Greeting, Menu]`; when it finishes, `NoInput` is armed.
 //!   `MaxDuration` runs from [`Call::new`].
 //! - A key barges in: `StopPlayback` (only if something plays), then the digits
-//!   resolve by prefix against the directory (see the `digits` module docs for
-//!   collisions): a complete, unique match acts at once; a prefix of something
-//!   longer waits for more, `#` or `InterDigit`; a string that starts nothing is
-//!   an invalid choice at once. `*` drops the entry in progress and replays the
+//!   resolve by prefix against the directory: a complete, unique match acts at
+//!   once; a prefix of something longer waits for more, `#` or `InterDigit`; a
+//!   string that starts nothing is an invalid choice at once. When several
+//!   things claim one string, `0` (the operator) beats a menu key, which beats
+//!   an extension (the first enabled entry in directory order). A menu key that
+//!   starts a longer extension (key `1`, extension `12`) gets no priority: the
+//!   call waits, then takes the key on `#` or `InterDigit`. `*` drops the entry in progress and replays the
 //!   menu (no retry spent); `#` ends the entry (`#` alone is an invalid choice).
 //! - Invalid choice, silence after the menu, and a failed transfer each spend a
 //!   retry and replay `[cause, Menu]`; past `max_retries` the call goes to the
@@ -48,15 +51,20 @@
 //!   where every other failure leads, so nothing is left to try.
 //! - The caller's BYE ends the call without ours; lost media and the end of any
 //!   goodbye send ours. `MaxDuration` plays `[Goodbye]` (or hangs up at once if
-//!   the call was never answered, or the goodbye is already playing).
+//!   the call was never answered). A goodbye gets [`GOODBYE_GRACE`] to finish,
+//!   then the call hangs up anyway.
 //! - An input that makes no sense in a state yields [`CallEvent::InputIgnored`],
 //!   including every input after the end, and a `Timeout` before any deadline.
 //!   After the end, `poll` yields those events and `Timeout(None)`, nothing else.
+//! - With speech on (`FlowSettings::speech_enabled` and [`Call::with_speech`]),
+//!   `Answered` plays `[Greeting, AskName]` while a names recognition runs, and
+//!   the DTMF menu is the fallback: see [`speech`].
 //! - [`CallEvent::StateChanged`] is reported when the state's name changes
 //!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
 mod call;
 mod digits;
+pub mod speech;
 mod state;
 mod timers;
 
@@ -65,9 +73,12 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
-use crate::directory::TransferTarget;
+use crate::asr::Recognition;
+use crate::directory::{EntryId, TransferTarget};
+use crate::matching::Decision;
 
-pub use call::Call;
+pub use call::{Call, GOODBYE_GRACE};
+pub use speech::{RecognitionMode, SpeechInterpreter};
 
 /// Tunables of one call, per store (defaults are sensible for a store).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -87,6 +98,12 @@ pub struct FlowSettings {
     /// Hard cap on a call's length inside the attendant.
     #[serde(with = "crate::config::duration_ms")]
     pub max_call_duration: Duration,
+    /// Ask for a name by speech before the DTMF menu. Off: the DTMF flow only.
+    /// Needs a [`SpeechInterpreter`] ([`Call::with_speech`]) to take effect.
+    pub speech_enabled: bool,
+    /// Longest wait for a recognition result once the caller started speaking.
+    #[serde(with = "crate::config::duration_ms")]
+    pub max_utterance: Duration,
 }
 
 impl Default for FlowSettings {
@@ -97,6 +114,8 @@ impl Default for FlowSettings {
             max_retries: 2,
             transfer_timeout: Duration::from_secs(20),
             max_call_duration: Duration::from_secs(300),
+            speech_enabled: false,
+            max_utterance: Duration::from_secs(10),
         }
     }
 }
@@ -114,6 +133,21 @@ pub enum Prompt {
     Transferring,
     TransferFailed,
     Goodbye,
+    /// Speech: "Whom would you like to reach? Say a name, or press a key."
+    AskName,
+    /// Speech: "Sorry, I did not understand." (before asking again).
+    NotUnderstood,
+    /// "Did you mean *name*? Say yes or no, or press 1 or 2." The media side
+    /// plays the `did_you_mean` fragment with the entry's name audio.
+    DidYouMean(EntryId),
+    /// "Several people have this name." Followed by [`Prompt::DisambiguationOption`]s.
+    Disambiguation,
+    /// "For *name*, press *key*": the `disambiguation_option` fragment with the
+    /// entry's name audio and the key.
+    DisambiguationOption {
+        key: char,
+        entry: EntryId,
+    },
 }
 
 impl Prompt {
@@ -128,7 +162,26 @@ impl Prompt {
         Prompt::Goodbye,
     ];
 
-    /// File stem of the prompt's WAV (`greeting` → `greeting.wav`).
+    /// File stems a store with speech enabled must also have (fragments for
+    /// the prompts that name an entry included).
+    pub const SPEECH_FILE_STEMS: [&'static str; 5] = [
+        "ask_name",
+        "not_understood",
+        "did_you_mean",
+        "disambiguation",
+        "disambiguation_option",
+    ];
+
+    /// The entry whose name audio this prompt includes, if any.
+    pub fn entry(self) -> Option<EntryId> {
+        match self {
+            Prompt::DidYouMean(entry) | Prompt::DisambiguationOption { entry, .. } => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// File stem of the prompt's WAV (`greeting` → `greeting.wav`); for a
+    /// prompt naming an entry, the stem of its fixed fragment.
     pub fn file_stem(self) -> &'static str {
         match self {
             Prompt::Greeting => "greeting",
@@ -138,12 +191,19 @@ impl Prompt {
             Prompt::Transferring => "transferring",
             Prompt::TransferFailed => "transfer_failed",
             Prompt::Goodbye => "goodbye",
+            Prompt::AskName => "ask_name",
+            Prompt::NotUnderstood => "not_understood",
+            Prompt::DidYouMean(_) => "did_you_mean",
+            Prompt::Disambiguation => "disambiguation",
+            Prompt::DisambiguationOption { .. } => "disambiguation_option",
         }
     }
 }
 
 /// Something that happened to the call, from the IO side.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Not `Eq`: a [`Recognition`] carries `f32` confidences.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// The call is answered (ACK received): start the greeting.
     Answered,
@@ -164,6 +224,13 @@ pub enum Input {
     MediaLost,
     /// The deadline last returned by [`Output::Timeout`] was reached.
     Timeout,
+    /// The recognizer heard the caller start speaking (barge-in).
+    SpeechStarted,
+    /// Final result of the recognition started by [`Action::StartRecognition`];
+    /// it ends that recognition.
+    Recognized(Recognition),
+    /// The recognition ended without speech (or with nothing decodable).
+    NoSpeech,
 }
 
 /// What the IO side must do.
@@ -177,6 +244,11 @@ pub enum Action {
     Transfer(TransferTarget),
     /// End our leg (BYE).
     Hangup,
+    /// Start recognising the caller's audio with this grammar, while prompts
+    /// play (so speech can barge in). Ends with `Recognized` or `NoSpeech`.
+    StartRecognition { grammar: RecognitionMode },
+    /// Abandon the running recognition: no result is expected any more.
+    StopRecognition,
 }
 
 /// Timers of a call, one slot each.
@@ -186,6 +258,8 @@ pub enum TimerKind {
     InterDigit,
     TransferWait,
     MaxDuration,
+    /// The caller started speaking and no result came within `max_utterance`.
+    EndOfSpeech,
 }
 
 /// Why a call ended.
@@ -216,6 +290,10 @@ pub enum CallEvent {
         target: TransferTarget,
         status: Option<u16>,
     },
+    /// What a name utterance was taken to mean.
+    SpeechDecision(Decision),
+    /// A confirmation answer, by speech or keypad; `None` when unclear.
+    Confirmation(Option<bool>),
     /// An input that makes no sense in the current state: dropped, but said so.
     InputIgnored {
         state: &'static str,

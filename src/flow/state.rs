@@ -1,6 +1,6 @@
 //! States of a call: an enum whose variants carry what each state needs.
 
-use crate::directory::TransferTarget;
+use crate::directory::{EntryId, TransferTarget};
 
 use super::EndReason;
 
@@ -18,6 +18,20 @@ pub(crate) enum State {
         /// Digits of the entry in progress; empty between entries.
         digits: String,
     },
+    /// Speech: asking for a name, a names recognition running (prompt playing
+    /// or waiting for the caller). `attempt` 0 is the first ask, 1 the re-prompt.
+    AskingName { attempt: u32 },
+    /// Speech: the caller started speaking; waiting for the result.
+    Listening { attempt: u32 },
+    /// Speech: "did you mean …?", a yes/no recognition running.
+    Confirming {
+        entry: EntryId,
+        attempt: u32,
+        /// The caller started answering: `EndOfSpeech` runs instead of `NoInput`.
+        speaking: bool,
+    },
+    /// Speech: several entries share the name; key `n` picks `entries[n - 1]`.
+    Disambiguating { entries: Vec<EntryId>, attempt: u32 },
     /// Transferring the caller to `target`.
     Transferring {
         target: TransferTarget,
@@ -47,6 +61,10 @@ impl State {
             State::Starting => "starting",
             State::Greeting => "greeting",
             State::Menu { .. } => "menu",
+            State::AskingName { .. } => "asking_name",
+            State::Listening { .. } => "listening",
+            State::Confirming { .. } => "confirming",
+            State::Disambiguating { .. } => "disambiguating",
             State::Transferring { .. } => "transferring",
             State::SayingGoodbye { .. } => "saying_goodbye",
             State::Ended(_) => "ended",

@@ -12,9 +12,10 @@ use super::TimerKind;
 impl TimerKind {
     /// Every timer kind, in the order due timers with the same deadline fire:
     /// the hard cap first, since it overrides whatever the others would start.
-    pub const ALL: [TimerKind; 4] = [
+    pub const ALL: [TimerKind; 5] = [
         TimerKind::MaxDuration,
         TimerKind::TransferWait,
+        TimerKind::EndOfSpeech,
         TimerKind::NoInput,
         TimerKind::InterDigit,
     ];
@@ -24,8 +25,9 @@ impl TimerKind {
         match self {
             TimerKind::MaxDuration => 0,
             TimerKind::TransferWait => 1,
-            TimerKind::NoInput => 2,
-            TimerKind::InterDigit => 3,
+            TimerKind::EndOfSpeech => 2,
+            TimerKind::NoInput => 3,
+            TimerKind::InterDigit => 4,
         }
     }
 }

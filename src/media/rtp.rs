@@ -204,6 +204,9 @@ impl RtpReceiver {
         if datagram[0] & 0x20 != 0 && datagram.last() == Some(&0) {
             return Err(Drop::Malformed);
         }
+        if !header_extension_fits(datagram) {
+            return Err(Drop::Malformed);
+        }
         let packet = Packet::unmarshal(&mut &datagram[..]).map_err(|_| Drop::Malformed)?;
         let header = &packet.header;
         let is_audio = header.payload_type == self.codec.payload_type();
@@ -243,6 +246,58 @@ impl RtpReceiver {
     }
 }
 
+/// Whether the RFC 8285 header extension elements (if any) stay inside their block.
+///
+/// `rtp` 0.17.2 walks the elements without bounds checks and panics on a packet whose
+/// element length overruns the datagram (found by the random-datagram test below), so the
+/// walk is checked here first. Profiles other than the two RFC 8285 ones are opaque to the
+/// crate and need no check beyond the block length, which it verifies itself.
+fn header_extension_fits(datagram: &[u8]) -> bool {
+    let Some(&first) = datagram.first() else {
+        return false;
+    };
+    if first & 0x10 == 0 {
+        return true;
+    }
+    let start = 12 + 4 * usize::from(first & 0x0F);
+    let Some(&[p0, p1, l0, l1]) = datagram.get(start..start + 4) else {
+        return false;
+    };
+    let length = 4 * usize::from(u16::from_be_bytes([l0, l1]));
+    let Some(block) = datagram.get(start + 4..start + 4 + length) else {
+        return false;
+    };
+    let mut at = 0;
+    match u16::from_be_bytes([p0, p1]) {
+        rtp::header::EXTENSION_PROFILE_ONE_BYTE => {
+            while let Some(&b) = block.get(at) {
+                at += 1;
+                if b == 0 {
+                    continue; // padding
+                }
+                if b >> 4 == rtp::header::EXTENSION_ID_RESERVED {
+                    break; // the crate stops here too
+                }
+                at += usize::from(b & 0x0F) + 1;
+            }
+        }
+        rtp::header::EXTENSION_PROFILE_TWO_BYTE => {
+            while let Some(&b) = block.get(at) {
+                at += 1;
+                if b == 0 {
+                    continue; // padding
+                }
+                let Some(&len) = block.get(at) else {
+                    return false;
+                };
+                at += 1 + usize::from(len);
+            }
+        }
+        _ => {}
+    }
+    at <= block.len()
+}
+
 /// Compares addresses, treating an IPv4-mapped IPv6 address (seen on dual-stack sockets) as
 /// the IPv4 address it carries.
 fn same_endpoint(a: Option<SocketAddr>, b: Option<SocketAddr>) -> bool {
@@ -259,6 +314,9 @@ mod tests {
     //! Proves our packets are well-formed RTP (seq/timestamp/marker rules) and that the
     //! receiver filters by source, validity and payload type, and never emits duplicates.
     use super::*;
+
+    /// Random datagrams tried per run (small: the suite runs on a shared 2-core box).
+    const RANDOM_DATAGRAMS: usize = 20000;
 
     fn peer() -> SocketAddr {
         "192.0.2.10:40000".parse().unwrap()
@@ -357,6 +415,15 @@ mod tests {
         lying_extension[14] = 0xFF; // extension length far past the end
         lying_extension[15] = 0xFF;
 
+        // RFC 8285 one-byte extension, one 4-byte word, whose element claims 11 bytes.
+        let mut overrunning_one_byte = good[..12].to_vec();
+        overrunning_one_byte[0] |= 0x10;
+        overrunning_one_byte.extend_from_slice(&[0xBE, 0xDE, 0x00, 0x01, 0x1A, 0, 0, 0, 0xFF]);
+        // Two-byte profile, element length 200 in a 4-byte block.
+        let mut overrunning_two_byte = good[..12].to_vec();
+        overrunning_two_byte[0] |= 0x10;
+        overrunning_two_byte.extend_from_slice(&[0x10, 0x00, 0x00, 0x01, 0x01, 200, 0, 0]);
+
         type Stat = fn(&RtpStats) -> u64;
         let cases: Vec<(&str, SocketAddr, Vec<u8>, Stat)> = vec![
             (
@@ -378,6 +445,18 @@ mod tests {
             ("lying padding", peer(), lying_padding, |s| s.malformed),
             ("zero padding count", peer(), zero_padding, |s| s.malformed),
             ("lying extension", peer(), lying_extension, |s| s.malformed),
+            (
+                "one-byte extension overruns (panicked rtp 0.17.2)",
+                peer(),
+                overrunning_one_byte,
+                |s| s.malformed,
+            ),
+            (
+                "two-byte extension overruns",
+                peer(),
+                overrunning_two_byte,
+                |s| s.malformed,
+            ),
             (
                 "PCMA on a PCMU call",
                 peer(),
@@ -410,6 +489,25 @@ mod tests {
         let mut rx = RtpReceiver::new(Codec::Pcmu, None, None);
         assert_eq!(rx.handle(peer(), &packet(0, 1, 1, 1, &[0xFF])), None);
         assert_eq!(rx.stats().wrong_source, 1);
+    }
+
+    #[test]
+    fn well_formed_extensions_are_accepted() {
+        let mut with_one_byte = packet(0, 1, 1, 1, &[])[..12].to_vec();
+        with_one_byte[0] |= 0x10;
+        // Element id 1 with 2 bytes, then padding, then the payload.
+        with_one_byte
+            .extend_from_slice(&[0xBE, 0xDE, 0x00, 0x01, 0x11, 0xAA, 0xBB, 0x00, 0xFF, 0xFF]);
+        let mut rx = RtpReceiver::new(Codec::Pcmu, None, Some(peer()));
+        let got = rx.handle(peer(), &with_one_byte);
+        assert_eq!(
+            got,
+            Some(Received::Audio {
+                seq: 1,
+                timestamp: 1,
+                pcm: vec![0, 0]
+            })
+        );
     }
 
     #[test]
@@ -484,6 +582,21 @@ mod tests {
                 }
                 let _ = rx.handle(peer(), &d);
             }
+        }
+        // Random bodies behind a plausible first byte (any flags, extension profiles included).
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(3550);
+        for _ in 0..RANDOM_DATAGRAMS {
+            let len = rng.random_range(0..64);
+            let mut d: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            if let Some(b) = d.first_mut() {
+                *b = 0x80 | (*b & 0x3F);
+            }
+            if d.len() > 13 && rng.random_bool(0.5) {
+                d[12..14].copy_from_slice(&[0xBE, 0xDE]);
+            }
+            let _ = rx.handle(peer(), &d);
         }
         for first in 0..=255u8 {
             let _ = rx.handle(peer(), &[first, 101, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xFF]);

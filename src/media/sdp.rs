@@ -466,6 +466,9 @@ mod tests {
         )
     }
 
+    /// Random mutations tried per run (kept small: the suite runs on a shared 2-core box).
+    const ITERATIONS: usize = 3000;
+
     const BARESIP_LIKE: &str = "m=audio 40000 RTP/AVP 8 0 101\r\n\
         a=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n\
         a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
@@ -691,6 +694,29 @@ mod tests {
                 s[i] = b'/';
                 let _ = negotiate(&String::from_utf8(s).unwrap());
             }
+        }
+    }
+
+    #[test]
+    fn random_mutations_never_panic() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let full = offer(BARESIP_LIKE).into_bytes();
+        let alphabet = b"0123456789 =:/\r\nacmotvsIP4-";
+        let mut rng = StdRng::seed_from_u64(4733);
+        for _ in 0..ITERATIONS {
+            let mut s = full.clone();
+            for _ in 0..rng.random_range(1..6) {
+                let at = rng.random_range(0..s.len());
+                match rng.random_range(0..3) {
+                    0 => s[at] = alphabet[rng.random_range(0..alphabet.len())],
+                    1 => {
+                        s.remove(at);
+                    }
+                    _ => s.insert(at, alphabet[rng.random_range(0..alphabet.len())]),
+                }
+            }
+            let _ = negotiate(&String::from_utf8_lossy(&s));
         }
     }
 

@@ -365,6 +365,9 @@ impl SessionCore {
         };
         if self.we_send {
             out.packet = Some(self.sender.next_packet(&payload));
+        } else {
+            // Keep RTP time running while on hold, so resumed audio is timed right and marked.
+            self.sender.pause(SAMPLES_PER_20MS as u32);
         }
         if self.peer_sends
             && !self.timeout_reported
@@ -809,6 +812,43 @@ mod tests {
                 .is_err(),
             "no timeout when inactive"
         );
+    }
+
+    #[test]
+    fn rtp_time_runs_on_through_hold() {
+        let active = negotiate(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
+        )
+        .unwrap();
+        let hold = negotiate(
+            "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=sendonly\r\n",
+        )
+        .unwrap();
+        let t0 = Instant::now();
+        let mut core = SessionCore::new(&active, Duration::from_secs(30), t0);
+        let header = |out: TickOutput| {
+            let bytes = out.packet.expect("a packet while active");
+            rtp::packet::Packet::unmarshal(&mut &bytes[..])
+                .unwrap()
+                .header
+        };
+        let before = header(core.tick(t0));
+        core.command(MediaCommand::Renegotiate(Box::new(hold)), t0);
+        for i in 1..=5 {
+            assert_eq!(
+                core.tick(t0 + FRAME_INTERVAL * i).packet,
+                None,
+                "silent on hold"
+            );
+        }
+        core.command(MediaCommand::Renegotiate(Box::new(active)), t0);
+        let after = header(core.tick(t0 + FRAME_INTERVAL * 6));
+        assert!(after.marker);
+        assert_eq!(
+            after.sequence_number,
+            before.sequence_number.wrapping_add(1)
+        );
+        assert_eq!(after.timestamp, before.timestamp.wrapping_add(6 * 160));
     }
 
     #[test]

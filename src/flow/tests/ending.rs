@@ -127,14 +127,14 @@ fn setups() -> Vec<Setup> {
                             transfer_failed(operator(), Some(486)),
                             play(&[crate::flow::Prompt::TransferFailed, Goodbye]),
                             changed("transferring", "saying_goodbye"),
-                            timeout(MAX_MS),
+                            timeout(41_600),
                         ],
                     ),
                 ]);
                 steps
             },
             playing: true,
-            next_ms: Some(MAX_MS),
+            next_ms: Some(41_600),
         },
     ]
 }
@@ -201,7 +201,7 @@ fn the_hard_cap_says_goodbye_then_hangs_up() {
             fired(TimerKind::MaxDuration),
             play(&[Goodbye]),
             changed(from, "saying_goodbye"),
-            no_timeout(),
+            timeout(MAX_MS + 30_000),
         ]
     };
     let hung_up = |ms: u64| {
@@ -253,7 +253,10 @@ fn the_hard_cap_says_goodbye_then_hangs_up() {
             step(
                 MAX_MS + 100,
                 Digit('2'),
-                vec![ignored("saying_goodbye", Digit('2')), no_timeout()],
+                vec![
+                    ignored("saying_goodbye", Digit('2')),
+                    timeout(MAX_MS + 30_000),
+                ],
             ),
             hung_up(MAX_MS + 2_000),
         ],
@@ -295,7 +298,10 @@ fn the_hard_cap_says_goodbye_then_hangs_up() {
         step(
             MAX_MS + 500,
             TransferSucceeded,
-            vec![ignored("saying_goodbye", TransferSucceeded), no_timeout()],
+            vec![
+                ignored("saying_goodbye", TransferSucceeded),
+                timeout(MAX_MS + 30_000),
+            ],
         ),
         hung_up(MAX_MS + 2_000),
     ]);
@@ -303,21 +309,56 @@ fn the_hard_cap_says_goodbye_then_hangs_up() {
 }
 
 #[test]
-fn the_hard_cap_cuts_a_goodbye_short() {
+fn a_goodbye_that_never_finishes_is_cut_short() {
+    // The operator failed at 11.6 s: the goodbye has until 41.6 s, not 300 s.
     let mut steps = (setups().last().expect("the goodbye setup is listed").steps)();
-    steps.push(step(
-        MAX_MS,
-        Timeout,
-        vec![
-            fired(TimerKind::MaxDuration),
-            stop(),
-            hangup(),
-            changed("saying_goodbye", "ended"),
-            ended(EndReason::MaxDuration),
-            no_timeout(),
-        ],
-    ));
-    run("goodbye still playing at the cap", steps);
+    steps.extend([
+        step(
+            41_599,
+            Timeout,
+            vec![ignored("saying_goodbye", Timeout), timeout(41_600)],
+        ),
+        step(
+            41_600,
+            Timeout,
+            vec![
+                fired(TimerKind::MaxDuration),
+                stop(),
+                hangup(),
+                changed("saying_goodbye", "ended"),
+                // The reason the goodbye was for.
+                ended(EndReason::GaveUp),
+                no_timeout(),
+            ],
+        ),
+    ]);
+    run("goodbye never finishing", steps);
+    let mut capped = answered_then_menu(295_000);
+    capped.extend([
+        step(
+            MAX_MS,
+            Timeout,
+            vec![
+                fired(TimerKind::MaxDuration),
+                play(&[Goodbye]),
+                changed("menu", "saying_goodbye"),
+                timeout(MAX_MS + 30_000),
+            ],
+        ),
+        step(
+            MAX_MS + 30_000,
+            Timeout,
+            vec![
+                fired(TimerKind::MaxDuration),
+                stop(),
+                hangup(),
+                changed("saying_goodbye", "ended"),
+                ended(EndReason::MaxDuration),
+                no_timeout(),
+            ],
+        ),
+    ]);
+    run("goodbye at the cap never finishing", capped);
 }
 
 #[test]
@@ -333,7 +374,7 @@ fn a_late_wake_up_fires_due_timers_in_deadline_order() {
             fired(TimerKind::MaxDuration),
             play(&[Goodbye]),
             changed("menu", "saying_goodbye"),
-            no_timeout(),
+            timeout(MAX_MS + 35_000),
         ],
     ));
     run("woken 289 s late", steps);

@@ -3,13 +3,16 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::asr::{Hypothesis, Recognition};
 use crate::directory::{
     Directory, DirectoryVersion, Entry, EntryId, Language, MenuOption, Store, StoreId,
     TransferTarget,
 };
 use crate::flow::{
-    Action, Call, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, TimerKind,
+    Action, Call, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, RecognitionMode,
+    SpeechInterpreter, TimerKind,
 };
+use crate::matching::Decision;
 
 /// Origin of the fake clock. `Instant` has no constructor, so the clock is read
 /// once, here, and only ever used as an arbitrary origin: scenarios move time
@@ -91,7 +94,8 @@ pub(crate) fn directory() -> Directory {
 }
 
 /// Settings of every scenario, spelled out so tables can be checked by eye:
-/// no input 6 s, inter-digit 3 s, 2 retries, transfer 20 s, call 300 s.
+/// no input 6 s, inter-digit 3 s, 2 retries, transfer 20 s, call 300 s,
+/// speech off (utterances up to 10 s when on).
 pub(crate) fn settings() -> FlowSettings {
     FlowSettings {
         no_input_timeout: Duration::from_secs(6),
@@ -99,6 +103,8 @@ pub(crate) fn settings() -> FlowSettings {
         max_retries: 2,
         transfer_timeout: Duration::from_secs(20),
         max_call_duration: Duration::from_secs(300),
+        speech_enabled: false,
+        max_utterance: Duration::from_secs(10),
     }
 }
 
@@ -107,6 +113,7 @@ pub(crate) const MAX_MS: u64 = 300_000;
 
 /// One step of a scenario: at `at_ms`, feed `input`; `poll` must then return
 /// exactly `expect` (ending with the `Output::Timeout`).
+#[derive(Debug, Clone)]
 pub(crate) struct Step {
     pub(crate) at_ms: u64,
     pub(crate) input: Input,
@@ -153,7 +160,11 @@ pub(crate) fn new_call(directory: Directory) -> Call {
 /// Runs `steps` on a fresh call over `directory`; panics naming the scenario
 /// and step on the first difference. Returns the call for further checks.
 pub(crate) fn run_on(name: &str, directory: Directory, steps: Vec<Step>) -> Call {
-    let mut call = new_call(directory);
+    run_steps(name, new_call(directory), steps)
+}
+
+/// Runs `steps` on `call`, as [`run_on`] does.
+pub(crate) fn run_steps(name: &str, mut call: Call, steps: Vec<Step>) -> Call {
     for (index, step) in steps.into_iter().enumerate() {
         let input = format!("{:?}", step.input);
         call.handle(at(step.at_ms), step.input);
@@ -250,4 +261,94 @@ pub(crate) fn timeout(ms: u64) -> Output {
 
 pub(crate) fn no_timeout() -> Output {
     Output::Timeout(None)
+}
+
+/// A recognition whose best (only) alternative is `text`.
+pub(crate) fn heard(text: &str) -> Recognition {
+    Recognition {
+        alternatives: vec![Hypothesis {
+            text: text.to_owned(),
+            confidence: 0.9,
+        }],
+    }
+}
+
+/// Reads recognitions by a fixed script over the fixture [`directory`]:
+/// - "sophie martin" → transfer to entry 1; "marc" → confirm entry 2;
+/// - "martin" → disambiguate entries 1 and 6 (Sophie and Julie Martin);
+/// - "ancien" → transfer to entry 4, which is disabled;
+/// - "les martin" → disambiguate 1, 4 and 1 again (one usable entry);
+/// - anything else → no match; "oui" / "non" answer yes / no.
+#[derive(Debug)]
+pub(crate) struct ScriptedInterpreter;
+
+impl SpeechInterpreter for ScriptedInterpreter {
+    fn decide_name(&self, recognition: &Recognition) -> Decision {
+        let text = recognition
+            .alternatives
+            .first()
+            .map_or("", |best| best.text.as_str());
+        match text {
+            "sophie martin" => Decision::Transfer(EntryId(1)),
+            "marc" => Decision::Confirm(EntryId(2)),
+            "martin" => Decision::Disambiguate(vec![EntryId(1), EntryId(6)]),
+            "ancien" => Decision::Transfer(EntryId(4)),
+            "les martin" => Decision::Disambiguate(vec![EntryId(1), EntryId(4), EntryId(1)]),
+            _ => Decision::NoMatch,
+        }
+    }
+
+    fn yes_no(&self, recognition: &Recognition) -> Option<bool> {
+        match recognition
+            .alternatives
+            .first()
+            .map(|best| best.text.as_str())
+        {
+            Some("oui") => Some(true),
+            Some("non") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// [`settings`] with speech on.
+pub(crate) fn speech_settings() -> FlowSettings {
+    FlowSettings {
+        speech_enabled: true,
+        ..settings()
+    }
+}
+
+/// A fresh speech call created at [`t0`], its initial outputs checked and drained.
+pub(crate) fn new_speech_call(directory: Directory) -> Call {
+    let mut call = Call::new(t0(), Arc::new(directory), speech_settings())
+        .with_speech(Arc::new(ScriptedInterpreter));
+    assert!(call.speech_active());
+    assert_eq!(
+        drain(&mut call),
+        vec![timeout(MAX_MS)],
+        "a new call only waits for its hard cap"
+    );
+    call
+}
+
+/// Runs `steps` on a fresh speech call over the fixture [`directory`].
+pub(crate) fn run_speech(name: &str, steps: Vec<Step>) -> Call {
+    run_steps(name, new_speech_call(directory()), steps)
+}
+
+pub(crate) fn start_recognition(grammar: RecognitionMode) -> Output {
+    Output::Action(Action::StartRecognition { grammar })
+}
+
+pub(crate) fn stop_recognition() -> Output {
+    Output::Action(Action::StopRecognition)
+}
+
+pub(crate) fn decided(decision: Decision) -> Output {
+    Output::Event(CallEvent::SpeechDecision(decision))
+}
+
+pub(crate) fn confirmation(answer: Option<bool>) -> Output {
+    Output::Event(CallEvent::Confirmation(answer))
 }

@@ -6,4 +6,6 @@ mod dtmf;
 mod ending;
 mod invariants;
 mod isolation;
+mod settings;
+mod speech;
 mod transfer;
