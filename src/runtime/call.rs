@@ -314,30 +314,39 @@ impl CallDriver {
         self.drain();
     }
 
-    /// Run the flow's outputs until it names its next deadline.
+    /// Run the flow's outputs until it names its next deadline; inputs that
+    /// actions answer at once are fed afterwards, in order.
     fn drain(&mut self) {
+        let mut answers = std::collections::VecDeque::new();
         loop {
             match self.flow.poll() {
                 Output::Action(action) => {
                     info!(?action, "flow action");
-                    self.execute(action);
+                    answers.extend(self.execute(action));
                 }
                 Output::Event(event) => info!(flow = ?event, "flow event"),
                 Output::Timeout(deadline) => {
                     self.deadline = deadline;
-                    return;
+                    match answers.pop_front() {
+                        Some(input) => self.flow.handle(now(), input),
+                        None => return,
+                    }
                 }
             }
         }
     }
 
-    fn execute(&mut self, action: Action) {
+    /// Carry out one action; returns the input it is answered with at once, if any.
+    fn execute(&mut self, action: Action) -> Option<Input> {
         match action {
             Action::Play(prompts) => {
-                let audio = prompts
-                    .iter()
-                    .filter_map(|prompt| self.prompts.get(prompt).cloned())
-                    .collect();
+                let mut audio = Vec::with_capacity(prompts.len());
+                for prompt in &prompts {
+                    match self.prompts.get(prompt) {
+                        Some(prompt_audio) => audio.push(prompt_audio.clone()),
+                        None => warn!(?prompt, "no audio for this prompt: skipped"),
+                    }
+                }
                 if self.media.play(audio).is_err() {
                     warn!("media session gone: cannot play");
                 }
@@ -360,7 +369,16 @@ impl CallDriver {
                     debug!("dialog already gone");
                 }
             }
+            // Calls are built without a speech interpreter, so the flow should not
+            // ask; if it does, it hears at once that nothing was recognised and
+            // goes on with the keypad.
+            Action::StartRecognition { grammar } => {
+                warn!(?grammar, "no speech recognition in this runtime: answering NoSpeech");
+                return Some(Input::NoSpeech);
+            }
+            Action::StopRecognition => {}
         }
+        None
     }
 }
 
