@@ -22,7 +22,10 @@ async fn twenty_callers_are_all_transferred() {
     sipp.expect_success(Duration::from_secs(40)).await;
     let elapsed = started.elapsed();
     // 20 calls started at 10 per second take about 2 s to start: proof SIPp ran them all.
-    assert!(elapsed >= Duration::from_millis(1900), "too fast for 20 calls: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "too fast for 20 calls: {elapsed:?}"
+    );
     eprintln!("20 calls transferred in {elapsed:?}");
     attendant.stop().await;
 }

@@ -12,7 +12,11 @@ use common::capture::Capture;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_ack_ends_the_call_with_bye() {
     let ack_timeout = Duration::from_millis(1500);
-    let attendant = harness::start(TestOptions { ack_timeout, ..TestOptions::default() }).await;
+    let attendant = harness::start(TestOptions {
+        ack_timeout,
+        ..TestOptions::default()
+    })
+    .await;
     let capture = Capture::start("udp and portrange 42000-42998").await;
     let started = Instant::now();
     let sipp = Sipp::uac("uac_no_ack.xml", attendant.sip, harness::STORE_NUMBER, &[]);
@@ -20,7 +24,10 @@ async fn missing_ack_ends_the_call_with_bye() {
     sipp.expect_success(Duration::from_secs(20)).await;
     let elapsed = started.elapsed();
     assert!(elapsed >= ack_timeout, "BYE came before the ACK timeout: {elapsed:?}");
-    assert!(elapsed < ack_timeout + Duration::from_secs(5), "BYE came late: {elapsed:?}");
+    assert!(
+        elapsed < ack_timeout + Duration::from_secs(5),
+        "BYE came late: {elapsed:?}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let datagrams = capture.stop().await;
     // No ACK: the flow never started, so no prompt was sent, and the port is free.

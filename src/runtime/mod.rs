@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{Config, PbxAddress};
 use crate::directory::store::DirectoryStore;
@@ -59,14 +59,21 @@ struct CallContext {
 #[derive(Debug)]
 pub struct Server {
     sip: SipEndpoint,
+    /// Stops taking calls and ends the current ones.
     cancel: CancellationToken,
+    /// Stops the SIP endpoint, once the calls' BYEs are answered.
+    sip_cancel: CancellationToken,
     tasks: TaskTracker,
 }
+
+/// How long a shutdown waits for the BYEs of the calls it ends.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
     /// Bind the SIP transports and start answering calls.
     pub async fn start(config: &Config, store: DirectoryStore) -> Result<Server, ServeError> {
         let cancel = CancellationToken::new();
+        let sip_cancel = CancellationToken::new();
         let public_ip = config.sip.public_ip();
         let sip_settings = SipSettings {
             udp: config.sip.udp_listen,
@@ -75,7 +82,7 @@ impl Server {
             ack_timeout: config.timers.ack_timeout,
             ..SipSettings::default()
         };
-        let (sip, mut calls) = SipEndpoint::start(&sip_settings, cancel.clone()).await?;
+        let (sip, mut calls) = SipEndpoint::start(&sip_settings, sip_cancel.clone()).await?;
         let context = Arc::new(CallContext {
             store,
             media: MediaConfig {
@@ -108,7 +115,12 @@ impl Server {
             }
         });
         info!(udp = %sip.udp_addr(), tcp = ?sip.tcp_addr(), "attendant answering calls");
-        Ok(Server { sip, cancel, tasks })
+        Ok(Server {
+            sip,
+            cancel,
+            sip_cancel,
+            tasks,
+        })
     }
 
     /// The bound SIP UDP address.
@@ -127,11 +139,16 @@ impl Server {
     }
 
     /// Wait until the server has stopped (after [`Server::shutdown`]) and every
-    /// call has released its dialog and RTP socket.
+    /// call has released its dialog and RTP socket. The SIP endpoint stays up
+    /// until the calls' BYEs are answered (at most [`SHUTDOWN_GRACE`]).
     pub async fn wait(self) {
         self.cancel.cancelled().await;
         self.tasks.close();
         self.tasks.wait().await;
+        if !self.sip.drain(SHUTDOWN_GRACE).await {
+            warn!("some calls' BYEs were not answered before shutdown");
+        }
+        self.sip_cancel.cancel();
     }
 }
 

@@ -15,6 +15,7 @@ use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::call::CallTask;
@@ -26,6 +27,8 @@ use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError,
 pub struct SipEndpoint {
     udp_addr: SocketAddr,
     tcp_addr: Option<SocketAddr>,
+    /// The call tasks, each owning one dialog.
+    calls: TaskTracker,
 }
 
 impl SipEndpoint {
@@ -98,9 +101,18 @@ impl SipEndpoint {
             udp_addr,
             tcp_addr,
             cancel: cancel.clone(),
+            tasks: TaskTracker::new(),
         };
+        let calls = dispatcher.tasks.clone();
         tokio::spawn(dispatcher.run(incoming));
-        Ok((SipEndpoint { udp_addr, tcp_addr }, calls_rx))
+        Ok((
+            SipEndpoint {
+                udp_addr,
+                tcp_addr,
+                calls,
+            },
+            calls_rx,
+        ))
     }
 
     /// The bound UDP address (with the real port when 0 was asked for).
@@ -111,6 +123,15 @@ impl SipEndpoint {
     /// The TCP address, if TCP is on.
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
         self.tcp_addr
+    }
+
+    /// Wait, at most `grace`, until every call task has ended: each ends once
+    /// its [`super::SipCall`] is dropped and its BYE or rejection is answered.
+    /// Call it before cancelling the endpoint's token, which would cut those
+    /// transactions short. Returns whether all ended in time.
+    pub async fn drain(&self, grace: std::time::Duration) -> bool {
+        self.calls.close();
+        tokio::time::timeout(grace, self.calls.wait()).await.is_ok()
     }
 }
 
@@ -123,6 +144,7 @@ struct Dispatcher {
     udp_addr: SocketAddr,
     tcp_addr: Option<SocketAddr>,
     cancel: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl Dispatcher {
@@ -235,7 +257,7 @@ impl Dispatcher {
             self.settings.ack_timeout,
             self.cancel.child_token(),
         );
-        tokio::spawn(task.run());
+        self.tasks.spawn(task.run());
         let incoming = IncomingCall {
             call_id: call_id.clone(),
             dialled,
