@@ -420,8 +420,8 @@ impl CallTask {
         let results = self.refer_results_tx.clone();
         let call_id = self.call_id.clone();
         tokio::spawn(async move {
-            let headers = referred_by.map(|by| vec![Header::ReferredBy(format!("<{by}>").into())]);
-            let refer_to = rsipstack::sip::headers::ReferTo::new(format!("<{refer_to}>"));
+            let headers = referred_by.map(|by| vec![Header::ReferredBy(name_addr(&by).into())]);
+            let refer_to = rsipstack::sip::headers::ReferTo::new(name_addr(&refer_to));
             let event = match dialog.refer(refer_to, headers, None).await {
                 Ok(Some(response)) => {
                     let status = u16::from(response.status_code);
@@ -461,6 +461,17 @@ impl CallTask {
     }
 }
 
+/// A URI as a header value in name-addr form (`<sip:...>`), so that its own
+/// parameters stay with it; a value already in brackets is kept as is.
+fn name_addr(uri: &str) -> String {
+    let uri = uri.trim();
+    if uri.starts_with('<') || uri.contains(" <") {
+        uri.to_string()
+    } else {
+        format!("<{uri}>")
+    }
+}
+
 fn sdp_headers() -> Vec<Header> {
     vec![Header::ContentType("application/sdp".into())]
 }
@@ -474,4 +485,26 @@ fn respond(handle: TransactionHandle, status: StatusCode, headers: Vec<Header>, 
             debug!("in-dialog request was gone before we answered it");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    //! Header values we build for REFER.
+    use super::name_addr;
+
+    #[test]
+    fn uris_become_name_addr_once() {
+        let cases = [
+            ("sip:201@pbx.example", "<sip:201@pbx.example>"),
+            (
+                " sip:201@pbx.example;transport=tcp ",
+                "<sip:201@pbx.example;transport=tcp>",
+            ),
+            ("<sip:201@pbx.example>", "<sip:201@pbx.example>"),
+            ("\"Bakery\" <sip:201@pbx.example>", "\"Bakery\" <sip:201@pbx.example>"),
+        ];
+        for (uri, expected) in cases {
+            assert_eq!(name_addr(uri), expected, "{uri}");
+        }
+    }
 }
