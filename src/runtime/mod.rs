@@ -133,6 +133,11 @@ impl Server {
         self.sip.tcp_addr()
     }
 
+    /// SIP dialogs currently held, one per call not yet released.
+    pub fn active_dialogs(&self) -> usize {
+        self.sip.active_dialogs()
+    }
+
     /// Stop taking calls and end the current ones.
     pub fn shutdown(&self) {
         self.cancel.cancel();
@@ -141,14 +146,17 @@ impl Server {
     /// Wait until the server has stopped (after [`Server::shutdown`]) and every
     /// call has released its dialog and RTP socket. The SIP endpoint stays up
     /// until the calls' BYEs are answered (at most [`SHUTDOWN_GRACE`]).
-    pub async fn wait(self) {
+    pub async fn wait(&self) {
         self.cancel.cancelled().await;
         self.tasks.close();
         self.tasks.wait().await;
-        if !self.sip.drain(SHUTDOWN_GRACE).await {
-            warn!("some calls' BYEs were not answered before shutdown");
-        }
+        let answered = self.sip.drain(SHUTDOWN_GRACE).await;
         self.sip_cancel.cancel();
+        if !answered {
+            warn!("some calls' BYEs were not answered before shutdown");
+            // Stopping the endpoint ends the waits for those answers at once.
+            self.sip.drain(SHUTDOWN_GRACE).await;
+        }
     }
 }
 

@@ -442,9 +442,18 @@ impl CallTask {
         });
     }
 
+    /// Send BYE and wait for its answer (up to Timer F, 32 s, from a silent
+    /// peer), unless the endpoint is stopped meanwhile: then nothing can answer.
     async fn send_bye(&self) {
-        if let Err(error) = self.dialog.bye().await {
-            debug!(call_id = %self.call_id, %error, "BYE did not complete");
+        tokio::select! {
+            result = self.dialog.bye() => {
+                if let Err(error) = result {
+                    debug!(call_id = %self.call_id, %error, "BYE did not complete");
+                }
+            }
+            () = self.cancel.cancelled() => {
+                debug!(call_id = %self.call_id, "endpoint stopped before the BYE was answered");
+            }
         }
     }
 

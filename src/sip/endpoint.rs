@@ -23,12 +23,24 @@ use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError,
 
 /// A running SIP user agent. Dropping it does not stop it: cancel the token
 /// given to [`SipEndpoint::start`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SipEndpoint {
     udp_addr: SocketAddr,
     tcp_addr: Option<SocketAddr>,
     /// The call tasks, each owning one dialog.
     calls: TaskTracker,
+    dialogs: Arc<DialogLayer>,
+}
+
+impl std::fmt::Debug for SipEndpoint {
+    // rsipstack's DialogLayer has no Debug: show the count instead.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipEndpoint")
+            .field("udp_addr", &self.udp_addr)
+            .field("tcp_addr", &self.tcp_addr)
+            .field("active_dialogs", &self.dialogs.len())
+            .finish()
+    }
 }
 
 impl SipEndpoint {
@@ -95,7 +107,7 @@ impl SipEndpoint {
             }
         });
         let dispatcher = Dispatcher {
-            dialogs,
+            dialogs: dialogs.clone(),
             calls: calls_tx,
             settings: settings.clone(),
             udp_addr,
@@ -110,6 +122,7 @@ impl SipEndpoint {
                 udp_addr,
                 tcp_addr,
                 calls,
+                dialogs,
             },
             calls_rx,
         ))
@@ -123,6 +136,12 @@ impl SipEndpoint {
     /// The TCP address, if TCP is on.
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
         self.tcp_addr
+    }
+
+    /// Dialogs currently held (one per call not yet released): for health
+    /// checks and leak tests.
+    pub fn active_dialogs(&self) -> usize {
+        self.dialogs.len()
     }
 
     /// Wait, at most `grace`, until every call task has ended: each ends once

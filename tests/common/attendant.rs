@@ -167,13 +167,15 @@ pub async fn start(options: TestOptions) -> TestAttendant {
 }
 
 impl TestAttendant {
-    /// Shut down and check every call released its resources within 10 s.
+    /// Shut down, check every call task finished (within 10 s) and no SIP
+    /// dialog is left behind.
     pub async fn stop(mut self) {
         let server = self.server.take().expect("server running");
         server.shutdown();
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
+        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
     }
 }
 
