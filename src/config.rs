@@ -291,6 +291,9 @@ pub struct TimersConfig {
     /// No RTP from the caller for this long ends the call (`Input::MediaLost`).
     #[serde(with = "duration_ms")]
     pub rtp_inactivity_timeout: Duration,
+    /// Ring (180) this long before answering; 0 answers at once.
+    #[serde(with = "duration_ms")]
+    pub answer_delay: Duration,
 }
 
 impl Default for TimersConfig {
@@ -298,6 +301,7 @@ impl Default for TimersConfig {
         TimersConfig {
             ack_timeout: Duration::from_secs(32),
             rtp_inactivity_timeout: Duration::from_secs(30),
+            answer_delay: Duration::ZERO,
         }
     }
 }

@@ -93,7 +93,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if demo {
                 seed_demo(&store).await?;
             }
-            serve_until_runtime_is_merged(config, store).await
+            check_and_serve(config, store).await
         }
         Command::DemoSeed { config } => {
             let config = config.load()?;
@@ -121,15 +121,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Log filter for rsipstack unless the configuration names it.
+const RSIPSTACK_LOG_DEFAULT: &str = "rsipstack=warn";
+
 fn init_logging(config: &Config) {
     // Config::load validated the filter, so try_new cannot fail here; fall back to
     // "info" rather than panic if that ever changes.
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // rsipstack logs every SIP message whole at INFO, callers' numbers included:
+    // keep it at WARN unless the configured filter names it explicitly.
+    if !config.log.level.contains("rsipstack") {
+        filter = filter.add_directive(RSIPSTACK_LOG_DEFAULT.parse().expect("static directive is valid"));
+    }
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<DirectoryStore> {
@@ -172,13 +177,9 @@ async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec
     Ok(prompts::plan(texts, &languages, &directories)?)
 }
 
-/// Stands in for `attendant::runtime::serve(config, store)`, which is being written
-/// separately: checks what `run` can check without it (configuration, stores,
-/// prompt files), then fails so that nobody mistakes this for a running server.
-async fn serve_until_runtime_is_merged(
-    config: Config,
-    store: DirectoryStore,
-) -> anyhow::Result<()> {
+/// Checks what can be checked before answering calls (stores, prompt files),
+/// then runs [`attendant::runtime::serve`] until Ctrl-C.
+async fn check_and_serve(config: Config, store: DirectoryStore) -> anyhow::Result<()> {
     let stores = store.list_stores().await?;
     if stores.is_empty() {
         bail!("the database has no store: add one, or run with --demo");
@@ -197,7 +198,8 @@ async fn serve_until_runtime_is_merged(
         public_ip = %config.sip.public_ip(),
         "configuration, stores and prompts are valid"
     );
-    bail!("runtime not merged yet: attendant::runtime::serve is not wired into `attendant run`")
+    attendant::runtime::serve(config, store).await?;
+    Ok(())
 }
 
 /// A database URL without its password, for error messages.
