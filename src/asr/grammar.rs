@@ -94,8 +94,10 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
             no: words(&["no", "nope"]),
         },
         Language::Ko => StockPhrases {
-            carriers: carriers(&[("", "부탁합니다"), ("", "바꿔 주세요"), ("", "연결해 주세요")]),
-            yes: words(&["네", "예", "맞아요"]),
+            // Checked against the Korean model's vocabulary: "부탁합니다" and
+            // "맞아요" are not words of it, "부탁드립니다" and "맞아" are.
+            carriers: carriers(&[("", "부탁드립니다"), ("", "바꿔 주세요")]),
+            yes: words(&["네", "예", "맞아"]),
             no: words(&["아니요", "아니오"]),
         },
     }
@@ -165,15 +167,33 @@ impl GrammarSpec {
     }
 }
 
+/// The meanings of a recognised sentence: every phrase it is, alone or inside a
+/// carrier (several for homonyms); empty if the text is no sentence of the grammar.
+pub fn meanings_of<'a>(text: &str, phrases: &'a [Phrase], carriers: &[Carrier]) -> Vec<&'a Meaning> {
+    let mut out: Vec<&Meaning> = Vec::new();
+    for phrase in phrases {
+        let matches = phrase.text == text
+            || (takes_carriers(&phrase.meaning)
+                && carriers.iter().any(|c| {
+                    let parts = [c.before.as_str(), phrase.text.as_str(), c.after.as_str()];
+                    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ") == text
+                }));
+        if matches && !out.contains(&&phrase.meaning) {
+            out.push(&phrase.meaning);
+        }
+    }
+    out
+}
+
 /// True when `phrase` is said around names (entries and departments) with carriers.
 fn takes_carriers(meaning: &Meaning) -> bool {
     matches!(meaning, Meaning::Entry(_) | Meaning::Department(_))
 }
 
-/// The Vosk form: every phrase, and every name inside every carrier, as a JSON
-/// array of strings. serde_json escapes `"`, `\` and control characters, which the
-/// `vosk` crate's own grammar builder does not.
-pub fn vosk_json(phrases: &[Phrase], carriers: &[Carrier]) -> String {
+/// Every complete sentence of a grammar: each phrase, and each name or
+/// department inside each carrier. What Vosk gets as its phrase list, and what a
+/// PocketSphinx N-best entry must be to count as an alternative.
+pub fn sentences(phrases: &[Phrase], carriers: &[Carrier]) -> BTreeSet<String> {
     let mut texts = BTreeSet::new();
     for phrase in phrases {
         texts.insert(phrase.text.clone());
@@ -184,8 +204,15 @@ pub fn vosk_json(phrases: &[Phrase], carriers: &[Carrier]) -> String {
             }
         }
     }
+    texts
+}
+
+/// The Vosk form: [`sentences`] as a JSON array of strings. serde_json escapes
+/// `"`, `\` and control characters, which the `vosk` crate's own grammar builder
+/// does not.
+pub fn vosk_json(phrases: &[Phrase], carriers: &[Carrier]) -> String {
     // Serialising a set of strings cannot fail: no map keys, no custom Serialize.
-    serde_json::to_string(&texts).expect("a list of strings always serialises")
+    serde_json::to_string(&sentences(phrases, carriers)).expect("a list of strings always serialises")
 }
 
 /// Characters a JSGF token may hold here: letters of any script, digits, `'`, `-`.
@@ -318,6 +345,26 @@ mod tests {
             vec!["anne \"nanou\" d\\arc", "can i speak to anne \"nanou\" d\\arc", "yes"],
             "round trip keeps the exact text; yes takes no carrier"
         );
+    }
+
+    #[test]
+    fn meanings_of_sentences() {
+        let phrases = vec![
+            Phrase { text: "paul martin".into(), meaning: Meaning::Entry(EntryId(1)) },
+            Phrase { text: "paul martin".into(), meaning: Meaning::Entry(EntryId(2)) },
+            Phrase { text: "yes".into(), meaning: Meaning::Yes },
+        ];
+        let carriers = vec![Carrier { before: "can i speak to".into(), after: String::new() }];
+        let cases: [(&str, Vec<Meaning>); 4] = [
+            ("paul martin", vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))]),
+            ("can i speak to paul martin", vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))]),
+            ("yes", vec![Meaning::Yes]),
+            ("can i speak to yes", vec![]),
+        ];
+        for (text, expected) in cases {
+            let got: Vec<Meaning> = meanings_of(text, &phrases, &carriers).into_iter().cloned().collect();
+            assert_eq!(got, expected, "{text}");
+        }
     }
 
     #[test]

@@ -89,7 +89,9 @@ pub struct CompiledGrammar {
     language: Language,
     /// Phrases every word of which the engine can recognise.
     pub accepted: Vec<Phrase>,
-    /// Phrases left out, with the words that made them unrecognisable.
+    /// Carriers kept (all their words recognisable).
+    pub carriers: Vec<grammar::Carrier>,
+    /// Phrases and carriers left out, with the words that made them unrecognisable.
     pub rejected: Vec<RejectedPhrase>,
     /// Words missing from the engine's dictionary that got a generated pronunciation.
     pub guessed: Vec<GuessedWord>,
@@ -102,7 +104,12 @@ pub(crate) enum GrammarPayload {
     /// Vosk: the phrase list as a JSON array of strings (escaped by serde_json).
     Vosk { json: String },
     /// PocketSphinx: a JSGF grammar and the words to add to the dictionary first.
-    Sphinx { jsgf: String, words: Vec<GuessedWord> },
+    Sphinx {
+        jsgf: String,
+        words: Vec<GuessedWord>,
+        /// Complete sentences of the grammar: N-best entries must be one of them.
+        sentences: std::sync::Arc<std::collections::BTreeSet<String>>,
+    },
 }
 
 impl CompiledGrammar {
@@ -122,6 +129,12 @@ impl CompiledGrammar {
         words.sort();
         words.dedup();
         words
+    }
+
+    /// What a recognised text means: the accepted phrases it is, alone or inside a
+    /// kept carrier (several for homonyms; none for text outside the grammar).
+    pub fn meanings_of(&self, text: &str) -> Vec<&Meaning> {
+        grammar::meanings_of(text, &self.accepted, &self.carriers)
     }
 
     /// The engine's text form of the grammar: Vosk's JSON phrase list, or JSGF.

@@ -137,6 +137,7 @@ impl Engine for VoskEngine {
             engine: EngineKind::Vosk,
             language: self.language,
             accepted,
+            carriers,
             rejected,
             guessed: Vec::new(),
             payload: GrammarPayload::Vosk { json },

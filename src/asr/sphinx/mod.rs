@@ -16,7 +16,7 @@
 mod ffi;
 pub mod g2p;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -181,18 +181,21 @@ impl Engine for SphinxEngine {
             return Err(AsrError::EmptyGrammar { rejected: rejected.len() });
         }
         let jsgf = grammar::jsgf(&accepted, &carriers);
+        let sentences = Arc::new(grammar::sentences(&accepted, &carriers));
+        let carriers = carriers;
         Ok(CompiledGrammar {
             engine: EngineKind::Sphinx,
             language: Language::En,
             accepted,
+            carriers,
             rejected,
             guessed: guessed.clone(),
-            payload: GrammarPayload::Sphinx { jsgf, words: guessed },
+            payload: GrammarPayload::Sphinx { jsgf, words: guessed, sentences },
         })
     }
 
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
-        let GrammarPayload::Sphinx { jsgf, words } = &grammar.payload else {
+        let GrammarPayload::Sphinx { jsgf, words, sentences } = &grammar.payload else {
             return Err(AsrError::WrongEngine { engine: EngineKind::Sphinx, grammar: grammar.engine });
         };
         let idle = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
@@ -205,7 +208,12 @@ impl Engine for SphinxEngine {
             self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(decoder);
             return Err(error);
         }
-        Ok(Box::new(SphinxRecognizer { decoder: Some(decoder), pool: Arc::clone(&self.pool), audio: Vec::new() }))
+        Ok(Box::new(SphinxRecognizer {
+            decoder: Some(decoder),
+            pool: Arc::clone(&self.pool),
+            sentences: Arc::clone(sentences),
+            audio: Vec::new(),
+        }))
     }
 }
 
@@ -319,8 +327,10 @@ impl Decoder {
         Ok(output.take_data().into_iter().map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).collect())
     }
 
-    /// Decodes one whole utterance (16 kHz) and returns its N-best.
-    fn decode(&mut self, audio16k: &[i16]) -> Result<Recognition, AsrError> {
+    /// Decodes one whole utterance (16 kHz) and returns its N-best: the best path,
+    /// then lattice N-best entries that are complete `sentences` (the lattice A*
+    /// also yields grammar prefixes such as "can i", which are no alternative).
+    fn decode(&mut self, audio16k: &[i16], sentences: &BTreeSet<String>) -> Result<Recognition, AsrError> {
         let ps = self.ps.as_ptr();
         // SAFETY (this block): ps is a valid decoder owned by self; audio16k
         // outlives the call; returned strings are owned by the decoder and copied
@@ -345,6 +355,7 @@ impl Decoder {
             }
             let lmath = ffi::ps_get_logmath(ps);
             let posterior = ffi::logmath_exp(lmath, ffi::ps_get_prob(ps)) as f32;
+            let best_ln = ffi::logmath_log_to_ln(lmath, best_score);
 
             let mut scored: Vec<(String, f64)> = Vec::new();
             let mut nbest = ffi::ps_nbest(ps);
@@ -357,7 +368,7 @@ impl Decoder {
                 let text = ffi::ps_nbest_hyp(nbest, &mut score);
                 if !text.is_null() {
                     let text = CStr::from_ptr(text).to_string_lossy().trim().to_owned();
-                    if !text.is_empty() && !scored.iter().any(|(t, _)| *t == text) {
+                    if sentences.contains(&text) && text != best_text && !scored.iter().any(|(t, _)| *t == text) {
                         scored.push((text, ffi::logmath_log_to_ln(lmath, score)));
                     }
                 }
@@ -366,7 +377,7 @@ impl Decoder {
             if !nbest.is_null() {
                 ffi::ps_nbest_free(nbest);
             }
-            Ok(Recognition { alternatives: rank(best_text, posterior, scored) })
+            Ok(Recognition { alternatives: rank((best_text, best_ln), posterior, scored) })
         }
     }
 }
@@ -378,18 +389,23 @@ impl Drop for Decoder {
     }
 }
 
-/// Orders the alternatives: the decoder's best path first with its lattice
-/// posterior as confidence; the other N-best entries share the remaining mass in
-/// proportion to their path probabilities (softmax of ln scores).
-fn rank(best_text: String, posterior: f32, scored: Vec<(String, f64)>) -> Vec<Hypothesis> {
-    let others: Vec<(String, f64)> = scored.into_iter().filter(|(t, _)| *t != best_text).collect();
-    let max = others.iter().map(|(_, s)| *s).fold(f64::NEG_INFINITY, f64::max);
-    let total: f64 = others.iter().map(|(_, s)| (s - max).exp()).sum();
-    let rest = (1.0 - posterior).max(0.0) as f64;
-    let mut out = vec![Hypothesis { text: best_text, confidence: posterior.clamp(0.0, 1.0) }];
-    out.extend(
-        others.into_iter().map(|(text, s)| Hypothesis { text, confidence: (rest * (s - max).exp() / total) as f32 }),
-    );
+/// Orders the alternatives and gives them confidences: the decoder's best path
+/// first, then the other complete sentences of the N-best. Confidences are a
+/// softmax of the path scores (ln) over that list, times the lattice posterior of
+/// the best path (which this library version reports as 1 for JSGF searches).
+/// With no competing sentence the best path keeps the posterior alone: a forced
+/// grammar accepts almost anything, so rejection is the matcher's job.
+fn rank(best: (String, f64), posterior: f32, others: Vec<(String, f64)>) -> Vec<Hypothesis> {
+    let all: Vec<(String, f64)> = std::iter::once(best).chain(others.into_iter()).collect();
+    let max = all.iter().map(|(_, s)| *s).fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = all.iter().map(|(_, s)| (s - max).exp()).sum();
+    let posterior = f64::from(posterior.clamp(0.0, 1.0));
+    let mut out: Vec<Hypothesis> = all
+        .into_iter()
+        .map(|(text, s)| Hypothesis { text, confidence: (posterior * (s - max).exp() / total) as f32 })
+        .collect();
+    // Keep the best path first even when a lattice entry scores higher.
+    out[1..].sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     out.truncate(MAX_ALTERNATIVES);
     out
 }
@@ -399,6 +415,7 @@ struct SphinxRecognizer {
     /// Always `Some` until dropped (taken back to the pool in `Drop`).
     decoder: Option<Decoder>,
     pool: Arc<Mutex<Vec<Decoder>>>,
+    sentences: Arc<BTreeSet<String>>,
     audio: Vec<i16>,
 }
 
@@ -417,7 +434,7 @@ impl Recognizer for SphinxRecognizer {
         // Present from construction until Drop, which has not run yet.
         let decoder = self.decoder.as_mut().expect("decoder present until drop");
         let upsampled = decoder.upsample(&audio)?;
-        decoder.decode(&upsampled)
+        decoder.decode(&upsampled, &self.sentences)
     }
 }
 
@@ -443,14 +460,18 @@ mod tests {
     }
 
     #[test]
-    fn rank_puts_best_path_first_and_shares_the_rest() {
+    fn rank_puts_best_path_first_and_shares_by_score() {
         let out = rank(
-            "paul martin".into(),
-            0.6,
-            vec![("paul martin".into(), -10.0), ("sophie martin".into(), -11.0), ("bakery".into(), -11.0)],
+            ("paul martin".into(), -10.0),
+            1.0,
+            vec![("bakery".into(), -12.0), ("sophie martin".into(), -11.0)],
         );
-        assert_eq!(out[0], Hypothesis { text: "paul martin".into(), confidence: 0.6 });
-        assert_eq!(out.len(), 3);
-        assert!((out[1].confidence - 0.2).abs() < 1e-6 && (out[2].confidence - 0.2).abs() < 1e-6, "{out:?}");
+        let texts: Vec<&str> = out.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, ["paul martin", "sophie martin", "bakery"]);
+        let z = 1.0 + (-1.0f64).exp() + (-2.0f64).exp();
+        assert!((f64::from(out[0].confidence) - 1.0 / z).abs() < 1e-6, "{out:?}");
+        assert!((f64::from(out[1].confidence) - (-1.0f64).exp() / z).abs() < 1e-6, "{out:?}");
+        let alone = rank(("yes".into(), -5.0), 0.8, vec![]);
+        assert_eq!(alone, vec![Hypothesis { text: "yes".into(), confidence: 0.8 }]);
     }
 }
