@@ -35,6 +35,8 @@ const TABLE: &[(&str, &str)] = &[
     ("tS", "CH"),
     ("dZ", "JH"),
     ("@L", "AH L"),
+    ("O2", "AA"),
+    ("a2", "AH"),
     ("@2", "AH"),
     ("@5", "AH"),
     ("a#", "AH"),
@@ -109,6 +111,9 @@ pub fn espeak_to_cmu(mnemonics: &str) -> Option<String> {
             return None;
         }
     }
+    // espeak-ng writes r-coloured vowels and a following linking /r/ as two
+    // symbols ("3r", "A@r"); CMU spells them with one R.
+    phones.dedup_by(|next, prev| *next == "R" && (*prev == "R" || *prev == "ER"));
     (!phones.is_empty()).then(|| phones.join(" "))
 }
 
@@ -196,7 +201,9 @@ mod tests {
         let cases = [
             ("m'A@tIn", Some("M AA R T IH N")),
             ("s'oUfi", Some("S OW F IY")),
-            ("b'eIk3ri", Some("B EY K ER R IY")),
+            ("b'eIk3ri", Some("B EY K ER IY")),
+            ("d'u:pO2nt", Some("D UW P AA N T")),
+            ("m'O@roU", Some("M AO R OW")),
             ("dI#p'A@tm@nt", Some("D IH P AA R T M AH N T")),
             ("Sm'It", Some("SH M IH T")),
             ("tS'i:z", Some("CH IY Z")),
