@@ -96,6 +96,7 @@ fn unpronounceable_words_are_reported_and_the_rest_loads() {
             entry(1, "Paul Martin", &[], None),
             entry(2, "Anne \"Nanou\" D\\Arc", &["Anne"], None),
             entry(3, "R2D2 Droid", &[], None),
+            entry(4, "Jean-Pierre O'Brien", &[], None),
         ],
     );
     let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&dir)).expect("grammar");
@@ -106,6 +107,12 @@ fn unpronounceable_words_are_reported_and_the_rest_loads() {
         .collect();
     assert_eq!(rejected, vec![("anne \"nanou\" d\\arc", vec!["\"nanou\"", "d\\arc"]), ("r2d2 droid", vec!["r2d2"])]);
     assert!(grammar.accepted.iter().any(|p| p.text == "anne" && p.meaning == Meaning::Entry(EntryId(2))), "alias kept");
+    assert!(
+        grammar.accepted.iter().any(|p| p.text == "jean-pierre o'brien"),
+        "hyphen and apostrophe are JSGF tokens"
+    );
+    let guessed: Vec<&str> = grammar.guessed.iter().map(|g| g.word.as_str()).collect();
+    assert!(guessed.is_empty(), "jean-pierre, o'brien, anne and droid are all in cmudict: {guessed:?}");
     assert!(!grammar.source_text().contains('"') && !grammar.source_text().contains('\\'), "{}", grammar.source_text());
 
     let fixture = fixtures("sphinx").into_iter().find(|f| f.expected == "paul martin" && f.voice == "en-us").expect("fixture");

@@ -28,14 +28,18 @@ pub enum Meaning {
 /// One spoken form, normalised by [`normalize`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Phrase {
+    /// Words separated by single spaces, as [`normalize`] writes them.
     pub text: String,
+    /// What saying it means.
     pub meaning: Meaning,
 }
 
 /// Words said around a name: `before NAME after`; either part may be empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carrier {
+    /// Words said before the name (normalised), or empty.
     pub before: String,
+    /// Words said after the name (normalised), or empty.
     pub after: String,
 }
 
@@ -60,8 +64,11 @@ impl Carrier {
 /// A language's fixed phrases: carriers and confirmation words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockPhrases {
+    /// Words said around a name.
     pub carriers: Vec<Carrier>,
+    /// Ways to say yes to "Did you mean …?".
     pub yes: Vec<String>,
+    /// Ways to say no.
     pub no: Vec<String>,
 }
 
@@ -121,6 +128,7 @@ pub fn normalize(text: &str) -> String {
 /// Everything a store's callers may say, before any engine has checked the words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrammarSpec {
+    /// The store's language: the engine's model must match it.
     pub language: Language,
     /// Names, aliases, departments, yes and no: sorted, without duplicates. Two
     /// entries may share a text (homonyms); engines keep the text once.

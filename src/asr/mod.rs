@@ -45,6 +45,7 @@ pub struct Hypothesis {
 /// Final result of one utterance: N-best alternatives, best first (may be empty).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Recognition {
+    /// N-best alternatives, best first; confidences are relative to the list.
     pub alternatives: Vec<Hypothesis>,
 }
 
@@ -59,13 +60,16 @@ impl Recognition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
+    /// libvosk (Kaldi), [`vosk`].
     Vosk,
+    /// libpocketsphinx 5prealpha, [`sphinx`].
     Sphinx,
 }
 
 /// A phrase of a [`GrammarSpec`] that the engine cannot recognise, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedPhrase {
+    /// The phrase (or carrier, with [`Meaning::Carrier`]) left out of the grammar.
     pub phrase: Phrase,
     /// The phrase's words the engine does not know (and cannot learn).
     pub unknown_words: Vec<String>,
@@ -74,6 +78,7 @@ pub struct RejectedPhrase {
 /// A word the engine did not know, added with a generated pronunciation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuessedWord {
+    /// The word, as in the grammar.
     pub word: String,
     /// Pronunciation in the engine's phone set (CMU phones for PocketSphinx).
     pub phones: String,

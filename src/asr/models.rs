@@ -24,7 +24,9 @@ pub fn default_manifest_dir() -> PathBuf {
 /// The fields of a manifest the engines need (the script reads the rest).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ModelManifest {
+    /// Item name (`fetch-models.sh NAME`).
     pub name: String,
+    /// Engine the item belongs to.
     pub engine: EngineKind,
     /// `model` or `library`.
     pub kind: String,
@@ -46,7 +48,9 @@ fn default_required() -> bool {
 /// Where PocketSphinx's acoustic model and dictionary are inside its model directory.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct SphinxFiles {
+    /// Acoustic model directory (`-hmm`).
     pub hmm: PathBuf,
+    /// Pronunciation dictionary (`-dict`).
     pub dict: PathBuf,
 }
 
