@@ -20,7 +20,8 @@ fn main() {
         Some(dir) => PathBuf::from(dir),
         None => {
             // Cargo always sets CARGO_MANIFEST_DIR for build scripts.
-            let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+            let manifest_dir =
+                std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
             PathBuf::from(manifest_dir).join(".deps")
         }
     };
@@ -38,7 +39,10 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", vosk_dir.display());
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", vosk_dir.display());
     // Exposed to the crate so that the engines find .deps at run time by default.
-    println!("cargo:rustc-env=ATTENDANT_BUILD_DEPS_DIR={}", deps.display());
+    println!(
+        "cargo:rustc-env=ATTENDANT_BUILD_DEPS_DIR={}",
+        deps.display()
+    );
 
     if let Err(error) = pkg_config::Config::new().probe("pocketsphinx") {
         panic!(

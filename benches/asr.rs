@@ -23,14 +23,19 @@ struct Fixture {
 
 fn fixtures(engine: &str) -> Vec<Vec<i16>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names");
-    let manifest: Vec<Fixture> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("manifest")).expect("json");
+    let manifest: Vec<Fixture> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
     manifest
         .iter()
         .filter(|f| f.engine == engine)
         .map(|f| {
             let mut reader = hound::WavReader::open(dir.join(&f.file)).expect("wav");
-            reader.samples::<i16>().map(|s| s.expect("sample")).collect()
+            reader
+                .samples::<i16>()
+                .map(|s| s.expect("sample"))
+                .collect()
         })
         .collect()
 }
@@ -74,7 +79,16 @@ fn store(language: Language, names: &[&str]) -> Directory {
     }
 }
 
-const KO_NAMES: &[&str] = &["김민준", "이서연", "박지훈", "최지우", "빵집", "정육점", "고객 센터", "안내 데스크"];
+const KO_NAMES: &[&str] = &[
+    "김민준",
+    "이서연",
+    "박지훈",
+    "최지우",
+    "빵집",
+    "정육점",
+    "고객 센터",
+    "안내 데스크",
+];
 const EN_NAMES: &[&str] = &[
     "Sophie Martin",
     "Hervé Prodhomme",
@@ -115,7 +129,12 @@ fn creation(engine: &dyn Engine, grammar: &CompiledGrammar, n: usize) -> Duratio
 }
 
 /// Memory held by `n` live recognizers that have each heard one clip, per recognizer.
-fn memory_per_recognizer(engine: &dyn Engine, grammar: &CompiledGrammar, clip: &[i16], n: usize) -> f64 {
+fn memory_per_recognizer(
+    engine: &dyn Engine,
+    grammar: &CompiledGrammar,
+    clip: &[i16],
+    n: usize,
+) -> f64 {
     let before = rss_mib();
     let mut live: Vec<Box<dyn Recognizer>> = Vec::new();
     for _ in 0..n {
@@ -139,7 +158,8 @@ fn vosk_baseline(model_dir: &Path, grammar_json: &str, clips: &[Vec<i16>]) {
     let mut busy = Duration::ZERO;
     let mut audio = 0usize;
     for clip in clips {
-        let mut rec = vosk::Recognizer::new_with_grammar(&model, 8000.0, &phrases).expect("recognizer");
+        let mut rec =
+            vosk::Recognizer::new_with_grammar(&model, 8000.0, &phrases).expect("recognizer");
         rec.set_max_alternatives(5);
         let start = Instant::now();
         for frame in clip.chunks(160) {
@@ -168,7 +188,11 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs this too: keep it short then.
     let quick = !args.iter().any(|a| a == "--bench");
     let n = if quick { 5 } else { 200 };
-    match args.iter().position(|a| a == "--part").and_then(|i| args.get(i + 1)) {
+    match args
+        .iter()
+        .position(|a| a == "--part")
+        .and_then(|i| args.get(i + 1))
+    {
         Some(part) if part == "vosk" => bench_vosk(quick, n),
         Some(part) if part == "baseline" => {
             let manifest = attendant::asr::models::ModelManifest::find(
@@ -177,7 +201,9 @@ fn main() {
                 Language::Ko,
             )
             .expect("manifest");
-            let dir = manifest.installed_dir(&attendant::asr::models::default_deps_dir()).expect("installed");
+            let dir = manifest
+                .installed_dir(&attendant::asr::models::default_deps_dir())
+                .expect("installed");
             // Every word of this store is in the model (tests/asr_vosk.rs checks it),
             // so the spec's JSON is what the engine would compile, without a model.
             let spec = GrammarSpec::from_directory(&store(Language::Ko, KO_NAMES));
@@ -210,10 +236,13 @@ fn bench_vosk(quick: bool, n: usize) {
     let load = start.elapsed();
     let rss_model = rss_mib() - rss0;
     let start = Instant::now();
-    let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&store(Language::Ko, KO_NAMES))).expect("grammar");
+    let grammar = engine
+        .compile_grammar(&GrammarSpec::from_directory(&store(Language::Ko, KO_NAMES)))
+        .expect("grammar");
     let compile = start.elapsed();
     let create = creation(&engine, &grammar, n);
-    let per_rec = memory_per_recognizer(&engine, &grammar, &ko_clips[0], if quick { 2 } else { 50 });
+    let per_rec =
+        memory_per_recognizer(&engine, &grammar, &ko_clips[0], if quick { 2 } else { 50 });
     let (busy, audio) = rtf(&engine, &grammar, &ko_clips);
     println!(
         "vosk  (trait)         load {:>7.0} ms  +{:>5.0} MiB  compile {:>6.2} ms  recognizer {:>7.3} ms {:>6.2} MiB  RTF {:.4} ({:.2} s audio, {} clips)",
@@ -237,22 +266,33 @@ fn bench_sphinx(n: usize) {
     let load = start.elapsed();
     let rss_model = rss_mib() - rss0;
     let start = Instant::now();
-    let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&store(Language::En, EN_NAMES))).expect("grammar");
+    let grammar = engine
+        .compile_grammar(&GrammarSpec::from_directory(&store(Language::En, EN_NAMES)))
+        .expect("grammar");
     let compile = start.elapsed();
     let other = engine
-        .compile_grammar(&GrammarSpec::from_directory(&store(Language::En, &["Sophie Martin", "Paul Martin"])))
+        .compile_grammar(&GrammarSpec::from_directory(&store(
+            Language::En,
+            &["Sophie Martin", "Paul Martin"],
+        )))
         .expect("grammar");
     let create_cached = creation(&engine, &grammar, n);
     // Alternating grammars forces the pooled decoder to reload its JSGF search.
     let start = Instant::now();
     for i in 0..n {
-        drop(engine.recognizer(if i % 2 == 0 { &grammar } else { &other }).expect("recognizer"));
+        drop(
+            engine
+                .recognizer(if i % 2 == 0 { &grammar } else { &other })
+                .expect("recognizer"),
+        );
     }
     let create_switch = start.elapsed() / n as u32;
     // A recognizer with the pool empty builds a new decoder: that is its cost.
     let rss_before = rss_mib();
     let start = Instant::now();
-    let extra: Vec<_> = (0..3).map(|_| engine.recognizer(&grammar).expect("recognizer")).collect();
+    let extra: Vec<_> = (0..3)
+        .map(|_| engine.recognizer(&grammar).expect("recognizer"))
+        .collect();
     let new_decoder = start.elapsed() / 3;
     let decoder_mib = (rss_mib() - rss_before) / 3.0;
     drop(extra);

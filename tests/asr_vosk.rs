@@ -16,18 +16,31 @@ use attendant::directory::{EntryId, Language};
 /// One model for the whole test binary (about 500 MiB; tests run in parallel).
 fn engine() -> &'static VoskEngine {
     static ENGINE: OnceLock<VoskEngine> = OnceLock::new();
-    ENGINE.get_or_init(|| VoskEngine::from_manifest(Language::Ko).expect("Korean Vosk model: run scripts/fetch-models.sh"))
+    ENGINE.get_or_init(|| {
+        VoskEngine::from_manifest(Language::Ko)
+            .expect("Korean Vosk model: run scripts/fetch-models.sh")
+    })
 }
 
 #[test]
 fn recognises_korean_store_fixtures() {
     let engine = engine();
-    let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&test_store_ko())).expect("grammar");
+    let grammar = engine
+        .compile_grammar(&GrammarSpec::from_directory(&test_store_ko()))
+        .expect("grammar");
     assert_eq!(grammar.engine(), EngineKind::Vosk);
-    assert!(grammar.rejected.is_empty(), "every word of the store is in the model: {:?}", grammar.rejected);
+    assert!(
+        grammar.rejected.is_empty(),
+        "every word of the store is in the model: {:?}",
+        grammar.rejected
+    );
 
     let outcomes = run_all(engine, &grammar, &fixtures("vosk"));
-    assert_eq!(outcomes.len(), 36, "fixture manifest changed: update the thresholds below");
+    assert_eq!(
+        outcomes.len(),
+        36,
+        "fixture manifest changed: update the thresholds below"
+    );
     // Measured with espeak-ng's Korean voices through the G.711 channel: 7 exact,
     // 10 right meaning, 15 with the meaning in the N-best (of 36). espeak-ng's
     // Korean is far from natural speech; these guard against regressions.
@@ -35,15 +48,36 @@ fn recognises_korean_store_fixtures() {
     let in_nbest = outcomes.iter().filter(|o| o.in_nbest).count();
     assert!(meaning >= 9, "meaning-level top-1 fell to {meaning}/36");
     assert!(in_nbest >= 13, "meaning in N-best fell to {in_nbest}/36");
-    for o in outcomes.iter().filter(|o| ["네", "이서연"].contains(&o.fixture.expected.as_str())) {
-        assert!(o.exact, "{} ({}) must be recognised exactly", o.fixture.expected, o.fixture.voice);
+    for o in outcomes
+        .iter()
+        .filter(|o| ["네", "이서연"].contains(&o.fixture.expected.as_str()))
+    {
+        assert!(
+            o.exact,
+            "{} ({}) must be recognised exactly",
+            o.fixture.expected, o.fixture.voice
+        );
     }
     for o in &outcomes {
-        let sum: f32 = o.recognition.alternatives.iter().map(|h| h.confidence).sum();
-        assert!(o.recognition.alternatives.len() <= 5, "at most 5 alternatives");
-        assert!(o.recognition.alternatives.is_empty() || (sum - 1.0).abs() < 1e-3, "confidences sum to 1: {sum}");
+        let sum: f32 = o
+            .recognition
+            .alternatives
+            .iter()
+            .map(|h| h.confidence)
+            .sum();
         assert!(
-            o.recognition.alternatives.windows(2).all(|w| w[0].confidence >= w[1].confidence),
+            o.recognition.alternatives.len() <= 5,
+            "at most 5 alternatives"
+        );
+        assert!(
+            o.recognition.alternatives.is_empty() || (sum - 1.0).abs() < 1e-3,
+            "confidences sum to 1: {sum}"
+        );
+        assert!(
+            o.recognition
+                .alternatives
+                .windows(2)
+                .all(|w| w[0].confidence >= w[1].confidence),
             "N-best sorted by confidence"
         );
     }
@@ -79,11 +113,18 @@ fn unknown_names_are_reported_not_dropped() {
             entry(3, "Anne \"Nanou\" D\\Arc", &[], None),
         ],
     );
-    let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&dir)).expect("grammar");
+    let grammar = engine
+        .compile_grammar(&GrammarSpec::from_directory(&dir))
+        .expect("grammar");
     let rejected: Vec<(&str, Vec<&str>)> = grammar
         .rejected
         .iter()
-        .map(|r| (r.phrase.text.as_str(), r.unknown_words.iter().map(String::as_str).collect()))
+        .map(|r| {
+            (
+                r.phrase.text.as_str(),
+                r.unknown_words.iter().map(String::as_str).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         rejected,
@@ -93,14 +134,29 @@ fn unknown_names_are_reported_not_dropped() {
             ("김민준 sophie", vec!["sophie"]),
         ]
     );
-    assert_eq!(grammar.unknown_words(), ["\"nanou\"", "anne", "d\\arc", "martin", "sophie"]);
-    let sentences: Vec<String> = serde_json::from_str(grammar.source_text()).expect("grammar is valid JSON");
+    assert_eq!(
+        grammar.unknown_words(),
+        ["\"nanou\"", "anne", "d\\arc", "martin", "sophie"]
+    );
+    let sentences: Vec<String> =
+        serde_json::from_str(grammar.source_text()).expect("grammar is valid JSON");
     assert!(sentences.contains(&"이서연".to_string()));
-    assert!(!sentences.iter().any(|s| s.contains("sophie")), "a rejected phrase never reaches Vosk: {sentences:?}");
-    assert!(grammar.accepted.iter().any(|p| p.meaning == Meaning::Entry(EntryId(1))));
+    assert!(
+        !sentences.iter().any(|s| s.contains("sophie")),
+        "a rejected phrase never reaches Vosk: {sentences:?}"
+    );
+    assert!(
+        grammar
+            .accepted
+            .iter()
+            .any(|p| p.meaning == Meaning::Entry(EntryId(1)))
+    );
 
     // The grammar still works: 이서연 is recognised through it.
-    let fixture = fixtures("vosk").into_iter().find(|f| f.expected == "이서연" && f.voice == "ko").expect("fixture");
+    let fixture = fixtures("vosk")
+        .into_iter()
+        .find(|f| f.expected == "이서연" && f.voice == "ko")
+        .expect("fixture");
     let recognition = recognize(engine, &grammar, &samples(&fixture));
     assert_eq!(recognition.best().map(|h| h.text.as_str()), Some("이서연"));
 }
@@ -111,17 +167,33 @@ fn wrong_language_and_empty_grammars_are_errors() {
     let english = GrammarSpec::from_directory(&demo_store_en());
     assert!(matches!(
         engine.compile_grammar(&english),
-        Err(AsrError::LanguageMismatch { engine: EngineKind::Vosk, model: Language::Ko, grammar: Language::En })
+        Err(AsrError::LanguageMismatch {
+            engine: EngineKind::Vosk,
+            model: Language::Ko,
+            grammar: Language::En
+        })
     ));
-    let nothing = GrammarSpec { language: Language::Ko, phrases: vec![], carriers: vec![] };
-    assert!(matches!(engine.compile_grammar(&nothing), Err(AsrError::EmptyGrammar { rejected: 0 })));
+    let nothing = GrammarSpec {
+        language: Language::Ko,
+        phrases: vec![],
+        carriers: vec![],
+    };
+    assert!(matches!(
+        engine.compile_grammar(&nothing),
+        Err(AsrError::EmptyGrammar { rejected: 0 })
+    ));
 }
 
 #[test]
 fn partial_result_before_finish() {
     let engine = engine();
-    let grammar = engine.compile_grammar(&GrammarSpec::from_directory(&test_store_ko())).expect("grammar");
-    let fixture = fixtures("vosk").into_iter().find(|f| f.expected == "이서연" && f.voice == "ko").expect("fixture");
+    let grammar = engine
+        .compile_grammar(&GrammarSpec::from_directory(&test_store_ko()))
+        .expect("grammar");
+    let fixture = fixtures("vosk")
+        .into_iter()
+        .find(|f| f.expected == "이서연" && f.voice == "ko")
+        .expect("fixture");
     let mut recognizer = engine.recognizer(&grammar).expect("recognizer");
     assert_eq!(recognizer.partial(), None, "nothing heard yet");
     recognizer.push_audio(&samples(&fixture)).expect("push");
@@ -133,12 +205,23 @@ fn partial_result_before_finish() {
 #[test]
 fn one_engine_serves_recognizers_on_several_threads() {
     // A second, owned model: the Arc<dyn Engine> the runtime would hold.
-    let engine: Arc<dyn Engine> =
-        Arc::new(VoskEngine::from_manifest(Language::Ko).expect("Korean Vosk model: run scripts/fetch-models.sh"));
-    let grammar = Arc::new(engine.compile_grammar(&GrammarSpec::from_directory(&test_store_ko())).expect("grammar"));
-    let picked: Vec<Fixture> =
-        fixtures("vosk").into_iter().filter(|f| ["네", "이서연", "아니요"].contains(&f.expected.as_str())).collect();
-    let sequential: Vec<_> = picked.iter().map(|f| recognize(engine.as_ref(), &grammar, &samples(f))).collect();
+    let engine: Arc<dyn Engine> = Arc::new(
+        VoskEngine::from_manifest(Language::Ko)
+            .expect("Korean Vosk model: run scripts/fetch-models.sh"),
+    );
+    let grammar = Arc::new(
+        engine
+            .compile_grammar(&GrammarSpec::from_directory(&test_store_ko()))
+            .expect("grammar"),
+    );
+    let picked: Vec<Fixture> = fixtures("vosk")
+        .into_iter()
+        .filter(|f| ["네", "이서연", "아니요"].contains(&f.expected.as_str()))
+        .collect();
+    let sequential: Vec<_> = picked
+        .iter()
+        .map(|f| recognize(engine.as_ref(), &grammar, &samples(f)))
+        .collect();
     let threads: Vec<_> = picked
         .iter()
         .cloned()
@@ -147,12 +230,24 @@ fn one_engine_serves_recognizers_on_several_threads() {
             std::thread::spawn(move || recognize(engine.as_ref(), &grammar, &samples(&f)))
         })
         .collect();
-    let parallel: Vec<_> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+    let parallel: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
     // Same words; confidences may differ in the last digits (libvosk's float
     // arithmetic is not bit-reproducible across threads).
     for (p, s) in parallel.iter().zip(&sequential) {
-        let texts = |r: &attendant::asr::Recognition| r.alternatives.iter().map(|h| h.text.clone()).collect::<Vec<_>>();
-        assert_eq!(texts(p), texts(s), "recognizers are independent of each other");
+        let texts = |r: &attendant::asr::Recognition| {
+            r.alternatives
+                .iter()
+                .map(|h| h.text.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            texts(p),
+            texts(s),
+            "recognizers are independent of each other"
+        );
         for (a, b) in p.alternatives.iter().zip(&s.alternatives) {
             assert!((a.confidence - b.confidence).abs() < 0.05, "{a:?} vs {b:?}");
         }

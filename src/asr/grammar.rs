@@ -52,12 +52,18 @@ impl Carrier {
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
-        Phrase { text, meaning: Meaning::Carrier }
+        Phrase {
+            text,
+            meaning: Meaning::Carrier,
+        }
     }
 
     /// Every word of the carrier.
     pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.before.split(' ').chain(self.after.split(' ')).filter(|w| !w.is_empty())
+        self.before
+            .split(' ')
+            .chain(self.after.split(' '))
+            .filter(|w| !w.is_empty())
     }
 }
 
@@ -79,7 +85,12 @@ pub struct StockPhrases {
 /// agree on one table.
 pub fn stock_phrases(language: Language) -> StockPhrases {
     fn carriers(list: &[(&str, &str)]) -> Vec<Carrier> {
-        list.iter().map(|(before, after)| Carrier { before: normalize(before), after: normalize(after) }).collect()
+        list.iter()
+            .map(|(before, after)| Carrier {
+                before: normalize(before),
+                after: normalize(after),
+            })
+            .collect()
     }
     fn words(list: &[&str]) -> Vec<String> {
         list.iter().map(|w| normalize(w)).collect()
@@ -96,7 +107,11 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
             no: words(&["non", "pas du tout"]),
         },
         Language::En => StockPhrases {
-            carriers: carriers(&[("i would like to speak to", ""), ("can i speak to", ""), ("", "please")]),
+            carriers: carriers(&[
+                ("i would like to speak to", ""),
+                ("can i speak to", ""),
+                ("", "please"),
+            ]),
             yes: words(&["yes", "yeah", "correct"]),
             no: words(&["no", "nope"]),
         },
@@ -118,7 +133,13 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
 pub fn normalize(text: &str) -> String {
     text.to_lowercase()
         .chars()
-        .map(|c| if matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -145,11 +166,17 @@ impl GrammarSpec {
         let mut phrases = BTreeSet::new();
         for entry in directory.entries.iter().filter(|e| e.enabled) {
             for form in std::iter::once(&entry.display_name).chain(&entry.aliases) {
-                phrases.insert(Phrase { text: normalize(form), meaning: Meaning::Entry(entry.id) });
+                phrases.insert(Phrase {
+                    text: normalize(form),
+                    meaning: Meaning::Entry(entry.id),
+                });
             }
             if let Some(department) = &entry.department {
                 let text = normalize(department);
-                phrases.insert(Phrase { meaning: Meaning::Department(text.clone()), text });
+                phrases.insert(Phrase {
+                    meaning: Meaning::Department(text.clone()),
+                    text,
+                });
             }
         }
         Self::new(language, phrases)
@@ -159,10 +186,21 @@ impl GrammarSpec {
     /// stock carriers and yes/no words of `language`.
     pub fn new(language: Language, names: impl IntoIterator<Item = Phrase>) -> Self {
         let stock = stock_phrases(language);
-        let mut phrases: BTreeSet<Phrase> = names.into_iter().filter(|p| !p.text.is_empty()).collect();
-        phrases.extend(stock.yes.into_iter().map(|text| Phrase { text, meaning: Meaning::Yes }));
-        phrases.extend(stock.no.into_iter().map(|text| Phrase { text, meaning: Meaning::No }));
-        Self { language, phrases: phrases.into_iter().collect(), carriers: stock.carriers }
+        let mut phrases: BTreeSet<Phrase> =
+            names.into_iter().filter(|p| !p.text.is_empty()).collect();
+        phrases.extend(stock.yes.into_iter().map(|text| Phrase {
+            text,
+            meaning: Meaning::Yes,
+        }));
+        phrases.extend(stock.no.into_iter().map(|text| Phrase {
+            text,
+            meaning: Meaning::No,
+        }));
+        Self {
+            language,
+            phrases: phrases.into_iter().collect(),
+            carriers: stock.carriers,
+        }
     }
 
     /// Every distinct word of the grammar (phrases and carriers).
@@ -177,14 +215,24 @@ impl GrammarSpec {
 
 /// The meanings of a recognised sentence: every phrase it is, alone or inside a
 /// carrier (several for homonyms); empty if the text is no sentence of the grammar.
-pub fn meanings_of<'a>(text: &str, phrases: &'a [Phrase], carriers: &[Carrier]) -> Vec<&'a Meaning> {
+pub fn meanings_of<'a>(
+    text: &str,
+    phrases: &'a [Phrase],
+    carriers: &[Carrier],
+) -> Vec<&'a Meaning> {
     let mut out: Vec<&Meaning> = Vec::new();
     for phrase in phrases {
         let matches = phrase.text == text
             || (takes_carriers(&phrase.meaning)
                 && carriers.iter().any(|c| {
                     let parts = [c.before.as_str(), phrase.text.as_str(), c.after.as_str()];
-                    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ") == text
+                    parts
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        == text
                 }));
         if matches && !out.contains(&&phrase.meaning) {
             out.push(&phrase.meaning);
@@ -207,8 +255,19 @@ pub fn sentences(phrases: &[Phrase], carriers: &[Carrier]) -> BTreeSet<String> {
         texts.insert(phrase.text.clone());
         if takes_carriers(&phrase.meaning) {
             for carrier in carriers {
-                let parts = [carrier.before.as_str(), phrase.text.as_str(), carrier.after.as_str()];
-                texts.insert(parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" "));
+                let parts = [
+                    carrier.before.as_str(),
+                    phrase.text.as_str(),
+                    carrier.after.as_str(),
+                ];
+                texts.insert(
+                    parts
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
             }
         }
     }
@@ -220,7 +279,8 @@ pub fn sentences(phrases: &[Phrase], carriers: &[Carrier]) -> BTreeSet<String> {
 /// does not.
 pub fn vosk_json(phrases: &[Phrase], carriers: &[Carrier]) -> String {
     // Serialising a set of strings cannot fail: no map keys, no custom Serialize.
-    serde_json::to_string(&sentences(phrases, carriers)).expect("a list of strings always serialises")
+    serde_json::to_string(&sentences(phrases, carriers))
+        .expect("a list of strings always serialises")
 }
 
 /// Characters a JSGF token may hold here: letters of any script, digits, `'`, `-`.
@@ -229,7 +289,10 @@ pub fn vosk_json(phrases: &[Phrase], carriers: &[Carrier]) -> String {
 /// unescape quoted tokens, so a word with any other character cannot be written as
 /// a token at all and must be reported instead.
 pub fn is_jsgf_token(word: &str) -> bool {
-    !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '\'' || c == '-')
+    !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '\'' || c == '-')
 }
 
 /// The PocketSphinx form: one public rule `<utterance>` over names (bare or in
@@ -237,7 +300,11 @@ pub fn is_jsgf_token(word: &str) -> bool {
 /// has already rejected phrases with other words.
 pub fn jsgf(phrases: &[Phrase], carriers: &[Carrier]) -> String {
     let alternatives = |filter: &dyn Fn(&Meaning) -> bool| {
-        let texts: BTreeSet<&str> = phrases.iter().filter(|p| filter(&p.meaning)).map(|p| p.text.as_str()).collect();
+        let texts: BTreeSet<&str> = phrases
+            .iter()
+            .filter(|p| filter(&p.meaning))
+            .map(|p| p.text.as_str())
+            .collect();
         texts.into_iter().collect::<Vec<_>>().join("\n    | ")
     };
     let names = alternatives(&takes_carriers);
@@ -250,10 +317,21 @@ pub fn jsgf(phrases: &[Phrase], carriers: &[Carrier]) -> String {
         let mut request = vec!["<name>".to_string()];
         for carrier in carriers {
             let parts = [carrier.before.as_str(), "<name>", carrier.after.as_str()];
-            request.push(format!("( {} )", parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ")));
+            request.push(format!(
+                "( {} )",
+                parts
+                    .iter()
+                    .filter(|p| !p.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
         }
         top.push("<request>");
-        rules.push_str(&format!("<request> = {};\n<name> = {names};\n", request.join("\n    | ")));
+        rules.push_str(&format!(
+            "<request> = {};\n<name> = {names};\n",
+            request.join("\n    | ")
+        ));
     }
     if !yes.is_empty() {
         top.push("<yes>");
@@ -263,7 +341,10 @@ pub fn jsgf(phrases: &[Phrase], carriers: &[Carrier]) -> String {
         top.push("<no>");
         rules.push_str(&format!("<no> = {no};\n"));
     }
-    format!("#JSGF V1.0;\ngrammar attendant;\npublic <utterance> = {};\n{rules}", top.join(" | "))
+    format!(
+        "#JSGF V1.0;\ngrammar attendant;\npublic <utterance> = {};\n{rules}",
+        top.join(" | ")
+    )
 }
 
 #[cfg(test)]
@@ -273,7 +354,13 @@ mod tests {
     use super::*;
     use crate::directory::{DirectoryVersion, Entry, Store, StoreId, TransferTarget};
 
-    fn entry(id: i64, name: &str, aliases: &[&str], department: Option<&str>, enabled: bool) -> Entry {
+    fn entry(
+        id: i64,
+        name: &str,
+        aliases: &[&str],
+        department: Option<&str>,
+        enabled: bool,
+    ) -> Entry {
         Entry {
             id: EntryId(id),
             display_name: name.into(),
@@ -305,7 +392,10 @@ mod tests {
         let cases = [
             ("Sophie  Martin", "sophie martin"),
             ("  Hervé PRODHOMME. ", "hervé prodhomme"),
-            ("Jean-Pierre (caisse), accueil!", "jean-pierre caisse accueil"),
+            (
+                "Jean-Pierre (caisse), accueil!",
+                "jean-pierre caisse accueil",
+            ),
             ("L'Épicerie", "l'épicerie"),
             ("Anne \"Nanou\" D\\Arc", "anne \"nanou\" d\\arc"),
             ("김민준", "김민준"),
@@ -327,30 +417,58 @@ mod tests {
             ],
         );
         let spec = GrammarSpec::from_directory(&dir);
-        let has = |text: &str, meaning: Meaning| spec.phrases.contains(&Phrase { text: text.into(), meaning });
+        let has = |text: &str, meaning: Meaning| {
+            spec.phrases.contains(&Phrase {
+                text: text.into(),
+                meaning,
+            })
+        };
         assert!(has("sophie martin", Meaning::Entry(EntryId(1))));
         assert!(has("sophie", Meaning::Entry(EntryId(1))));
         assert!(has("paul martin", Meaning::Entry(EntryId(2))));
         assert!(has("bakery", Meaning::Department("bakery".into())));
         assert!(has("yes", Meaning::Yes));
         assert!(has("no", Meaning::No));
-        assert!(!spec.phrases.iter().any(|p| p.text.contains("gone")), "disabled entry left out");
-        assert_eq!(spec.phrases.iter().filter(|p| p.text == "bakery").count(), 1, "department once");
-        assert!(spec.words().contains("speak"), "carrier words are grammar words");
+        assert!(
+            !spec.phrases.iter().any(|p| p.text.contains("gone")),
+            "disabled entry left out"
+        );
+        assert_eq!(
+            spec.phrases.iter().filter(|p| p.text == "bakery").count(),
+            1,
+            "department once"
+        );
+        assert!(
+            spec.words().contains("speak"),
+            "carrier words are grammar words"
+        );
     }
 
     #[test]
     fn vosk_json_escapes_quotes_and_backslashes_and_expands_carriers() {
         let phrases = vec![
-            Phrase { text: "anne \"nanou\" d\\arc".into(), meaning: Meaning::Entry(EntryId(1)) },
-            Phrase { text: "yes".into(), meaning: Meaning::Yes },
+            Phrase {
+                text: "anne \"nanou\" d\\arc".into(),
+                meaning: Meaning::Entry(EntryId(1)),
+            },
+            Phrase {
+                text: "yes".into(),
+                meaning: Meaning::Yes,
+            },
         ];
-        let carriers = vec![Carrier { before: "can i speak to".into(), after: String::new() }];
+        let carriers = vec![Carrier {
+            before: "can i speak to".into(),
+            after: String::new(),
+        }];
         let json = vosk_json(&phrases, &carriers);
         let parsed: Vec<String> = serde_json::from_str(&json).expect("valid JSON");
         assert_eq!(
             parsed,
-            vec!["anne \"nanou\" d\\arc", "can i speak to anne \"nanou\" d\\arc", "yes"],
+            vec![
+                "anne \"nanou\" d\\arc",
+                "can i speak to anne \"nanou\" d\\arc",
+                "yes"
+            ],
             "round trip keeps the exact text; yes takes no carrier"
         );
     }
@@ -358,19 +476,40 @@ mod tests {
     #[test]
     fn meanings_of_sentences() {
         let phrases = vec![
-            Phrase { text: "paul martin".into(), meaning: Meaning::Entry(EntryId(1)) },
-            Phrase { text: "paul martin".into(), meaning: Meaning::Entry(EntryId(2)) },
-            Phrase { text: "yes".into(), meaning: Meaning::Yes },
+            Phrase {
+                text: "paul martin".into(),
+                meaning: Meaning::Entry(EntryId(1)),
+            },
+            Phrase {
+                text: "paul martin".into(),
+                meaning: Meaning::Entry(EntryId(2)),
+            },
+            Phrase {
+                text: "yes".into(),
+                meaning: Meaning::Yes,
+            },
         ];
-        let carriers = vec![Carrier { before: "can i speak to".into(), after: String::new() }];
+        let carriers = vec![Carrier {
+            before: "can i speak to".into(),
+            after: String::new(),
+        }];
         let cases: [(&str, Vec<Meaning>); 4] = [
-            ("paul martin", vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))]),
-            ("can i speak to paul martin", vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))]),
+            (
+                "paul martin",
+                vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))],
+            ),
+            (
+                "can i speak to paul martin",
+                vec![Meaning::Entry(EntryId(1)), Meaning::Entry(EntryId(2))],
+            ),
             ("yes", vec![Meaning::Yes]),
             ("can i speak to yes", vec![]),
         ];
         for (text, expected) in cases {
-            let got: Vec<Meaning> = meanings_of(text, &phrases, &carriers).into_iter().cloned().collect();
+            let got: Vec<Meaning> = meanings_of(text, &phrases, &carriers)
+                .into_iter()
+                .cloned()
+                .collect();
             assert_eq!(got, expected, "{text}");
         }
     }
@@ -396,15 +535,38 @@ mod tests {
     #[test]
     fn jsgf_has_rules_for_names_carriers_yes_and_no() {
         let phrases = vec![
-            Phrase { text: "sophie martin".into(), meaning: Meaning::Entry(EntryId(1)) },
-            Phrase { text: "bakery".into(), meaning: Meaning::Department("bakery".into()) },
-            Phrase { text: "yes".into(), meaning: Meaning::Yes },
+            Phrase {
+                text: "sophie martin".into(),
+                meaning: Meaning::Entry(EntryId(1)),
+            },
+            Phrase {
+                text: "bakery".into(),
+                meaning: Meaning::Department("bakery".into()),
+            },
+            Phrase {
+                text: "yes".into(),
+                meaning: Meaning::Yes,
+            },
         ];
-        let carriers = vec![Carrier { before: String::new(), after: "please".into() }];
+        let carriers = vec![Carrier {
+            before: String::new(),
+            after: "please".into(),
+        }];
         let text = jsgf(&phrases, &carriers);
-        assert!(text.starts_with("#JSGF V1.0;\ngrammar attendant;\npublic <utterance> = <request> | <yes>;\n"), "{text}");
-        assert!(text.contains("<request> = <name>\n    | ( <name> please );"), "{text}");
-        assert!(text.contains("<name> = bakery\n    | sophie martin;"), "{text}");
+        assert!(
+            text.starts_with(
+                "#JSGF V1.0;\ngrammar attendant;\npublic <utterance> = <request> | <yes>;\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("<request> = <name>\n    | ( <name> please );"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<name> = bakery\n    | sophie martin;"),
+            "{text}"
+        );
         assert!(text.contains("<yes> = yes;"), "{text}");
         assert!(!text.contains("<no>"), "no rule without no words: {text}");
     }

@@ -130,7 +130,11 @@ impl CompiledGrammar {
 
     /// Every word the engine could not recognise, sorted, without duplicates.
     pub fn unknown_words(&self) -> Vec<String> {
-        let mut words: Vec<String> = self.rejected.iter().flat_map(|r| r.unknown_words.iter().cloned()).collect();
+        let mut words: Vec<String> = self
+            .rejected
+            .iter()
+            .flat_map(|r| r.unknown_words.iter().cloned())
+            .collect();
         words.sort();
         words.dedup();
         words
@@ -155,31 +159,55 @@ impl CompiledGrammar {
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
     #[error("cannot read model manifest {path}")]
-    ManifestRead { path: PathBuf, source: std::io::Error },
+    ManifestRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid model manifest {path}")]
-    ManifestParse { path: PathBuf, source: toml::de::Error },
+    ManifestParse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("no model manifest for engine {engine:?} and language {language:?} under {dir}")]
-    NoManifest { dir: PathBuf, engine: EngineKind, language: Language },
+    NoManifest {
+        dir: PathBuf,
+        engine: EngineKind,
+        language: Language,
+    },
     #[error("model {name} is not installed at {path}: run `make setup` (scripts/fetch-models.sh)")]
     ModelMissing { name: String, path: PathBuf },
     #[error("{engine:?} failed to load the model at {path}")]
     ModelLoad { engine: EngineKind, path: PathBuf },
     #[error("grammar is in {grammar:?} but the {engine:?} model is {model:?}")]
-    LanguageMismatch { engine: EngineKind, model: Language, grammar: Language },
+    LanguageMismatch {
+        engine: EngineKind,
+        model: Language,
+        grammar: Language,
+    },
     #[error("grammar compiled for {grammar:?} given to a {engine:?} engine")]
-    WrongEngine { engine: EngineKind, grammar: EngineKind },
+    WrongEngine {
+        engine: EngineKind,
+        grammar: EngineKind,
+    },
     #[error("no phrase of the grammar can be recognised ({rejected} rejected)")]
     EmptyGrammar { rejected: usize },
     #[error("{engine:?} refused the grammar")]
     GrammarLoad { engine: EngineKind },
     #[error("{engine:?}: {call} failed (code {code})")]
-    Decoder { engine: EngineKind, call: &'static str, code: i32 },
+    Decoder {
+        engine: EngineKind,
+        call: &'static str,
+        code: i32,
+    },
     #[error("audio resampling failed")]
     Resample(#[from] rubato::ResampleError),
     #[error("cannot build the 8 kHz to 16 kHz resampler")]
     ResamplerSetup(#[from] rubato::ResamplerConstructionError),
     #[error("cannot run the grapheme-to-phoneme program {program}")]
-    G2pSpawn { program: &'static str, source: std::io::Error },
+    G2pSpawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
 }
 
 /// A loaded speech model: shared by all calls of the process (`Arc<dyn Engine>`).

@@ -57,14 +57,22 @@ pub struct SphinxFiles {
 impl ModelManifest {
     /// Reads one manifest file.
     pub fn read(path: &Path) -> Result<Self, AsrError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| AsrError::ManifestRead { path: path.into(), source })?;
-        toml::from_str(&text).map_err(|source| AsrError::ManifestParse { path: path.into(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| AsrError::ManifestRead {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| AsrError::ManifestParse {
+            path: path.into(),
+            source,
+        })
     }
 
     /// The model manifest of `engine` for `language` in `dir`.
     pub fn find(dir: &Path, engine: EngineKind, language: Language) -> Result<Self, AsrError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| AsrError::ManifestRead { path: dir.into(), source })?;
+        let entries = std::fs::read_dir(dir).map_err(|source| AsrError::ManifestRead {
+            path: dir.into(),
+            source,
+        })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -72,22 +80,36 @@ impl ModelManifest {
         paths.sort();
         for path in paths {
             let manifest = Self::read(&path)?;
-            if manifest.engine == engine && manifest.kind == "model" && manifest.language == Some(language) {
+            if manifest.engine == engine
+                && manifest.kind == "model"
+                && manifest.language == Some(language)
+            {
                 return Ok(manifest);
             }
         }
-        Err(AsrError::NoManifest { dir: dir.into(), engine, language })
+        Err(AsrError::NoManifest {
+            dir: dir.into(),
+            engine,
+            language,
+        })
     }
 
     /// The installed directory under `deps`, if the install is complete: the fetch
     /// script writes its stamp last (Debian models are links to the system's files).
     pub fn installed_dir(&self, deps: &Path) -> Result<PathBuf, AsrError> {
         let dir = deps.join(&self.install_dir);
-        let complete = if dir.is_symlink() { dir.is_dir() } else { dir.join(".installed").is_file() };
+        let complete = if dir.is_symlink() {
+            dir.is_dir()
+        } else {
+            dir.join(".installed").is_file()
+        };
         if complete {
             Ok(dir)
         } else {
-            Err(AsrError::ModelMissing { name: self.name.clone(), path: dir })
+            Err(AsrError::ModelMissing {
+                name: self.name.clone(),
+                path: dir,
+            })
         }
     }
 }
@@ -102,8 +124,18 @@ mod tests {
         let dir = default_manifest_dir();
         let cases = [
             (EngineKind::Vosk, Language::Ko, "vosk-ko", "models/vosk-ko"),
-            (EngineKind::Vosk, Language::Fr, "vosk-small-fr", "models/vosk-small-fr"),
-            (EngineKind::Sphinx, Language::En, "sphinx-en-us", "models/sphinx-en-us"),
+            (
+                EngineKind::Vosk,
+                Language::Fr,
+                "vosk-small-fr",
+                "models/vosk-small-fr",
+            ),
+            (
+                EngineKind::Sphinx,
+                Language::En,
+                "sphinx-en-us",
+                "models/sphinx-en-us",
+            ),
         ];
         for (engine, language, name, install_dir) in cases {
             let m = ModelManifest::find(&dir, engine, language).expect("manifest");
@@ -117,14 +149,18 @@ mod tests {
         let sphinx = ModelManifest::find(&dir, EngineKind::Sphinx, Language::En).expect("manifest");
         assert_eq!(
             sphinx.sphinx,
-            Some(SphinxFiles { hmm: "en-us".into(), dict: "cmudict-en-us.dict".into() })
+            Some(SphinxFiles {
+                hmm: "en-us".into(),
+                dict: "cmudict-en-us.dict".into()
+            })
         );
     }
 
     #[test]
     fn missing_install_is_a_clear_error() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let m = ModelManifest::read(&default_manifest_dir().join("vosk-ko.toml")).expect("manifest");
+        let m =
+            ModelManifest::read(&default_manifest_dir().join("vosk-ko.toml")).expect("manifest");
         match m.installed_dir(dir.path()) {
             Err(AsrError::ModelMissing { name, path }) => {
                 assert_eq!(name, "vosk-ko");

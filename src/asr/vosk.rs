@@ -14,8 +14,8 @@ use vosk::{CompleteResult, DecodingState, Model};
 use super::grammar::{self, GrammarSpec, Meaning, Phrase};
 use super::models::{self, ModelManifest};
 use super::{
-    AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, Hypothesis, INPUT_SAMPLE_RATE, Recognition,
-    Recognizer, RejectedPhrase,
+    AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, Hypothesis, INPUT_SAMPLE_RATE,
+    Recognition, Recognizer, RejectedPhrase,
 };
 use crate::directory::Language;
 
@@ -35,7 +35,10 @@ pub struct VoskEngine {
 
 impl std::fmt::Debug for VoskEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VoskEngine").field("language", &self.language).field("path", &self.path).finish()
+        f.debug_struct("VoskEngine")
+            .field("language", &self.language)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -49,8 +52,10 @@ impl VoskEngine {
             engine: EngineKind::Vosk,
             path: model_dir.into(),
         })?;
-        let model =
-            Model::new(path_text).ok_or_else(|| AsrError::ModelLoad { engine: EngineKind::Vosk, path: model_dir.into() })?;
+        let model = Model::new(path_text).ok_or_else(|| AsrError::ModelLoad {
+            engine: EngineKind::Vosk,
+            path: model_dir.into(),
+        })?;
         Ok(Self {
             model: RwLock::new(model),
             language,
@@ -61,7 +66,8 @@ impl VoskEngine {
 
     /// Loads the installed model that `models/*.toml` declares for `language`.
     pub fn from_manifest(language: Language) -> Result<Self, AsrError> {
-        let manifest = ModelManifest::find(&models::default_manifest_dir(), EngineKind::Vosk, language)?;
+        let manifest =
+            ModelManifest::find(&models::default_manifest_dir(), EngineKind::Vosk, language)?;
         let dir = manifest.installed_dir(&models::default_deps_dir())?;
         Self::load(&dir, language)
     }
@@ -78,7 +84,10 @@ impl VoskEngine {
     }
 
     fn unknown_words<'a>(&self, words: impl Iterator<Item = &'a str>) -> Vec<String> {
-        let mut unknown: Vec<String> = words.filter(|w| !self.can_recognize(w)).map(str::to_owned).collect();
+        let mut unknown: Vec<String> = words
+            .filter(|w| !self.can_recognize(w))
+            .map(str::to_owned)
+            .collect();
         unknown.dedup();
         unknown
     }
@@ -117,7 +126,10 @@ impl Engine for VoskEngine {
             if unknown.is_empty() {
                 accepted.push(phrase.clone());
             } else {
-                rejected.push(RejectedPhrase { phrase: phrase.clone(), unknown_words: unknown });
+                rejected.push(RejectedPhrase {
+                    phrase: phrase.clone(),
+                    unknown_words: unknown,
+                });
             }
         }
         let mut carriers = Vec::new();
@@ -126,11 +138,19 @@ impl Engine for VoskEngine {
             if unknown.is_empty() {
                 carriers.push(carrier.clone());
             } else {
-                rejected.push(RejectedPhrase { phrase: carrier.as_phrase(), unknown_words: unknown });
+                rejected.push(RejectedPhrase {
+                    phrase: carrier.as_phrase(),
+                    unknown_words: unknown,
+                });
             }
         }
-        if !accepted.iter().any(|p: &Phrase| p.meaning != Meaning::Carrier) {
-            return Err(AsrError::EmptyGrammar { rejected: rejected.len() });
+        if !accepted
+            .iter()
+            .any(|p: &Phrase| p.meaning != Meaning::Carrier)
+        {
+            return Err(AsrError::EmptyGrammar {
+                rejected: rejected.len(),
+            });
         }
         let json = grammar::vosk_json(&accepted, &carriers);
         Ok(CompiledGrammar {
@@ -146,15 +166,28 @@ impl Engine for VoskEngine {
 
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
         let GrammarPayload::Vosk { json } = &grammar.payload else {
-            return Err(AsrError::WrongEngine { engine: EngineKind::Vosk, grammar: grammar.engine });
+            return Err(AsrError::WrongEngine {
+                engine: EngineKind::Vosk,
+                grammar: grammar.engine,
+            });
         };
-        let bodies = json_string_bodies(json).ok_or(AsrError::GrammarLoad { engine: EngineKind::Vosk })?;
+        let bodies = json_string_bodies(json).ok_or(AsrError::GrammarLoad {
+            engine: EngineKind::Vosk,
+        })?;
         let model = self.model.read().unwrap_or_else(PoisonError::into_inner);
-        let mut recognizer = vosk::Recognizer::new_with_grammar(&model, INPUT_SAMPLE_RATE as f32, &bodies)
-            .ok_or(AsrError::GrammarLoad { engine: EngineKind::Vosk })?;
+        let mut recognizer =
+            vosk::Recognizer::new_with_grammar(&model, INPUT_SAMPLE_RATE as f32, &bodies).ok_or(
+                AsrError::GrammarLoad {
+                    engine: EngineKind::Vosk,
+                },
+            )?;
         drop(model);
         recognizer.set_max_alternatives(self.max_alternatives);
-        Ok(Box::new(VoskRecognizer { recognizer, segments: Vec::new(), max_alternatives: self.max_alternatives }))
+        Ok(Box::new(VoskRecognizer {
+            recognizer,
+            segments: Vec::new(),
+            max_alternatives: self.max_alternatives,
+        }))
     }
 }
 
@@ -197,11 +230,14 @@ impl Recognizer for VoskRecognizer {
     fn push_audio(&mut self, samples: &[i16]) -> Result<(), AsrError> {
         // Vosk takes at most i32::MAX samples per call; 20 ms frames are far below.
         for chunk in samples.chunks(1 << 20) {
-            let state = self.recognizer.accept_waveform(chunk).map_err(|_| AsrError::Decoder {
-                engine: EngineKind::Vosk,
-                call: "vosk_recognizer_accept_waveform_s",
-                code: -1,
-            })?;
+            let state = self
+                .recognizer
+                .accept_waveform(chunk)
+                .map_err(|_| AsrError::Decoder {
+                    engine: EngineKind::Vosk,
+                    call: "vosk_recognizer_accept_waveform_s",
+                    code: -1,
+                })?;
             match state {
                 // Vosk ended a segment at a pause: its result must be taken now or
                 // the next audio starts over without it.
@@ -223,14 +259,25 @@ impl Recognizer for VoskRecognizer {
 
     fn partial(&mut self) -> Option<String> {
         let partial = self.recognizer.partial_result().partial.trim().to_owned();
-        let done: Vec<&str> = self.segments.iter().filter_map(|s| s.first()).map(|h| h.text.as_str()).collect();
-        let text = done.into_iter().chain((!partial.is_empty()).then_some(partial.as_str())).collect::<Vec<_>>().join(" ");
+        let done: Vec<&str> = self
+            .segments
+            .iter()
+            .filter_map(|s| s.first())
+            .map(|h| h.text.as_str())
+            .collect();
+        let text = done
+            .into_iter()
+            .chain((!partial.is_empty()).then_some(partial.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ");
         (!text.is_empty()).then_some(text)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Recognition, AsrError> {
         push_segment(&mut self.segments, self.recognizer.final_result());
-        Ok(Recognition { alternatives: combine_segments(&self.segments, usize::from(self.max_alternatives)) })
+        Ok(Recognition {
+            alternatives: combine_segments(&self.segments, usize::from(self.max_alternatives)),
+        })
     }
 }
 
@@ -253,7 +300,10 @@ fn alternatives_from(result: CompleteResult<'_>) -> Vec<Hypothesis> {
                 Vec::new()
             } else {
                 let conf = single.result.iter().map(|w| w.conf).fold(1.0f32, f32::min);
-                return vec![Hypothesis { text, confidence: conf }];
+                return vec![Hypothesis {
+                    text,
+                    confidence: conf,
+                }];
             }
         }
     };
@@ -261,10 +311,18 @@ fn alternatives_from(result: CompleteResult<'_>) -> Vec<Hypothesis> {
 }
 
 fn softmax(scored: Vec<(String, f32)>) -> Vec<Hypothesis> {
-    let max = scored.iter().map(|(_, s)| *s).fold(f32::NEG_INFINITY, f32::max);
+    let max = scored
+        .iter()
+        .map(|(_, s)| *s)
+        .fold(f32::NEG_INFINITY, f32::max);
     let total: f32 = scored.iter().map(|(_, s)| (s - max).exp()).sum();
-    let mut out: Vec<Hypothesis> =
-        scored.into_iter().map(|(text, s)| Hypothesis { text, confidence: (s - max).exp() / total }).collect();
+    let mut out: Vec<Hypothesis> = scored
+        .into_iter()
+        .map(|(text, s)| Hypothesis {
+            text,
+            confidence: (s - max).exp() / total,
+        })
+        .collect();
     out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     out
 }
@@ -272,13 +330,23 @@ fn softmax(scored: Vec<(String, f32)>) -> Vec<Hypothesis> {
 /// Joins the N-best of consecutive segments into N-best of the whole utterance
 /// (product of confidences, best `max` kept).
 fn combine_segments(segments: &[Vec<Hypothesis>], max: usize) -> Vec<Hypothesis> {
-    let mut combined: Vec<Hypothesis> = vec![Hypothesis { text: String::new(), confidence: 1.0 }];
+    let mut combined: Vec<Hypothesis> = vec![Hypothesis {
+        text: String::new(),
+        confidence: 1.0,
+    }];
     for segment in segments {
         let mut next = Vec::with_capacity(combined.len() * segment.len());
         for prefix in &combined {
             for alt in segment {
-                let text = if prefix.text.is_empty() { alt.text.clone() } else { format!("{} {}", prefix.text, alt.text) };
-                next.push(Hypothesis { text, confidence: prefix.confidence * alt.confidence });
+                let text = if prefix.text.is_empty() {
+                    alt.text.clone()
+                } else {
+                    format!("{} {}", prefix.text, alt.text)
+                };
+                next.push(Hypothesis {
+                    text,
+                    confidence: prefix.confidence * alt.confidence,
+                });
             }
         }
         next.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
@@ -297,11 +365,23 @@ mod tests {
 
     #[test]
     fn bodies_rebuild_the_exact_escaped_array() {
-        let phrases = ["anne \"nanou\" d\\arc", "tab\there", "sophie martin", "김민준"];
+        let phrases = [
+            "anne \"nanou\" d\\arc",
+            "tab\there",
+            "sophie martin",
+            "김민준",
+        ];
         let json = serde_json::to_string(&phrases).expect("json");
         let bodies = json_string_bodies(&json).expect("array of strings");
         // What vosk::Recognizer::new_with_grammar builds from the bodies.
-        let rebuilt = format!("[{}]", bodies.iter().map(|b| format!("\"{b}\"")).collect::<Vec<_>>().join(", "));
+        let rebuilt = format!(
+            "[{}]",
+            bodies
+                .iter()
+                .map(|b| format!("\"{b}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let parsed: Vec<String> = serde_json::from_str(&rebuilt).expect("valid JSON");
         assert_eq!(parsed, phrases);
         assert_eq!(json_string_bodies("{\"a\": 1}"), None);
@@ -309,21 +389,39 @@ mod tests {
 
     #[test]
     fn softmax_orders_and_normalises() {
-        let out = softmax(vec![("b".into(), 10.0), ("a".into(), 12.0), ("c".into(), 2.0)]);
+        let out = softmax(vec![
+            ("b".into(), 10.0),
+            ("a".into(), 12.0),
+            ("c".into(), 2.0),
+        ]);
         let texts: Vec<&str> = out.iter().map(|h| h.text.as_str()).collect();
         assert_eq!(texts, ["a", "b", "c"]);
         let sum: f32 = out.iter().map(|h| h.confidence).sum();
         assert!((sum - 1.0).abs() < 1e-5, "{sum}");
-        assert!((out[0].confidence - 1.0 / (1.0 + (-2.0f32).exp() + (-10.0f32).exp())).abs() < 1e-5);
+        assert!(
+            (out[0].confidence - 1.0 / (1.0 + (-2.0f32).exp() + (-10.0f32).exp())).abs() < 1e-5
+        );
     }
 
     #[test]
     fn segments_combine_as_products() {
-        let h = |t: &str, c: f32| Hypothesis { text: t.into(), confidence: c };
-        let segments = vec![vec![h("paul", 0.8), h("sophie", 0.2)], vec![h("martin", 0.9), h("dubois", 0.1)]];
+        let h = |t: &str, c: f32| Hypothesis {
+            text: t.into(),
+            confidence: c,
+        };
+        let segments = vec![
+            vec![h("paul", 0.8), h("sophie", 0.2)],
+            vec![h("martin", 0.9), h("dubois", 0.1)],
+        ];
         let out = combine_segments(&segments, 3);
-        assert_eq!(out.iter().map(|h| h.text.as_str()).collect::<Vec<_>>(), ["paul martin", "sophie martin", "paul dubois"]);
+        assert_eq!(
+            out.iter().map(|h| h.text.as_str()).collect::<Vec<_>>(),
+            ["paul martin", "sophie martin", "paul dubois"]
+        );
         assert!((out[0].confidence - 0.72).abs() < 1e-6);
-        assert!(combine_segments(&[], 5).is_empty(), "no segment, no alternative");
+        assert!(
+            combine_segments(&[], 5).is_empty(),
+            "no segment, no alternative"
+        );
     }
 }

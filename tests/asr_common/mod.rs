@@ -22,11 +22,14 @@ pub struct Fixture {
 
 pub fn fixtures_dir() -> PathBuf {
     // ASR_FIXTURES points the tests at another generation (experiments only).
-    std::env::var_os("ASR_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names"))
+    std::env::var_os("ASR_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names"))
 }
 
 pub fn fixtures(engine: &str) -> Vec<Fixture> {
-    let text = std::fs::read_to_string(fixtures_dir().join("manifest.json")).expect("fixture manifest");
+    let text =
+        std::fs::read_to_string(fixtures_dir().join("manifest.json")).expect("fixture manifest");
     let all: Vec<Fixture> = serde_json::from_str(&text).expect("manifest JSON");
     all.into_iter().filter(|f| f.engine == engine).collect()
 }
@@ -35,8 +38,16 @@ pub fn fixtures(engine: &str) -> Vec<Fixture> {
 pub fn samples(fixture: &Fixture) -> Vec<i16> {
     let mut reader = hound::WavReader::open(fixtures_dir().join(&fixture.file)).expect("wav");
     let spec = reader.spec();
-    assert_eq!((spec.sample_rate, spec.channels, spec.bits_per_sample), (8000, 1, 16), "{}", fixture.file);
-    reader.samples::<i16>().map(|s| s.expect("sample")).collect()
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8000, 1, 16),
+        "{}",
+        fixture.file
+    );
+    reader
+        .samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect()
 }
 
 /// Decodes a fixture through the trait, in 20 ms frames as RTP delivers them.
@@ -122,23 +133,53 @@ pub struct Outcome {
 }
 
 /// Runs every fixture through a fresh recognizer and prints a table.
-pub fn run_all(engine: &dyn Engine, grammar: &CompiledGrammar, fixtures: &[Fixture]) -> Vec<Outcome> {
+pub fn run_all(
+    engine: &dyn Engine,
+    grammar: &CompiledGrammar,
+    fixtures: &[Fixture],
+) -> Vec<Outcome> {
     let mut out = Vec::new();
     for f in fixtures {
         let recognition = recognize(engine, grammar, &samples(f));
         let expected = grammar.meanings_of(&f.expected);
-        assert!(!expected.is_empty(), "fixture text {:?} is not a sentence of the grammar", f.expected);
-        let means = |text: &str| grammar.meanings_of(text).iter().any(|m| expected.contains(m));
+        assert!(
+            !expected.is_empty(),
+            "fixture text {:?} is not a sentence of the grammar",
+            f.expected
+        );
+        let means = |text: &str| {
+            grammar
+                .meanings_of(text)
+                .iter()
+                .any(|m| expected.contains(m))
+        };
         let exact = recognition.best().is_some_and(|h| h.text == f.expected);
         let meaning = recognition.best().is_some_and(|h| means(&h.text));
         let in_nbest = recognition.alternatives.iter().any(|h| means(&h.text));
-        let best = recognition.best().map(|h| format!("{} ({:.2})", h.text, h.confidence)).unwrap_or_default();
-        let mark = if exact { "ok  " } else if meaning { "same" } else if in_nbest { "nbst" } else { "MISS" };
+        let best = recognition
+            .best()
+            .map(|h| format!("{} ({:.2})", h.text, h.confidence))
+            .unwrap_or_default();
+        let mark = if exact {
+            "ok  "
+        } else if meaning {
+            "same"
+        } else if in_nbest {
+            "nbst"
+        } else {
+            "MISS"
+        };
         eprintln!("{mark} {:<28} {:<16} -> {best}", f.expected, f.voice);
         if std::env::var_os("ASR_DEBUG").is_some() {
             eprintln!("     {:?}", recognition.alternatives);
         }
-        out.push(Outcome { fixture: f.clone(), recognition, exact, meaning, in_nbest });
+        out.push(Outcome {
+            fixture: f.clone(),
+            recognition,
+            exact,
+            meaning,
+            in_nbest,
+        });
     }
     let n = out.len();
     let count = |p: fn(&Outcome) -> bool| out.iter().filter(|o| p(o)).count();

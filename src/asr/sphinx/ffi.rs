@@ -43,9 +43,18 @@ unsafe extern "C" {
     pub fn cmd_ln_free_r(cmdln: *mut cmd_ln_t) -> c_int;
     pub fn ps_init(config: *mut cmd_ln_t) -> *mut ps_decoder_t;
     pub fn ps_free(ps: *mut ps_decoder_t) -> c_int;
-    pub fn ps_add_word(ps: *mut ps_decoder_t, word: *const c_char, phones: *const c_char, update: c_int) -> c_int;
+    pub fn ps_add_word(
+        ps: *mut ps_decoder_t,
+        word: *const c_char,
+        phones: *const c_char,
+        update: c_int,
+    ) -> c_int;
     pub fn ps_lookup_word(ps: *mut ps_decoder_t, word: *const c_char) -> *mut c_char;
-    pub fn ps_set_jsgf_string(ps: *mut ps_decoder_t, name: *const c_char, jsgf_string: *const c_char) -> c_int;
+    pub fn ps_set_jsgf_string(
+        ps: *mut ps_decoder_t,
+        name: *const c_char,
+        jsgf_string: *const c_char,
+    ) -> c_int;
     pub fn ps_set_search(ps: *mut ps_decoder_t, name: *const c_char) -> c_int;
     pub fn ps_start_utt(ps: *mut ps_decoder_t) -> c_int;
     pub fn ps_process_raw(

@@ -126,7 +126,9 @@ pub struct EspeakG2p {
 
 impl Default for EspeakG2p {
     fn default() -> Self {
-        Self { voice: "en-us".into() }
+        Self {
+            voice: "en-us".into(),
+        }
     }
 }
 
@@ -134,7 +136,11 @@ impl EspeakG2p {
     /// Whether the method can attempt `word`: letters (any script espeak-ng folds),
     /// apostrophes and hyphens only.
     pub fn supports(word: &str) -> bool {
-        !word.is_empty() && word.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '-') && word.chars().any(char::is_alphabetic)
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+            && word.chars().any(char::is_alphabetic)
     }
 
     /// CMU pronunciations of `words`, in order; `None` for a word it cannot read.
@@ -149,12 +155,20 @@ impl EspeakG2p {
         // espeak-ng joined or split some clause: fall back to one run per word.
         words
             .iter()
-            .map(|w| Ok(self.run(&format!("{w}.\n"))?.first().and_then(|l| espeak_to_cmu(l))))
+            .map(|w| {
+                Ok(self
+                    .run(&format!("{w}.\n"))?
+                    .first()
+                    .and_then(|l| espeak_to_cmu(l)))
+            })
             .collect()
     }
 
     fn run(&self, input: &str) -> Result<Vec<String>, AsrError> {
-        let spawn_error = |source| AsrError::G2pSpawn { program: ESPEAK, source };
+        let spawn_error = |source| AsrError::G2pSpawn {
+            program: ESPEAK,
+            source,
+        };
         let mut child = Command::new(ESPEAK)
             .args(["-q", "-x", "-v", &self.voice])
             .stdin(Stdio::piped())
@@ -184,7 +198,11 @@ pub fn phone_edit_distance(a: &[&str], b: &[&str]) -> usize {
         row[0] = i + 1;
         for (j, pb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if pa == pb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if pa == pb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = cur;
         }
     }
@@ -211,7 +229,11 @@ mod tests {
             ("m'A@t\u{263a}n", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(espeak_to_cmu(input).as_deref(), expected, "espeak_to_cmu({input:?})");
+            assert_eq!(
+                espeak_to_cmu(input).as_deref(),
+                expected,
+                "espeak_to_cmu({input:?})"
+            );
         }
     }
 
@@ -230,7 +252,14 @@ mod tests {
 
     #[test]
     fn supported_words() {
-        let cases = [("prodhomme", true), ("hervé", true), ("o'brien", true), ("r2d2", false), ("\"x\"", false), ("-", false)];
+        let cases = [
+            ("prodhomme", true),
+            ("hervé", true),
+            ("o'brien", true),
+            ("r2d2", false),
+            ("\"x\"", false),
+            ("-", false),
+        ];
         for (word, ok) in cases {
             assert_eq!(EspeakG2p::supports(word), ok, "{word}");
         }

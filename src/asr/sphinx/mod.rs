@@ -29,8 +29,8 @@ use self::g2p::EspeakG2p;
 use super::grammar::{self, GrammarSpec, Meaning};
 use super::models::{self, ModelManifest};
 use super::{
-    AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, GuessedWord, Hypothesis, INPUT_SAMPLE_RATE,
-    Recognition, Recognizer, RejectedPhrase,
+    AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, GuessedWord, Hypothesis,
+    INPUT_SAMPLE_RATE, Recognition, Recognizer, RejectedPhrase,
 };
 use crate::directory::Language;
 
@@ -54,7 +54,10 @@ pub struct SphinxEngine {
 
 impl std::fmt::Debug for SphinxEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SphinxEngine").field("hmm", &self.config.hmm).field("dict", &self.config.dict).finish()
+        f.debug_struct("SphinxEngine")
+            .field("hmm", &self.config.hmm)
+            .field("dict", &self.config.dict)
+            .finish()
     }
 }
 
@@ -73,19 +76,36 @@ impl SphinxEngine {
         // as return codes here. Process-wide, hence once.
         QUIET.call_once(|| unsafe { ffi::err_set_logfp(std::ptr::null_mut()) });
 
-        let text = std::fs::read_to_string(dict)
-            .map_err(|_| AsrError::ModelLoad { engine: EngineKind::Sphinx, path: dict.into() })?;
+        let text = std::fs::read_to_string(dict).map_err(|_| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: dict.into(),
+        })?;
         let dictionary = parse_dictionary(&text);
-        let config = DecoderConfig { hmm: hmm.into(), dict: dict.into() };
+        let config = DecoderConfig {
+            hmm: hmm.into(),
+            dict: dict.into(),
+        };
         let first = Decoder::new(&config)?;
-        Ok(Self { config, dictionary, g2p: EspeakG2p::default(), pool: Arc::new(Mutex::new(vec![first])) })
+        Ok(Self {
+            config,
+            dictionary,
+            g2p: EspeakG2p::default(),
+            pool: Arc::new(Mutex::new(vec![first])),
+        })
     }
 
     /// Loads the installed model that `models/*.toml` declares for English.
     pub fn from_manifest() -> Result<Self, AsrError> {
-        let manifest = ModelManifest::find(&models::default_manifest_dir(), EngineKind::Sphinx, Language::En)?;
+        let manifest = ModelManifest::find(
+            &models::default_manifest_dir(),
+            EngineKind::Sphinx,
+            Language::En,
+        )?;
         let dir = manifest.installed_dir(&models::default_deps_dir())?;
-        let files = manifest.sphinx.ok_or_else(|| AsrError::ModelLoad { engine: EngineKind::Sphinx, path: dir.clone() })?;
+        let files = manifest.sphinx.ok_or_else(|| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: dir.clone(),
+        })?;
         Self::load(&dir.join(files.hmm), &dir.join(files.dict))
     }
 
@@ -101,7 +121,10 @@ impl SphinxEngine {
 
     /// Decoders currently idle in the pool.
     pub fn idle_decoders(&self) -> usize {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -115,7 +138,8 @@ fn parse_dictionary(text: &str) -> HashMap<String, String> {
         if word.ends_with(')') {
             continue;
         }
-        out.entry(word.to_owned()).or_insert_with(|| parts.collect::<Vec<_>>().join(" "));
+        out.entry(word.to_owned())
+            .or_insert_with(|| parts.collect::<Vec<_>>().join(" "));
     }
     out
 }
@@ -130,7 +154,8 @@ impl Engine for SphinxEngine {
     }
 
     fn can_recognize(&self, word: &str) -> bool {
-        grammar::is_jsgf_token(word) && (self.dictionary.contains_key(word) || EspeakG2p::supports(word))
+        grammar::is_jsgf_token(word)
+            && (self.dictionary.contains_key(word) || EspeakG2p::supports(word))
     }
 
     fn compile_grammar(&self, spec: &GrammarSpec) -> Result<CompiledGrammar, AsrError> {
@@ -151,7 +176,12 @@ impl Engine for SphinxEngine {
         let guessed: Vec<GuessedWord> = missing
             .iter()
             .zip(guesses)
-            .filter_map(|(word, phones)| Some(GuessedWord { word: (*word).to_owned(), phones: phones? }))
+            .filter_map(|(word, phones)| {
+                Some(GuessedWord {
+                    word: (*word).to_owned(),
+                    phones: phones?,
+                })
+            })
             .collect();
         let known = |word: &str| {
             grammar::is_jsgf_token(word)
@@ -161,24 +191,41 @@ impl Engine for SphinxEngine {
         let mut accepted = Vec::new();
         let mut rejected = Vec::new();
         for phrase in &spec.phrases {
-            let unknown: Vec<String> = phrase.text.split(' ').filter(|w| !known(w)).map(str::to_owned).collect();
+            let unknown: Vec<String> = phrase
+                .text
+                .split(' ')
+                .filter(|w| !known(w))
+                .map(str::to_owned)
+                .collect();
             if unknown.is_empty() {
                 accepted.push(phrase.clone());
             } else {
-                rejected.push(RejectedPhrase { phrase: phrase.clone(), unknown_words: unknown });
+                rejected.push(RejectedPhrase {
+                    phrase: phrase.clone(),
+                    unknown_words: unknown,
+                });
             }
         }
         let mut carriers = Vec::new();
         for carrier in &spec.carriers {
-            let unknown: Vec<String> = carrier.words().filter(|w| !known(w)).map(str::to_owned).collect();
+            let unknown: Vec<String> = carrier
+                .words()
+                .filter(|w| !known(w))
+                .map(str::to_owned)
+                .collect();
             if unknown.is_empty() {
                 carriers.push(carrier.clone());
             } else {
-                rejected.push(RejectedPhrase { phrase: carrier.as_phrase(), unknown_words: unknown });
+                rejected.push(RejectedPhrase {
+                    phrase: carrier.as_phrase(),
+                    unknown_words: unknown,
+                });
             }
         }
         if !accepted.iter().any(|p| p.meaning != Meaning::Carrier) {
-            return Err(AsrError::EmptyGrammar { rejected: rejected.len() });
+            return Err(AsrError::EmptyGrammar {
+                rejected: rejected.len(),
+            });
         }
         let jsgf = grammar::jsgf(&accepted, &carriers);
         let sentences = Arc::new(grammar::sentences(&accepted, &carriers));
@@ -190,22 +237,41 @@ impl Engine for SphinxEngine {
             carriers,
             rejected,
             guessed: guessed.clone(),
-            payload: GrammarPayload::Sphinx { jsgf, words: guessed, sentences },
+            payload: GrammarPayload::Sphinx {
+                jsgf,
+                words: guessed,
+                sentences,
+            },
         })
     }
 
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
-        let GrammarPayload::Sphinx { jsgf, words, sentences } = &grammar.payload else {
-            return Err(AsrError::WrongEngine { engine: EngineKind::Sphinx, grammar: grammar.engine });
+        let GrammarPayload::Sphinx {
+            jsgf,
+            words,
+            sentences,
+        } = &grammar.payload
+        else {
+            return Err(AsrError::WrongEngine {
+                engine: EngineKind::Sphinx,
+                grammar: grammar.engine,
+            });
         };
-        let idle = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let mut decoder = match idle {
             Some(decoder) => decoder,
             None => Decoder::new(&self.config)?,
         };
         if let Err(error) = decoder.load_grammar(jsgf, words) {
             // A decoder whose search failed to load is still sound: keep it.
-            self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(decoder);
+            self.pool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(decoder);
             return Err(error);
         }
         Ok(Box::new(SphinxRecognizer {
@@ -230,18 +296,26 @@ struct Decoder {
 unsafe impl Send for Decoder {}
 
 fn cstring(text: &str) -> Result<CString, AsrError> {
-    CString::new(text).map_err(|_| AsrError::GrammarLoad { engine: EngineKind::Sphinx })
+    CString::new(text).map_err(|_| AsrError::GrammarLoad {
+        engine: EngineKind::Sphinx,
+    })
 }
 
 fn path_cstring(path: &Path) -> Result<CString, AsrError> {
     path.to_str()
         .and_then(|p| CString::new(p).ok())
-        .ok_or_else(|| AsrError::ModelLoad { engine: EngineKind::Sphinx, path: path.into() })
+        .ok_or_else(|| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: path.into(),
+        })
 }
 
 impl Decoder {
     fn new(config: &DecoderConfig) -> Result<Self, AsrError> {
-        let load_error = || AsrError::ModelLoad { engine: EngineKind::Sphinx, path: config.hmm.clone() };
+        let load_error = || AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: config.hmm.clone(),
+        };
         let args: Vec<CString> = vec![
             c"-hmm".into(),
             path_cstring(&config.hmm)?,
@@ -257,7 +331,13 @@ impl Decoder {
         // SAFETY: argv points into `args`, alive for the call; sphinxbase copies the
         // strings it keeps. strict = 1 rejects unknown flags.
         let config_ptr = unsafe {
-            ffi::cmd_ln_parse_r(std::ptr::null_mut(), ffi::ps_args(), argv.len() as i32, argv.as_mut_ptr(), 1)
+            ffi::cmd_ln_parse_r(
+                std::ptr::null_mut(),
+                ffi::ps_args(),
+                argv.len() as i32,
+                argv.as_mut_ptr(),
+                1,
+            )
         };
         if config_ptr.is_null() {
             return Err(load_error());
@@ -267,7 +347,13 @@ impl Decoder {
         let ps = unsafe { ffi::ps_init(config_ptr) };
         unsafe { ffi::cmd_ln_free_r(config_ptr) };
         let ps = NonNull::new(ps).ok_or_else(load_error)?;
-        let resampler = Fft::<f32>::new(INPUT_SAMPLE_RATE as usize, MODEL_SAMPLE_RATE as usize, 1024, 1, FixedSync::Input);
+        let resampler = Fft::<f32>::new(
+            INPUT_SAMPLE_RATE as usize,
+            MODEL_SAMPLE_RATE as usize,
+            1024,
+            1,
+            FixedSync::Input,
+        );
         let resampler = match resampler {
             Ok(r) => r,
             Err(e) => {
@@ -276,11 +362,23 @@ impl Decoder {
                 return Err(e.into());
             }
         };
-        Ok(Self { ps, loaded: None, resampler })
+        Ok(Self {
+            ps,
+            loaded: None,
+            resampler,
+        })
     }
 
     fn check(&self, call: &'static str, code: i32) -> Result<i32, AsrError> {
-        if code < 0 { Err(AsrError::Decoder { engine: EngineKind::Sphinx, call, code }) } else { Ok(code) }
+        if code < 0 {
+            Err(AsrError::Decoder {
+                engine: EngineKind::Sphinx,
+                call,
+                code,
+            })
+        } else {
+            Ok(code)
+        }
     }
 
     fn load_grammar(&mut self, jsgf: &str, words: &[GuessedWord]) -> Result<(), AsrError> {
@@ -299,15 +397,19 @@ impl Decoder {
             let phones = cstring(&word.phones)?;
             // SAFETY: valid decoder and NUL-terminated strings; update = 0 because
             // the search is rebuilt by ps_set_jsgf_string below.
-            let code = unsafe { ffi::ps_add_word(self.ps.as_ptr(), w.as_ptr(), phones.as_ptr(), 0) };
+            let code =
+                unsafe { ffi::ps_add_word(self.ps.as_ptr(), w.as_ptr(), phones.as_ptr(), 0) };
             self.check("ps_add_word", code)?;
         }
         let text = cstring(jsgf)?;
         self.loaded = None;
         // SAFETY: valid decoder and NUL-terminated strings, copied by the library.
-        let code = unsafe { ffi::ps_set_jsgf_string(self.ps.as_ptr(), SEARCH.as_ptr(), text.as_ptr()) };
+        let code =
+            unsafe { ffi::ps_set_jsgf_string(self.ps.as_ptr(), SEARCH.as_ptr(), text.as_ptr()) };
         if code < 0 {
-            return Err(AsrError::GrammarLoad { engine: EngineKind::Sphinx });
+            return Err(AsrError::GrammarLoad {
+                engine: EngineKind::Sphinx,
+            });
         }
         let code = unsafe { ffi::ps_set_search(self.ps.as_ptr(), SEARCH.as_ptr()) };
         self.check("ps_set_search", code)?;
@@ -318,19 +420,28 @@ impl Decoder {
     /// Upsamples 8 kHz audio to the model's 16 kHz.
     fn upsample(&mut self, audio: &[i16]) -> Result<Vec<i16>, AsrError> {
         let input: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
-        let adapter = InterleavedSlice::new(&input, 1, input.len()).map_err(|_| AsrError::Decoder {
-            engine: EngineKind::Sphinx,
-            call: "resample",
-            code: -1,
-        })?;
+        let adapter =
+            InterleavedSlice::new(&input, 1, input.len()).map_err(|_| AsrError::Decoder {
+                engine: EngineKind::Sphinx,
+                call: "resample",
+                code: -1,
+            })?;
         let output = self.resampler.process_all(&adapter, input.len(), None)?;
-        Ok(output.take_data().into_iter().map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).collect())
+        Ok(output
+            .take_data()
+            .into_iter()
+            .map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .collect())
     }
 
     /// Decodes one whole utterance (16 kHz) and returns its N-best: the best path,
     /// then lattice N-best entries that are complete `sentences` (the lattice A*
     /// also yields grammar prefixes such as "can i", which are no alternative).
-    fn decode(&mut self, audio16k: &[i16], sentences: &BTreeSet<String>) -> Result<Recognition, AsrError> {
+    fn decode(
+        &mut self,
+        audio16k: &[i16],
+        sentences: &BTreeSet<String>,
+    ) -> Result<Recognition, AsrError> {
         let ps = self.ps.as_ptr();
         // SAFETY (this block): ps is a valid decoder owned by self; audio16k
         // outlives the call; returned strings are owned by the decoder and copied
@@ -340,7 +451,11 @@ impl Decoder {
             let processed = ffi::ps_process_raw(ps, audio16k.as_ptr(), audio16k.len(), 0, 1);
             if processed < 0 {
                 ffi::ps_end_utt(ps);
-                return Err(AsrError::Decoder { engine: EngineKind::Sphinx, call: "ps_process_raw", code: processed });
+                return Err(AsrError::Decoder {
+                    engine: EngineKind::Sphinx,
+                    call: "ps_process_raw",
+                    code: processed,
+                });
             }
             self.check("ps_end_utt", ffi::ps_end_utt(ps))?;
 
@@ -368,7 +483,10 @@ impl Decoder {
                 let text = ffi::ps_nbest_hyp(nbest, &mut score);
                 if !text.is_null() {
                     let text = CStr::from_ptr(text).to_string_lossy().trim().to_owned();
-                    if sentences.contains(&text) && text != best_text && !scored.iter().any(|(t, _)| *t == text) {
+                    if sentences.contains(&text)
+                        && text != best_text
+                        && !scored.iter().any(|(t, _)| *t == text)
+                    {
                         scored.push((text, ffi::logmath_log_to_ln(lmath, score)));
                     }
                 }
@@ -377,7 +495,9 @@ impl Decoder {
             if !nbest.is_null() {
                 ffi::ps_nbest_free(nbest);
             }
-            Ok(Recognition { alternatives: rank((best_text, best_ln), posterior, scored) })
+            Ok(Recognition {
+                alternatives: rank((best_text, best_ln), posterior, scored),
+            })
         }
     }
 }
@@ -396,13 +516,19 @@ impl Drop for Decoder {
 /// With no competing sentence the best path keeps the posterior alone: a forced
 /// grammar accepts almost anything, so rejection is the matcher's job.
 fn rank(best: (String, f64), posterior: f32, others: Vec<(String, f64)>) -> Vec<Hypothesis> {
-    let all: Vec<(String, f64)> = std::iter::once(best).chain(others.into_iter()).collect();
-    let max = all.iter().map(|(_, s)| *s).fold(f64::NEG_INFINITY, f64::max);
+    let all: Vec<(String, f64)> = std::iter::once(best).chain(others).collect();
+    let max = all
+        .iter()
+        .map(|(_, s)| *s)
+        .fold(f64::NEG_INFINITY, f64::max);
     let total: f64 = all.iter().map(|(_, s)| (s - max).exp()).sum();
     let posterior = f64::from(posterior.clamp(0.0, 1.0));
     let mut out: Vec<Hypothesis> = all
         .into_iter()
-        .map(|(text, s)| Hypothesis { text, confidence: (posterior * (s - max).exp() / total) as f32 })
+        .map(|(text, s)| Hypothesis {
+            text,
+            confidence: (posterior * (s - max).exp() / total) as f32,
+        })
         .collect();
     // Keep the best path first even when a lattice entry scores higher.
     out[1..].sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
@@ -441,7 +567,10 @@ impl Recognizer for SphinxRecognizer {
 impl Drop for SphinxRecognizer {
     fn drop(&mut self) {
         if let Some(decoder) = self.decoder.take() {
-            self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(decoder);
+            self.pool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(decoder);
         }
     }
 }
@@ -453,8 +582,12 @@ mod tests {
 
     #[test]
     fn dictionary_keeps_first_pronunciation() {
-        let dict = parse_dictionary("martin M AA R T AH N\nmartin(2) M AA R T IH N\npaul P AO L\n\n");
-        assert_eq!(dict.get("martin").map(String::as_str), Some("M AA R T AH N"));
+        let dict =
+            parse_dictionary("martin M AA R T AH N\nmartin(2) M AA R T IH N\npaul P AO L\n\n");
+        assert_eq!(
+            dict.get("martin").map(String::as_str),
+            Some("M AA R T AH N")
+        );
         assert_eq!(dict.get("paul").map(String::as_str), Some("P AO L"));
         assert_eq!(dict.len(), 2);
     }
@@ -469,9 +602,21 @@ mod tests {
         let texts: Vec<&str> = out.iter().map(|h| h.text.as_str()).collect();
         assert_eq!(texts, ["paul martin", "sophie martin", "bakery"]);
         let z = 1.0 + (-1.0f64).exp() + (-2.0f64).exp();
-        assert!((f64::from(out[0].confidence) - 1.0 / z).abs() < 1e-6, "{out:?}");
-        assert!((f64::from(out[1].confidence) - (-1.0f64).exp() / z).abs() < 1e-6, "{out:?}");
+        assert!(
+            (f64::from(out[0].confidence) - 1.0 / z).abs() < 1e-6,
+            "{out:?}"
+        );
+        assert!(
+            (f64::from(out[1].confidence) - (-1.0f64).exp() / z).abs() < 1e-6,
+            "{out:?}"
+        );
         let alone = rank(("yes".into(), -5.0), 0.8, vec![]);
-        assert_eq!(alone, vec![Hypothesis { text: "yes".into(), confidence: 0.8 }]);
+        assert_eq!(
+            alone,
+            vec![Hypothesis {
+                text: "yes".into(),
+                confidence: 0.8
+            }]
+        );
     }
 }
