@@ -259,7 +259,7 @@ fn word_checks() {
 }
 
 #[test]
-fn wrong_language_and_wrong_engine_are_errors() {
+fn wrong_language_and_empty_grammars_are_errors() {
     let engine = engine();
     assert!(matches!(
         engine.compile_grammar(&GrammarSpec::from_directory(&test_store_ko())),

@@ -2,13 +2,15 @@
 //! registry): the Korean test store's spoken names are recognised with its
 //! grammar; words outside the model's vocabulary are reported instead of being
 //! silently dropped; a name with `"` and `\` leaves the JSON grammar valid; one
-//! engine serves recognizers on several threads.
+//! engine serves recognizers on several threads; a grammar compiled for the
+//! other engine is refused.
 
 mod asr_common;
 
 use std::sync::{Arc, OnceLock};
 
 use asr_common::*;
+use attendant::asr::sphinx::SphinxEngine;
 use attendant::asr::vosk::VoskEngine;
 use attendant::asr::{AsrError, Engine, EngineKind, GrammarSpec, Meaning};
 use attendant::directory::{EntryId, Language};
@@ -246,4 +248,30 @@ fn one_engine_serves_recognizers_on_several_threads() {
         );
         assert!(best(p).is_some(), "every picked fixture is recognised");
     }
+}
+
+#[test]
+fn a_grammar_only_runs_on_its_own_engine() {
+    let vosk = engine();
+    let sphinx = SphinxEngine::from_manifest().expect("en-us model: run scripts/fetch-models.sh");
+    let ko = vosk
+        .compile_grammar(&GrammarSpec::from_directory(&test_store_ko()))
+        .expect("grammar");
+    let en = sphinx
+        .compile_grammar(&GrammarSpec::from_directory(&demo_store_en()))
+        .expect("grammar");
+    assert!(matches!(
+        vosk.recognizer(&en).err(),
+        Some(AsrError::WrongEngine {
+            engine: EngineKind::Vosk,
+            grammar: EngineKind::Sphinx
+        })
+    ));
+    assert!(matches!(
+        sphinx.recognizer(&ko).err(),
+        Some(AsrError::WrongEngine {
+            engine: EngineKind::Sphinx,
+            grammar: EngineKind::Vosk
+        })
+    ));
 }

@@ -229,7 +229,6 @@ impl Engine for SphinxEngine {
         }
         let jsgf = grammar::jsgf(&accepted, &carriers);
         let sentences = Arc::new(grammar::sentences(&accepted, &carriers));
-        let carriers = carriers;
         Ok(CompiledGrammar {
             engine: EngineKind::Sphinx,
             language: Language::En,
