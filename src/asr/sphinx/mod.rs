@@ -1,4 +1,4 @@
-//! The PocketSphinx engine (libpocketsphinx 5prealpha, own thin binding in [`ffi`]).
+//! The PocketSphinx engine (libpocketsphinx 5prealpha, own thin binding in `ffi`).
 //!
 //! Used for English stores and as a second engine. A JSGF grammar fails to load
 //! as a whole if one of its words is missing from the dictionary, so
