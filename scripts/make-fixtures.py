@@ -6,7 +6,8 @@ through a telephone channel (8 kHz, 300-3400 Hz band, G.711 u-law, as in
 FIELD-NOTES), then stored as 16-bit PCM WAV so that tests read it with `hound`
 while keeping the u-law quantisation. Every sox call gets -D (no dither), so two
 runs write the same bytes. manifest.json lists file, engine, language, spoken
-text, the grammar phrase expected back, and the voice.
+text, the grammar phrase expected back (null for speech outside the store's
+grammar), and the voice.
 
     scripts/make-fixtures.py            # (re)generate everything
     scripts/make-fixtures.py --check    # regenerate into a temp dir, compare bytes
@@ -40,6 +41,10 @@ EN_PHRASES = [
     ("can I speak to Paul Martin", "can i speak to paul martin"),
     ("yes", "yes"),
     ("no", "no"),
+    # Out of the store's grammar (expected None): what a forced grammar does with them.
+    ("Michael Jordan", None),
+    ("the pharmacy", None),
+    ("what time do you close", None),
 ]
 # Korean test store, for Vosk (the only Vosk model in a registry).
 KO_PHRASES = [
@@ -55,6 +60,10 @@ KO_PHRASES = [
     ("빵집 바꿔 주세요", "빵집 바꿔 주세요"),
     ("네", "네"),
     ("아니요", "아니요"),
+    # Out of the store's grammar (expected None).
+    ("홍길동", None),
+    ("약국", None),
+    ("몇 시에 문을 닫아요", None),
 ]
 ENGINES = {"en": "sphinx", "ko": "vosk"}
 

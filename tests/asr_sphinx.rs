@@ -39,6 +39,8 @@ fn recognises_demo_store_fixtures() {
     );
 
     let outcomes = run_all(engine, &grammar, &fixtures("sphinx"));
+    let oog = confidence_report(engine, &grammar, &outcomes);
+    assert_eq!(oog.len(), 9, "out-of-grammar fixtures");
     assert_eq!(
         outcomes.len(),
         30,

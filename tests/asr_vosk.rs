@@ -38,6 +38,8 @@ fn recognises_korean_store_fixtures() {
     );
 
     let outcomes = run_all(engine, &grammar, &fixtures("vosk"));
+    let oog = confidence_report(engine, &grammar, &outcomes);
+    assert_eq!(oog.len(), 9, "out-of-grammar fixtures");
     assert_eq!(
         outcomes.len(),
         36,

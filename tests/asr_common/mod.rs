@@ -8,8 +8,21 @@ use attendant::directory::{
     Directory, DirectoryVersion, Entry, EntryId, Language, Store, StoreId, TransferTarget,
 };
 
-/// One line of fixtures/audio/names/manifest.json.
+/// One line of fixtures/audio/names/manifest.json (`expected` is null for
+/// speech outside the store's grammar).
 #[derive(Debug, Clone, serde::Deserialize)]
+struct ManifestLine {
+    file: String,
+    engine: String,
+    language: String,
+    spoken: String,
+    expected: Option<String>,
+    voice: String,
+    speed: u32,
+}
+
+/// A fixture; `expected` is empty for out-of-grammar speech.
+#[derive(Debug, Clone)]
 pub struct Fixture {
     pub file: String,
     pub engine: String,
@@ -21,17 +34,93 @@ pub struct Fixture {
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    // ASR_FIXTURES points the tests at another generation (experiments only).
-    std::env::var_os("ASR_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names")
 }
 
-pub fn fixtures(engine: &str) -> Vec<Fixture> {
+fn manifest(engine: &str, in_grammar: bool) -> Vec<Fixture> {
     let text =
         std::fs::read_to_string(fixtures_dir().join("manifest.json")).expect("fixture manifest");
-    let all: Vec<Fixture> = serde_json::from_str(&text).expect("manifest JSON");
-    all.into_iter().filter(|f| f.engine == engine).collect()
+    let all: Vec<ManifestLine> = serde_json::from_str(&text).expect("manifest JSON");
+    all.into_iter()
+        .filter(|l| l.engine == engine && l.expected.is_some() == in_grammar)
+        .map(|l| Fixture {
+            file: l.file,
+            engine: l.engine,
+            language: l.language,
+            spoken: l.spoken,
+            expected: l.expected.unwrap_or_default(),
+            voice: l.voice,
+            speed: l.speed,
+        })
+        .collect()
+}
+
+/// The engine's fixtures whose words are in the store's grammar.
+pub fn fixtures(engine: &str) -> Vec<Fixture> {
+    manifest(engine, true)
+}
+
+/// The engine's fixtures of speech outside the store's grammar.
+pub fn out_of_grammar(engine: &str) -> Vec<Fixture> {
+    manifest(engine, false)
+}
+
+/// Prints the mean best confidence of right, wrong and out-of-grammar results,
+/// and checks that out-of-grammar speech comes back as grammar words (or
+/// nothing): the engines have no rejection of their own. Returns the
+/// out-of-grammar results.
+pub fn confidence_report(
+    engine: &dyn Engine,
+    grammar: &CompiledGrammar,
+    outcomes: &[Outcome],
+) -> Vec<Recognition> {
+    let mean = |xs: &[f32]| xs.iter().sum::<f32>() / xs.len().max(1) as f32;
+    let best = |r: &Recognition| r.best().map(|h| h.confidence);
+    let right: Vec<f32> = outcomes
+        .iter()
+        .filter(|o| o.meaning)
+        .filter_map(|o| best(&o.recognition))
+        .collect();
+    let wrong: Vec<f32> = outcomes
+        .iter()
+        .filter(|o| !o.meaning)
+        .filter_map(|o| best(&o.recognition))
+        .collect();
+    let words: std::collections::BTreeSet<&str> = grammar
+        .accepted
+        .iter()
+        .flat_map(|p| p.text.split(' '))
+        .chain(grammar.carriers.iter().flat_map(|c| c.words()))
+        .collect();
+    let mut oog = Vec::new();
+    for f in out_of_grammar(&format!("{:?}", engine.kind()).to_lowercase()) {
+        let r = recognize(engine, grammar, &samples(&f));
+        // Forced: whatever was said comes back as words of the grammar (Vosk may
+        // mix words of different phrases; PocketSphinx follows the JSGF).
+        if let Some(h) = r.best() {
+            assert!(
+                h.text.split(' ').all(|w| words.contains(w)),
+                "{:?} gave words outside the grammar: {:?}",
+                f.spoken,
+                h.text
+            );
+        }
+        eprintln!("OOG  {:<28} {:<16} -> {:?}", f.spoken, f.voice, r.best());
+        oog.push(r);
+    }
+    let oog_conf: Vec<f32> = oog.iter().filter_map(best).collect();
+    eprintln!(
+        "{:?} best confidence: right meaning {:.2} (n={}), wrong {:.2} (n={}), out of grammar {:.2} (n={}, {} forced onto a phrase)",
+        engine.kind(),
+        mean(&right),
+        right.len(),
+        mean(&wrong),
+        wrong.len(),
+        mean(&oog_conf),
+        oog.len(),
+        oog_conf.len()
+    );
+    oog
 }
 
 /// 8 kHz mono 16-bit samples of a fixture.
