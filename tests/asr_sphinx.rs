@@ -326,3 +326,44 @@ fn decoders_are_pooled_and_follow_the_grammar() {
         );
     }
 }
+
+#[test]
+fn a_missing_model_is_a_load_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dict = engine_dict();
+    let cases = [
+        (
+            dir.path().join("hmm"),
+            dir.path().join("absent.dict"),
+            dir.path().join("absent.dict"),
+        ),
+        (
+            dir.path().join("absent-hmm"),
+            dict.clone(),
+            dir.path().join("absent-hmm"),
+        ),
+    ];
+    for (hmm, dict, blamed) in cases {
+        match SphinxEngine::load(&hmm, &dict) {
+            Err(AsrError::ModelLoad {
+                engine: EngineKind::Sphinx,
+                path,
+            }) => assert_eq!(path, blamed),
+            other => panic!("expected ModelLoad for {hmm:?} / {dict:?}, got {other:?}"),
+        }
+    }
+}
+
+/// The installed CMU dictionary (valid), to isolate a bad acoustic model path.
+fn engine_dict() -> std::path::PathBuf {
+    let manifest = attendant::asr::models::ModelManifest::find(
+        &attendant::asr::models::default_manifest_dir(),
+        EngineKind::Sphinx,
+        Language::En,
+    )
+    .expect("manifest");
+    let dir = manifest
+        .installed_dir(&attendant::asr::models::default_deps_dir())
+        .expect("installed");
+    dir.join(manifest.sphinx.expect("sphinx files").dict)
+}

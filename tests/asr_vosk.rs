@@ -277,3 +277,17 @@ fn a_grammar_only_runs_on_its_own_engine() {
         })
     ));
 }
+
+#[test]
+fn a_missing_model_is_a_load_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match VoskEngine::load(&dir.path().join("absent"), Language::Fr) {
+        Err(AsrError::ModelLoad {
+            engine: EngineKind::Vosk,
+            path,
+        }) => {
+            assert_eq!(path, dir.path().join("absent"))
+        }
+        other => panic!("expected ModelLoad, got {other:?}"),
+    }
+}

@@ -1,7 +1,8 @@
 //! The Vosk engine (libvosk through the `vosk` crate): the production engine.
 //!
 //! One [`vosk::Model`] per process (about 500 MiB for the Korean small model),
-//! shared by every recognizer; a grammar recognizer costs about 1 ms and 2 MiB.
+//! shared by every recognizer; a grammar recognizer costs well under 1 ms and
+//! about 2 MiB (benches/asr.rs).
 //! Grammars are phrase lists: Vosk drops a word it does not know from its phrase
 //! with only a log line, so [`VoskEngine::compile_grammar`] checks every word with
 //! `vosk_model_find_word` first and reports the phrases it has to leave out.
