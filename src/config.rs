@@ -186,6 +186,10 @@ pub struct SipConfig {
     pub tcp_listen: SocketAddr,
     /// IP written into Contact and SDP; defaults to the IP of `udp_listen`.
     pub public_address: Option<IpAddr>,
+    /// Networks (CIDR list, e.g. `["10.20.0.0/16", "192.0.2.7/32"]`: the PBX,
+    /// the dispatcher) SIP is accepted from; SIP from anywhere else is dropped.
+    /// Not set: every address (a warning is logged at start-up).
+    pub trusted_networks: crate::sip::TrustedNetworks,
 }
 
 impl SipConfig {
@@ -204,6 +208,7 @@ impl Default for SipConfig {
             udp_listen: listen,
             tcp_listen: listen,
             public_address: None,
+            trusted_networks: crate::sip::TrustedNetworks::allow_all(),
         }
     }
 }
@@ -604,6 +609,7 @@ mod tests {
             [sip]
             udp_listen = "0.0.0.0:5080"
             public_address = "192.0.2.10"
+            trusted_networks = ["10.20.0.0/16", "192.0.2.7/32"]
             [rtp]
             port_min = 30000
             port_max = 30100
@@ -617,6 +623,10 @@ mod tests {
         "#;
         let config = load_text(text, &ConfigOverrides::default()).unwrap();
         assert_eq!(config.sip.udp_listen, "0.0.0.0:5080".parse().unwrap());
+        assert_eq!(
+            config.sip.trusted_networks,
+            crate::sip::TrustedNetworks::only(vec!["10.20.0.0/16".parse().unwrap(), "192.0.2.7/32".parse().unwrap()])
+        );
         assert_eq!(
             config.sip.public_ip(),
             "192.0.2.10".parse::<IpAddr>().unwrap()

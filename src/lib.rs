@@ -18,6 +18,8 @@ pub mod asr;
 pub mod config;
 pub mod directory;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod matching;
 pub mod media;
 pub mod runtime;

@@ -80,6 +80,7 @@ impl Server {
             tcp: Some(config.sip.tcp_listen),
             public_ip: Some(public_ip),
             ack_timeout: config.timers.ack_timeout,
+            trusted_networks: config.sip.trusted_networks.clone(),
             ..SipSettings::default()
         };
         let (sip, mut calls) = SipEndpoint::start(&sip_settings, sip_cancel.clone()).await?;

@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::call::CallTask;
+use super::guard::GuardedUdpSocket;
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
 
 /// A running SIP user agent. Dropping it does not stop it: cancel the token
@@ -51,7 +52,17 @@ impl SipEndpoint {
         cancel: CancellationToken,
     ) -> Result<(SipEndpoint, mpsc::Receiver<IncomingCall>), SipError> {
         let transport_layer = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(settings.udp, None, Some(cancel.child_token()))
+        // Our socket behind rsipstack's UDP transport: it screens every
+        // datagram first (see `guard`).
+        let bind_error = |source: std::io::Error| SipError::Bind {
+            transport: "UDP",
+            addr: settings.udp,
+            source: Box::new(rsipstack::Error::IoError(source)),
+        };
+        let socket = GuardedUdpSocket::bind(settings.udp, settings.trusted_networks.clone())
+            .await
+            .map_err(bind_error)?;
+        let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(cancel.child_token()))
             .await
             .map_err(|source| SipError::Bind {
                 transport: "UDP",
@@ -63,6 +74,13 @@ impl SipEndpoint {
             addr: settings.udp,
             source: Box::new(source),
         })?;
+        if settings.trusted_networks.is_allow_all() {
+            warn!("sip.trusted_networks is not set: SIP is accepted from any address");
+        } else {
+            // UDP is filtered by the guarded socket; this covers TCP connections.
+            let trusted = settings.trusted_networks.clone();
+            transport_layer.set_whitelist(move |ip| std::future::ready(trusted.allows(ip)));
+        }
         transport_layer.add_transport(udp.into());
 
         let tcp_addr = match settings.tcp {

@@ -15,11 +15,13 @@
 //!   doing anything (`accept` on a UAC, `request` on an unconfirmed dialog returns
 //!   `Ok(None)`): the call task tracks the phase itself and reports outcomes as
 //!   events instead of trusting those `Ok`s.
-//! - Requests rsipstack cannot parse (garbage, unknown methods) never reach us:
-//!   they are dropped by its transport.
+//! - Requests rsipstack cannot parse (garbage, unknown methods) would be dropped
+//!   silently by its transport: [`guard`] screens every UDP datagram first and
+//!   answers 400/501/513 where a response can be addressed.
 
 mod call;
 mod endpoint;
+pub mod guard;
 mod message;
 
 use std::net::{IpAddr, SocketAddr};
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 pub use call::SipCall;
 pub use endpoint::SipEndpoint;
+pub use guard::TrustedNetworks;
 pub use message::parse_sipfrag_status;
 
 /// Listening addresses and timers of the SIP user agent.
@@ -50,6 +53,8 @@ pub struct SipSettings {
     pub user_agent: String,
     /// New calls waiting for the runtime; beyond this an INVITE gets 503.
     pub max_pending_calls: usize,
+    /// Who may send SIP; everyone when not configured (warned at start-up).
+    pub trusted_networks: TrustedNetworks,
 }
 
 impl Default for SipSettings {
@@ -61,6 +66,7 @@ impl Default for SipSettings {
             ack_timeout: Duration::from_secs(8),
             user_agent: concat!("attendant/", env!("CARGO_PKG_VERSION")).to_string(),
             max_pending_calls: 64,
+            trusted_networks: TrustedNetworks::allow_all(),
         }
     }
 }
