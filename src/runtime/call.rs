@@ -17,8 +17,27 @@ use crate::media::sdp::{answer_sdp, negotiate};
 use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
 
+/// Run one call in its own task, so that a panic in it stays there: unwinding
+/// drops the call's SIP handle (its dialog ends, with a BYE if answered) and
+/// its media session (the RTP port is freed), and the panic is logged here
+/// instead of going to stderr unseen. Other calls and the server go on.
+pub(super) async fn supervise(context: Arc<CallContext>, incoming: IncomingCall, cancel: CancellationToken) {
+    let call_id = incoming.call_id.clone();
+    if let Err(error) = tokio::spawn(run(context, incoming, cancel)).await
+        && error.is_panic()
+    {
+        let payload = error.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        error!(call_id, panic = message, "call task panicked: call released, server unaffected");
+    }
+}
+
 /// Run one call from INVITE to release.
-pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: CancellationToken) {
+async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: CancellationToken) {
     let span = info_span!(
         "call",
         call_id = %incoming.call_id,
@@ -284,6 +303,9 @@ impl CallDriver {
                 event = self.call.next_event(), if !self.sip_ended => match event {
                     Some(event) => {
                         info!(sip = ?event, "SIP event");
+                        if event == SipEvent::Answered && super::fault::take_armed_panic() {
+                            panic!("injected fault: call task panic");
+                        }
                         self.sip_ended = event.is_terminal();
                         if let Some(input) = sip_input(&event) {
                             self.feed(input);

@@ -12,6 +12,8 @@
 //! released its dialog and RTP socket.
 
 mod call;
+#[doc(hidden)]
+pub mod fault;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,7 +114,7 @@ impl Server {
                     },
                     () = accept_cancel.cancelled() => break,
                 };
-                call_tasks.spawn(call::run(context.clone(), incoming, accept_cancel.child_token()));
+                call_tasks.spawn(call::supervise(context.clone(), incoming, accept_cancel.child_token()));
             }
         });
         info!(udp = %sip.udp_addr(), tcp = ?sip.tcp_addr(), "attendant answering calls");

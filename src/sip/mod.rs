@@ -100,6 +100,8 @@ pub enum SipError {
 /// Why an INVITE is refused, with the status it is answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
+    /// 400: the INVITE is malformed (e.g. its SDP offer does not parse).
+    BadRequest,
     /// 404: the dialled number is not a known store.
     NotFound,
     /// 488: the offer has no codec we accept (no G.711), or is malformed.
@@ -118,6 +120,7 @@ impl Rejection {
     /// The SIP status code sent for this rejection.
     pub fn status(self) -> u16 {
         match self {
+            Rejection::BadRequest => 400,
             Rejection::NotFound => 404,
             Rejection::NotAcceptableHere => 488,
             Rejection::BusyHere => 486,
@@ -131,6 +134,7 @@ impl Rejection {
     /// `media::sdp::SdpError::sip_status`); unknown codes become 500.
     pub fn from_status(status: u16) -> Rejection {
         match status {
+            400 => Rejection::BadRequest,
             404 => Rejection::NotFound,
             488 | 415 | 606 => Rejection::NotAcceptableHere,
             486 => Rejection::BusyHere,

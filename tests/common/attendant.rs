@@ -63,6 +63,8 @@ pub struct TestOptions {
     pub answer_delay: Duration,
     /// How long our 200 OK waits for its ACK.
     pub ack_timeout: Duration,
+    /// `sip.trusted_networks`.
+    pub trusted_networks: attendant::sip::TrustedNetworks,
 }
 
 impl Default for TestOptions {
@@ -72,6 +74,7 @@ impl Default for TestOptions {
             flow_no_input: Duration::from_secs(6),
             answer_delay: Duration::ZERO,
             ack_timeout: Duration::from_secs(4),
+            trusted_networks: attendant::sip::TrustedNetworks::allow_all(),
         }
     }
 }
@@ -156,6 +159,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     };
     let mut config = Config::load(None, &overrides).expect("test configuration");
     config.timers.ack_timeout = options.ack_timeout;
+    config.sip.trusted_networks = options.trusted_networks.clone();
     config.timers.rtp_inactivity_timeout = Duration::from_secs(30);
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
@@ -171,6 +175,11 @@ pub async fn start(options: TestOptions) -> TestAttendant {
 }
 
 impl TestAttendant {
+    /// SIP dialogs the attendant holds now.
+    pub fn active_dialogs(&self) -> usize {
+        self.server.as_ref().map_or(0, |s| s.active_dialogs())
+    }
+
     /// Shut down, check every call task finished (within 10 s) and no SIP
     /// dialog is left behind.
     pub async fn stop(mut self) {

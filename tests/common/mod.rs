@@ -4,6 +4,7 @@
 
 pub mod attendant;
 pub mod capture;
+pub mod raw_sip;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
