@@ -16,8 +16,11 @@ use crate::media::rtp::RtpReceiver;
 use crate::media::sdp::{answer_sdp, negotiate};
 use crate::sip::guard::{Screened, screen};
 
+/// A fuzz target's body: raw bytes in, a panic on a broken property.
+pub type FuzzTarget = fn(&[u8]);
+
 /// The fuzz targets by name, for the corpus replay.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, FuzzTarget); 7] = [
     ("sip_message", sip_message),
     ("sdp", sdp),
     ("rtp", rtp),
