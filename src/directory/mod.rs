@@ -3,7 +3,9 @@
 //! Everything is keyed by [`StoreId`]: no function here returns data from more
 //! than one store.
 
+pub mod demo;
 pub mod import;
+pub mod settings;
 pub mod store;
 
 use std::fmt;
