@@ -355,6 +355,19 @@ fn object_lines(text: &str) -> Vec<usize> {
     lines
 }
 
+/// Reads a transfer target as an admin types it: extension digits, or a
+/// `sip:`/`sips:` URI; `None` if it is neither.
+pub fn parse_target_text(value: &str) -> Option<TransferTarget> {
+    parse_target(1, "target", value).ok()
+}
+
+/// The text form of a target, as [`parse_target_text`] reads it.
+pub fn target_text(t: &TransferTarget) -> &str {
+    match t {
+        TransferTarget::Extension(e) | TransferTarget::Uri(e) => e,
+    }
+}
+
 fn parse_target(line: usize, field: &'static str, value: &str) -> Result<TransferTarget, ImportProblem> {
     let value = value.trim();
     if !value.is_empty() && value.len() <= 15 && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -501,12 +514,6 @@ pub fn to_new_entry(e: &Entry) -> NewEntry {
 /// A stored entry from an imported one, with the id storage gave it.
 pub fn to_entry(id: EntryId, e: &NewEntry) -> Entry {
     e.with_id(id)
-}
-
-fn target_text(t: &TransferTarget) -> &str {
-    match t {
-        TransferTarget::Extension(e) | TransferTarget::Uri(e) => e,
-    }
 }
 
 /// Writes entries as a directory file that [`parse`] reads back to the same entries.
