@@ -26,7 +26,7 @@ pub struct Harness {
     pub operator: String,
     /// Milliseconds since the epoch, read by the API's clock.
     pub clock: Arc<AtomicI64>,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 /// A response: status, headers, body (parsed as JSON when it is JSON).
@@ -404,7 +404,7 @@ pub async fn scenario_import_export(h: &Harness) {
 
 /// Recent calls recorded by the runtime are listed newest first, redacted.
 pub async fn scenario_calls(h: &Harness) {
-    let (a, token) = h.store("0100000001", "Store A").await;
+    let (a, token) = h.store("0100000003", "Store C").await;
     for (offset, heard) in [(0, "sophie martin"), (1000, "boulangerie")] {
         h.db.record_call(&NewCall {
             store: a,

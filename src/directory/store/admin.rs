@@ -10,6 +10,8 @@
 //! commit. Every query is scoped by store: an entry id of store B given with
 //! store A is [`AdminError::UnknownEntry`], exactly as an id that does not exist.
 
+pub mod backup;
+
 use jiff::Timestamp;
 
 use super::{
