@@ -45,8 +45,10 @@ const MAX_TRACKED: usize = 10_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
-    /// Attempts left, in thousandths (integer arithmetic, no float drift).
-    milli_attempts: u64,
+    /// Credit in milliseconds of refill time: one attempt costs
+    /// `refill_every`, and credit grows by one per elapsed millisecond, so the
+    /// wait before the next attempt is exact.
+    credit_ms: u64,
     updated: Timestamp,
 }
 
@@ -63,27 +65,26 @@ impl FailedAttempts {
         FailedAttempts { limit, buckets: HashMap::new() }
     }
 
+    fn cost_ms(&self) -> u64 {
+        u64::try_from(self.limit.refill_every.as_millis()).unwrap_or(u64::MAX).max(1)
+    }
+
     fn full(&self) -> u64 {
-        u64::from(self.limit.burst) * 1000
+        u64::from(self.limit.burst).saturating_mul(self.cost_ms())
     }
 
     fn refilled(&self, bucket: Bucket, now: Timestamp) -> Bucket {
+        // A clock that steps back earns nothing (rather than wrapping).
         let elapsed_ms = u64::try_from(now.as_millisecond() - bucket.updated.as_millisecond()).unwrap_or(0);
-        let per_attempt_ms = u64::try_from(self.limit.refill_every.as_millis()).unwrap_or(u64::MAX).max(1);
-        let earned = elapsed_ms.saturating_mul(1000) / per_attempt_ms;
-        Bucket { milli_attempts: (bucket.milli_attempts.saturating_add(earned)).min(self.full()), updated: now }
+        Bucket { credit_ms: bucket.credit_ms.saturating_add(elapsed_ms).min(self.full()), updated: now }
     }
 
     /// `Err(wait)` if `ip` has no attempt left at `now`; does not consume.
     pub fn check(&self, ip: IpAddr, now: Timestamp) -> Result<(), Duration> {
         let Some(bucket) = self.buckets.get(&ip) else { return Ok(()) };
-        let bucket = self.refilled(*bucket, now);
-        if bucket.milli_attempts >= 1000 {
-            return Ok(());
-        }
-        let missing = 1000 - bucket.milli_attempts;
-        let per_attempt_ms = self.limit.refill_every.as_millis();
-        Err(Duration::from_millis(u64::try_from(per_attempt_ms * u128::from(missing) / 1000).unwrap_or(u64::MAX)))
+        let credit = self.refilled(*bucket, now).credit_ms;
+        let cost = self.cost_ms();
+        if credit >= cost { Ok(()) } else { Err(Duration::from_millis(cost - credit)) }
     }
 
     /// Charges one failed attempt to `ip`.
@@ -92,14 +93,15 @@ impl FailedAttempts {
             let full = self.full();
             let snapshot: Vec<(IpAddr, Bucket)> = self.buckets.iter().map(|(k, v)| (*k, *v)).collect();
             for (key, bucket) in snapshot {
-                if self.refilled(bucket, now).milli_attempts >= full {
+                if self.refilled(bucket, now).credit_ms >= full {
                     self.buckets.remove(&key);
                 }
             }
         }
-        let start = Bucket { milli_attempts: self.full(), updated: now };
+        let start = Bucket { credit_ms: self.full(), updated: now };
         let bucket = self.buckets.get(&ip).map_or(start, |b| self.refilled(*b, now));
-        self.buckets.insert(ip, Bucket { milli_attempts: bucket.milli_attempts.saturating_sub(1000), updated: now });
+        let credit_ms = bucket.credit_ms.saturating_sub(self.cost_ms());
+        self.buckets.insert(ip, Bucket { credit_ms, updated: now });
     }
 }
 
