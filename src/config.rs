@@ -1,4 +1,21 @@
 //! Configuration: TOML file plus command-line flags.
+//!
+//! [`Config::load`] reads the file (every section and key optional; an unknown
+//! key is an error), applies the [`ConfigOverrides`] given on the command line,
+//! then validates the result. Every error names the key at fault. The commented
+//! example is `config/attendant.example.toml`. Relative paths are relative to the
+//! working directory.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::TransferTarget;
+use crate::flow::FlowSettings;
 
 /// Serde helper: a `Duration` written as integer milliseconds in TOML/JSON.
 pub mod duration_ms {
@@ -11,5 +28,785 @@ pub mod duration_ms {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// Why the configuration is unusable. Each variant names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a value of the wrong type
+    /// (the message shows the line, the key and the problem).
+    #[error("configuration file {path} is invalid")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A key in `[flow]` that [`FlowSettings`] does not have.
+    #[error("configuration file {path}: unknown key flow.{key}")]
+    UnknownFlowKey { path: PathBuf, key: String },
+    /// `rtp.port_min` is not below `rtp.port_max`.
+    #[error("rtp.port_min ({min}) must be below rtp.port_max ({max})")]
+    PortRangeInverted { min: u16, max: u16 },
+    /// RTP goes on even ports (RTCP on the odd port above), so the range starts even.
+    #[error("rtp.port_min ({port}) must be even and non-zero")]
+    PortMinNotEven { port: u16 },
+    /// Nothing usable can go into Contact and SDP.
+    #[error(
+        "sip.public_address is required when sip.udp_listen ({listen}) is a wildcard address, \
+         and must not be a wildcard itself"
+    )]
+    NoPublicAddress { listen: SocketAddr },
+    /// `database.url` names no supported backend.
+    #[error("database.url: unsupported scheme {scheme:?}, expected sqlite: or postgres:")]
+    UnsupportedDatabaseUrl { scheme: String },
+    /// `pbx.address` is not `host[:port]`.
+    #[error("pbx.address {value:?}: {problem}")]
+    InvalidPbxAddress {
+        value: String,
+        problem: PbxAddressProblem,
+    },
+    /// A timer that must be positive is zero.
+    #[error("{key} must be greater than 0 ms")]
+    ZeroDuration { key: &'static str },
+    /// `log.level` is not a valid tracing filter.
+    #[error("log.level {value:?} is not a valid filter")]
+    InvalidLogLevel {
+        value: String,
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
+    },
+}
+
+/// What is wrong with a `pbx.address`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PbxAddressProblem {
+    #[error("the host is empty")]
+    EmptyHost,
+    #[error("the port is not a number from 1 to 65535")]
+    InvalidPort,
+    #[error("an IPv6 address must be written in brackets, e.g. [::1]:5060")]
+    UnbracketedIpv6,
+    #[error("the host contains a character not allowed in a SIP host")]
+    InvalidHostCharacter,
+}
+
+/// Where extension targets are sent: `host[:port]` of the stores' PBX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxAddress {
+    /// Host name, IPv4 address, or IPv6 address in brackets (`[::1]`).
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl PbxAddress {
+    /// The SIP URI a call is transferred to: `sip:EXT@host[:port]` for an
+    /// extension, the URI itself otherwise.
+    pub fn target_uri(&self, target: &TransferTarget) -> String {
+        match target {
+            TransferTarget::Extension(extension) => format!("sip:{extension}@{self}"),
+            TransferTarget::Uri(uri) => uri.clone(),
+        }
+    }
+}
+
+impl fmt::Display for PbxAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+impl FromStr for PbxAddress {
+    type Err = PbxAddressProblem;
+
+    fn from_str(value: &str) -> Result<PbxAddress, PbxAddressProblem> {
+        let (host, port) = if value.starts_with('[') {
+            // "[v6]" or "[v6]:port"
+            let end = value.find(']').ok_or(PbxAddressProblem::UnbracketedIpv6)?;
+            let (host, rest) = value.split_at(end + 1);
+            match rest.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None if rest.is_empty() => (host, None),
+                None => return Err(PbxAddressProblem::InvalidPort),
+            }
+        } else {
+            match value.split_once(':') {
+                Some((_, rest)) if rest.contains(':') => {
+                    return Err(PbxAddressProblem::UnbracketedIpv6);
+                }
+                Some((host, port)) => (host, Some(port)),
+                None => (value, None),
+            }
+        };
+        let inner = host.trim_start_matches('[').trim_end_matches(']');
+        if inner.is_empty() {
+            return Err(PbxAddressProblem::EmptyHost);
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+        if !inner.chars().all(allowed) {
+            return Err(PbxAddressProblem::InvalidHostCharacter);
+        }
+        let port = match port {
+            None => None,
+            Some(port) => match port.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(PbxAddressProblem::InvalidPort),
+                Ok(port) => Some(port),
+            },
+        };
+        Ok(PbxAddress {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl Serialize for PbxAddress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// `[sip]`: where the user agent listens and what it advertises.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// UDP listening address.
+    pub udp_listen: SocketAddr,
+    /// TCP listening address.
+    pub tcp_listen: SocketAddr,
+    /// IP written into Contact and SDP; defaults to the IP of `udp_listen`.
+    pub public_address: Option<IpAddr>,
+}
+
+impl SipConfig {
+    /// The IP that goes into Contact and SDP (validated: never a wildcard).
+    pub fn public_ip(&self) -> IpAddr {
+        self.public_address.unwrap_or(self.udp_listen.ip())
+    }
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        // Loopback by default: the demo and the tests run on one machine, and a
+        // wildcard would need an explicit public_address.
+        let listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060);
+        SipConfig {
+            udp_listen: listen,
+            tcp_listen: listen,
+            public_address: None,
+        }
+    }
+}
+
+/// `[rtp]`: the UDP port range for media, `port_min..=port_max`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RtpConfig {
+    /// First RTP port; even (RTCP would use the odd port above).
+    pub port_min: u16,
+    /// Last usable port (inclusive).
+    pub port_max: u16,
+}
+
+impl Default for RtpConfig {
+    fn default() -> Self {
+        RtpConfig {
+            port_min: 10000,
+            port_max: 20000,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host/db`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://var/attendant.db".to_owned(),
+        }
+    }
+}
+
+/// `[paths]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathsConfig {
+    /// Folder for data the attendant writes at run time (call records, captures).
+    /// Independent of `database.url` and `prompts_dir`, which name their own paths.
+    pub data_dir: PathBuf,
+    /// Prompt WAVs: `default/<lang>/<prompt>.wav` and `stores/<number>/<prompt>.wav`.
+    pub prompts_dir: PathBuf,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            data_dir: PathBuf::from("var"),
+            prompts_dir: PathBuf::from("var/prompts"),
+        }
+    }
+}
+
+/// `[pbx]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PbxConfig {
+    /// `host[:port]` that turns an extension into `sip:EXT@host[:port]`.
+    /// Kept as text here; parsed (and validated) by [`Config::load`] into [`Config::pbx`].
+    pub address: String,
+}
+
+impl Default for PbxConfig {
+    fn default() -> Self {
+        PbxConfig {
+            address: "127.0.0.1:5070".to_owned(),
+        }
+    }
+}
+
+/// `[timers]`: SIP and media timers (milliseconds in the file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimersConfig {
+    /// How long to wait for the ACK of our 200 OK before ending the call
+    /// (RFC 3261 Timer H: 64 × T1 = 32 s).
+    #[serde(with = "duration_ms")]
+    pub ack_timeout: Duration,
+    /// No RTP from the caller for this long ends the call (`Input::MediaLost`).
+    #[serde(with = "duration_ms")]
+    pub rtp_inactivity_timeout: Duration,
+    /// Ring (180) this long before answering; 0 answers at once.
+    #[serde(with = "duration_ms")]
+    pub answer_delay: Duration,
+}
+
+impl Default for TimersConfig {
+    fn default() -> Self {
+        TimersConfig {
+            ack_timeout: Duration::from_secs(32),
+            rtp_inactivity_timeout: Duration::from_secs(30),
+            answer_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter: `info`, `attendant=debug,info`, …
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// The file's shape: every section optional, unknown keys rejected.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConfigFile {
+    sip: SipConfig,
+    rtp: RtpConfig,
+    database: DatabaseConfig,
+    paths: PathsConfig,
+    pbx: PbxConfig,
+    timers: TimersConfig,
+    log: LogConfig,
+    /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
+    flow: FlowSettings,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub sip: SipConfig,
+    pub rtp: RtpConfig,
+    pub database: DatabaseConfig,
+    pub paths: PathsConfig,
+    /// The PBX that extension targets are sent to (parsed `pbx.address`).
+    pub pbx: PbxAddress,
+    pub timers: TimersConfig,
+    pub log: LogConfig,
+    /// Fleet-wide call-flow defaults; a store may override some keys
+    /// ([`crate::directory::settings::StoreSettings`]).
+    pub flow: FlowSettings,
+}
+
+/// Command-line flags that override the file (`attendant run --sip-udp-listen …`).
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
+pub struct ConfigOverrides {
+    /// Overrides sip.udp_listen.
+    #[arg(long, value_name = "ADDR")]
+    pub sip_udp_listen: Option<SocketAddr>,
+    /// Overrides sip.tcp_listen.
+    #[arg(long, value_name = "ADDR")]
+    pub sip_tcp_listen: Option<SocketAddr>,
+    /// Overrides sip.public_address.
+    #[arg(long, value_name = "IP")]
+    pub sip_public_address: Option<IpAddr>,
+    /// Overrides rtp.port_min.
+    #[arg(long, value_name = "PORT")]
+    pub rtp_port_min: Option<u16>,
+    /// Overrides rtp.port_max.
+    #[arg(long, value_name = "PORT")]
+    pub rtp_port_max: Option<u16>,
+    /// Overrides database.url.
+    #[arg(long, value_name = "URL", env = "ATTENDANT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Overrides paths.data_dir.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Overrides paths.prompts_dir.
+    #[arg(long, value_name = "DIR")]
+    pub prompts_dir: Option<PathBuf>,
+    /// Overrides pbx.address.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub pbx_address: Option<String>,
+    /// Overrides log.level.
+    #[arg(long, value_name = "FILTER", env = "ATTENDANT_LOG")]
+    pub log_level: Option<String>,
+}
+
+impl Config {
+    /// Reads `path` (built-in defaults when `None`), applies `overrides`, validates.
+    pub fn load(path: Option<&Path>, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let file = match path {
+            None => ConfigFile::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                parse_file(path, &text)?
+            }
+        };
+        Config::from_file(file, overrides)
+    }
+
+    fn from_file(mut file: ConfigFile, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let o = overrides.clone();
+        if let Some(v) = o.sip_udp_listen {
+            file.sip.udp_listen = v;
+        }
+        if let Some(v) = o.sip_tcp_listen {
+            file.sip.tcp_listen = v;
+        }
+        if let Some(v) = o.sip_public_address {
+            file.sip.public_address = Some(v);
+        }
+        if let Some(v) = o.rtp_port_min {
+            file.rtp.port_min = v;
+        }
+        if let Some(v) = o.rtp_port_max {
+            file.rtp.port_max = v;
+        }
+        if let Some(v) = o.database_url {
+            file.database.url = v;
+        }
+        if let Some(v) = o.data_dir {
+            file.paths.data_dir = v;
+        }
+        if let Some(v) = o.prompts_dir {
+            file.paths.prompts_dir = v;
+        }
+        if let Some(v) = o.pbx_address {
+            file.pbx.address = v;
+        }
+        if let Some(v) = o.log_level {
+            file.log.level = v;
+        }
+        validate(file)
+    }
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    let file: ConfigFile = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // The text parsed as ConfigFile just above, so it parses as a table too.
+    let table: toml::Table = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(toml::Value::Table(flow)) = table.get("flow") {
+        check_flow_keys(path, flow)?;
+    }
+    Ok(file)
+}
+
+/// `FlowSettings` belongs to `flow` and does not deny unknown fields: compare the
+/// keys with those of its serialized form so a typo is an error, not a silent default.
+fn check_flow_keys(path: &Path, flow: &toml::Table) -> Result<(), ConfigError> {
+    let known = match serde_json::to_value(FlowSettings::default()) {
+        Ok(serde_json::Value::Object(map)) => map,
+        // A struct with named fields always serializes to an object.
+        _ => serde_json::Map::new(),
+    };
+    match flow.keys().find(|key| !known.contains_key(*key)) {
+        Some(key) => Err(ConfigError::UnknownFlowKey {
+            path: path.to_path_buf(),
+            key: key.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
+    let ConfigFile {
+        sip,
+        rtp,
+        database,
+        paths,
+        pbx,
+        timers,
+        log,
+        flow,
+    } = file;
+
+    let public = sip.public_ip();
+    if public.is_unspecified() {
+        return Err(ConfigError::NoPublicAddress {
+            listen: sip.udp_listen,
+        });
+    }
+    if rtp.port_min == 0 || rtp.port_min % 2 != 0 {
+        return Err(ConfigError::PortMinNotEven { port: rtp.port_min });
+    }
+    if rtp.port_min >= rtp.port_max {
+        return Err(ConfigError::PortRangeInverted {
+            min: rtp.port_min,
+            max: rtp.port_max,
+        });
+    }
+    let scheme = database.url.split(':').next().unwrap_or_default();
+    if !matches!(scheme, "sqlite" | "postgres" | "postgresql") || !database.url.contains(':') {
+        return Err(ConfigError::UnsupportedDatabaseUrl {
+            scheme: scheme.to_owned(),
+        });
+    }
+    let pbx_address =
+        pbx.address
+            .parse::<PbxAddress>()
+            .map_err(|problem| ConfigError::InvalidPbxAddress {
+                value: pbx.address.clone(),
+                problem,
+            })?;
+    let durations = [
+        ("timers.ack_timeout", timers.ack_timeout),
+        (
+            "timers.rtp_inactivity_timeout",
+            timers.rtp_inactivity_timeout,
+        ),
+        ("flow.no_input_timeout", flow.no_input_timeout),
+        ("flow.inter_digit_timeout", flow.inter_digit_timeout),
+        ("flow.transfer_timeout", flow.transfer_timeout),
+        ("flow.max_call_duration", flow.max_call_duration),
+    ];
+    if let Some((key, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+        return Err(ConfigError::ZeroDuration { key });
+    }
+    if let Err(source) = tracing_subscriber::EnvFilter::try_new(&log.level) {
+        return Err(ConfigError::InvalidLogLevel {
+            value: log.level,
+            source,
+        });
+    }
+    Ok(Config {
+        sip,
+        rtp,
+        database,
+        paths,
+        pbx: pbx_address,
+        timers,
+        log,
+        flow,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Loading: defaults, file values, flag overrides, and one error per validation
+    //! that names the key at fault.
+    use super::*;
+    use std::io::Write;
+
+    /// The error and its sources, as `{:#}` shows them in anyhow.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(e) = source {
+            text = format!("{text}: {e}");
+            source = e.source();
+        }
+        text
+    }
+
+    fn load_text(text: &str, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        Config::load(Some(file.path()), overrides)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Config::load(None, &ConfigOverrides::default()).unwrap();
+        assert_eq!(config.database.url, "sqlite://var/attendant.db");
+        assert_eq!(
+            config.sip.public_ip(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            "defaults to the listen IP"
+        );
+        assert_eq!(config.flow, FlowSettings::default());
+        assert_eq!(
+            config.pbx,
+            PbxAddress {
+                host: "127.0.0.1".to_owned(),
+                port: Some(5070)
+            }
+        );
+    }
+
+    #[test]
+    fn example_file_is_valid_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/attendant.example.toml");
+        let example = Config::load(Some(&path), &ConfigOverrides::default()).unwrap();
+        assert_eq!(
+            example,
+            Config::load(None, &ConfigOverrides::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn file_values_and_flag_overrides_apply() {
+        let text = r#"
+            [sip]
+            udp_listen = "0.0.0.0:5080"
+            public_address = "192.0.2.10"
+            [rtp]
+            port_min = 30000
+            port_max = 30100
+            [pbx]
+            address = "pbx.example"
+            [timers]
+            ack_timeout = 5000
+            [flow]
+            max_retries = 4
+            no_input_timeout = 8000
+        "#;
+        let config = load_text(text, &ConfigOverrides::default()).unwrap();
+        assert_eq!(config.sip.udp_listen, "0.0.0.0:5080".parse().unwrap());
+        assert_eq!(
+            config.sip.public_ip(),
+            "192.0.2.10".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!((config.rtp.port_min, config.rtp.port_max), (30000, 30100));
+        assert_eq!(config.timers.ack_timeout, Duration::from_secs(5));
+        assert_eq!(config.flow.max_retries, 4);
+        assert_eq!(config.flow.no_input_timeout, Duration::from_secs(8));
+        assert_eq!(
+            config.flow.transfer_timeout,
+            FlowSettings::default().transfer_timeout,
+            "unset keys default"
+        );
+        assert_eq!(
+            config
+                .pbx
+                .target_uri(&TransferTarget::Extension("201".into())),
+            "sip:201@pbx.example"
+        );
+
+        let overrides = ConfigOverrides {
+            rtp_port_min: Some(40000),
+            rtp_port_max: Some(40010),
+            database_url: Some("postgres://attendant@db/attendant".to_owned()),
+            pbx_address: Some("[::1]:5070".to_owned()),
+            log_level: Some("attendant=debug,info".to_owned()),
+            ..ConfigOverrides::default()
+        };
+        let config = load_text(text, &overrides).unwrap();
+        assert_eq!(
+            (config.rtp.port_min, config.rtp.port_max),
+            (40000, 40010),
+            "flags win over the file"
+        );
+        assert_eq!(config.database.url, "postgres://attendant@db/attendant");
+        assert_eq!(
+            config
+                .pbx
+                .target_uri(&TransferTarget::Extension("100".into())),
+            "sip:100@[::1]:5070"
+        );
+        assert_eq!(config.log.level, "attendant=debug,info");
+    }
+
+    #[test]
+    fn file_errors_name_the_key() {
+        let cases = [
+            (
+                "[sip]\nudp_lisen = \"127.0.0.1:5060\"\n",
+                "unknown field `udp_lisen`",
+            ),
+            ("[sipp]\n", "unknown field `sipp`"),
+            ("[sip]\nudp_listen = \"localhost\"\n", "udp_listen"),
+            (
+                "[sip]\nudp_listen = \"localhost\"\n",
+                "invalid socket address",
+            ),
+            ("[rtp]\nport_min = 70000\n", "port_min"),
+            ("[timers]\nack_timeout = \"5s\"\n", "ack_timeout"),
+            ("[flow]\nmax_retrys = 3\n", "unknown key flow.max_retrys"),
+            ("[sip\n", "TOML parse error"),
+        ];
+        for (text, expected) in cases {
+            let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
+            let err = chain(&err);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn validation_errors_name_the_key() {
+        let cases = [
+            (
+                "[rtp]\nport_min = 20000\nport_max = 10000\n",
+                "rtp.port_min (20000) must be below rtp.port_max (10000)",
+            ),
+            (
+                "[rtp]\nport_min = 10000\nport_max = 10000\n",
+                "must be below rtp.port_max",
+            ),
+            (
+                "[rtp]\nport_min = 10001\n",
+                "rtp.port_min (10001) must be even",
+            ),
+            (
+                "[rtp]\nport_min = 0\n",
+                "rtp.port_min (0) must be even and non-zero",
+            ),
+            (
+                "[sip]\nudp_listen = \"0.0.0.0:5060\"\n",
+                "sip.public_address is required",
+            ),
+            (
+                "[sip]\npublic_address = \"::\"\n",
+                "sip.public_address is required",
+            ),
+            (
+                "[database]\nurl = \"mysql://x/y\"\n",
+                "database.url: unsupported scheme \"mysql\"",
+            ),
+            (
+                "[database]\nurl = \"var/attendant.db\"\n",
+                "database.url: unsupported scheme",
+            ),
+            (
+                "[pbx]\naddress = \"pbx:0\"\n",
+                "pbx.address \"pbx:0\": the port is not a number",
+            ),
+            ("[pbx]\naddress = \":5060\"\n", "the host is empty"),
+            ("[pbx]\naddress = \"::1\"\n", "must be written in brackets"),
+            (
+                "[pbx]\naddress = \"pbx example\"\n",
+                "not allowed in a SIP host",
+            ),
+            (
+                "[timers]\nrtp_inactivity_timeout = 0\n",
+                "timers.rtp_inactivity_timeout must be greater than 0",
+            ),
+            (
+                "[flow]\ntransfer_timeout = 0\n",
+                "flow.transfer_timeout must be greater than 0",
+            ),
+            (
+                "[log]\nlevel = \"attendant=loud\"\n",
+                "log.level \"attendant=loud\"",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
+            let err = chain(&err);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn flag_overrides_are_validated_too() {
+        let overrides = ConfigOverrides {
+            rtp_port_min: Some(21000),
+            ..ConfigOverrides::default()
+        };
+        let err = Config::load(None, &overrides).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::PortRangeInverted {
+                    min: 21000,
+                    max: 20000
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let err = Config::load(
+            Some(Path::new("/nonexistent/attendant.toml")),
+            &ConfigOverrides::default(),
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("/nonexistent/attendant.toml")
+        );
+    }
+
+    #[test]
+    fn pbx_addresses_parse() {
+        let cases = [
+            ("pbx.example", Ok(("pbx.example", None))),
+            ("10.0.0.1:5070", Ok(("10.0.0.1", Some(5070)))),
+            ("[2001:db8::1]", Ok(("[2001:db8::1]", None))),
+            ("[2001:db8::1]:5060", Ok(("[2001:db8::1]", Some(5060)))),
+            ("[2001:db8::1]5060", Err(PbxAddressProblem::InvalidPort)),
+            ("[2001:db8::1", Err(PbxAddressProblem::UnbracketedIpv6)),
+            ("pbx:99999", Err(PbxAddressProblem::InvalidPort)),
+            ("pbx:", Err(PbxAddressProblem::InvalidPort)),
+            ("", Err(PbxAddressProblem::EmptyHost)),
+            ("pbx@evil", Err(PbxAddressProblem::InvalidHostCharacter)),
+        ];
+        for (text, expected) in cases {
+            let got = text.parse::<PbxAddress>();
+            let expected = expected.map(|(host, port)| PbxAddress {
+                host: host.to_owned(),
+                port,
+            });
+            assert_eq!(got, expected, "{text:?}");
+            if let Ok(address) = got {
+                assert_eq!(address.to_string(), text, "Display gives back the text");
+            }
+        }
     }
 }

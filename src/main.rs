@@ -1,1 +1,266 @@
-fn main() {}
+//! `attendant` command line: run the attendant, seed the demo stores, check a
+//! configuration, print the prompt plan for `scripts/make-prompts.sh`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use attendant::config::{Config, ConfigOverrides};
+use attendant::directory::prompts::{self, PlannedPrompt};
+use attendant::directory::store::DirectoryStore;
+use attendant::directory::{Directory, Language};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Speech-driven auto-attendant: answers a store's number and transfers callers by name"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every command: where the configuration comes from.
+#[derive(Debug, clap::Args)]
+struct ConfigArgs {
+    /// TOML configuration file (see config/attendant.example.toml); built-in
+    /// defaults when absent.
+    #[arg(long, short, value_name = "FILE", env = "ATTENDANT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: ConfigOverrides,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(self.config.as_deref(), &self.overrides)?)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Answer calls.
+    Run {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Write the demo stores ("1000" English, "2000" French) before starting.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Write the demo stores into the database (idempotent).
+    DemoSeed {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Validate the configuration and print it with every default filled in.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Print the prompts to synthesise, one per line: FILE <tab> VOICE <tab> TEXT
+    /// (FILE under paths.prompts_dir). Used by scripts/make-prompts.sh.
+    PromptPlan {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Folder of the prompt texts (`<lang>.toml`).
+        #[arg(long, value_name = "DIR", default_value = "prompts/texts")]
+        texts: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole chain of causes on one line, without the
+            // backtrace that `main() -> Result` would print under RUST_BACKTRACE.
+            eprintln!("attendant: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { config, demo } => {
+            let config = config.load()?;
+            init_logging(&config);
+            let store = open_store(&config).await?;
+            if demo {
+                seed_demo(&store).await?;
+            }
+            check_and_serve(config, store).await
+        }
+        Command::DemoSeed { config } => {
+            let config = config.load()?;
+            init_logging(&config);
+            let store = open_store(&config).await?;
+            seed_demo(&store).await
+        }
+        Command::CheckConfig { config } => {
+            let config = config.load()?;
+            let text = toml::to_string_pretty(&config).context("cannot print the configuration")?;
+            println!("{text}");
+            Ok(())
+        }
+        Command::PromptPlan { config, texts } => {
+            let config = config.load()?;
+            let store = open_store(&config).await?;
+            for PlannedPrompt { file, voice, text } in prompt_plan(&store, &texts).await? {
+                println!(
+                    "{}\t{voice}\t{text}",
+                    config.paths.prompts_dir.join(file).display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Log filter for rsipstack unless the configuration names it.
+const RSIPSTACK_LOG_DEFAULT: &str = "rsipstack=warn";
+
+fn init_logging(config: &Config) {
+    // Config::load validated the filter, so try_new cannot fail here; fall back to
+    // "info" rather than panic if that ever changes.
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // rsipstack logs every SIP message whole at INFO, callers' numbers included:
+    // keep it at WARN unless the configured filter names it explicitly.
+    if !config.log.level.contains("rsipstack") {
+        filter = filter.add_directive(RSIPSTACK_LOG_DEFAULT.parse().expect("static directive is valid"));
+    }
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<DirectoryStore> {
+    DirectoryStore::open(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the directory database ({})",
+                redact_url(&config.database.url)
+            )
+        })
+}
+
+async fn seed_demo(store: &DirectoryStore) -> anyhow::Result<()> {
+    for seeded in store
+        .seed_demo()
+        .await
+        .context("cannot seed the demo stores")?
+    {
+        let what = if seeded.changed {
+            "written"
+        } else {
+            "already up to date"
+        };
+        tracing::info!(store = %seeded.store, version = seeded.version.0, "demo store {what}");
+    }
+    Ok(())
+}
+
+/// Languages with a texts file, then the plan for them and every store's menu.
+async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec<PlannedPrompt>> {
+    let languages: Vec<Language> = Language::ALL
+        .into_iter()
+        .filter(|l| texts.join(format!("{}.toml", l.code())).is_file())
+        .collect();
+    let mut directories: Vec<Directory> = Vec::new();
+    for s in store.list_stores().await? {
+        directories.push(store.load_directory(s.id).await?);
+    }
+    Ok(prompts::plan(texts, &languages, &directories)?)
+}
+
+/// Checks what can be checked before answering calls (stores, prompt files),
+/// then runs [`attendant::runtime::serve`] until Ctrl-C.
+async fn check_and_serve(config: Config, store: DirectoryStore) -> anyhow::Result<()> {
+    let stores = store.list_stores().await?;
+    if stores.is_empty() {
+        bail!("the database has no store: add one, or run with --demo");
+    }
+    let missing = prompts::missing_prompts(&config.paths.prompts_dir, &stores);
+    if let Some(first) = missing.first() {
+        bail!(
+            "{} prompt file(s) missing, first {} (run scripts/make-prompts.sh)",
+            missing.len(),
+            first.display()
+        );
+    }
+    tracing::info!(
+        stores = stores.len(),
+        udp = %config.sip.udp_listen,
+        public_ip = %config.sip.public_ip(),
+        "configuration, stores and prompts are valid"
+    );
+    attendant::runtime::serve(config, store).await?;
+    Ok(())
+}
+
+/// A database URL without its password, for error messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Passwords never reach error messages, and the command line parses as documented.
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        let cases = [
+            (
+                "postgres://user:secret@db/attendant",
+                "postgres://user:***@db/attendant",
+            ),
+            (
+                "postgres://user@db/attendant",
+                "postgres://user@db/attendant",
+            ),
+            ("sqlite://var/attendant.db", "sqlite://var/attendant.db"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(redact_url(url), expected);
+        }
+    }
+
+    #[test]
+    fn command_line_parses() {
+        let cli = Cli::try_parse_from([
+            "attendant",
+            "run",
+            "--demo",
+            "--config",
+            "a.toml",
+            "--rtp-port-min",
+            "30000",
+        ])
+        .unwrap();
+        let Command::Run { config, demo } = cli.command else {
+            panic!("expected run")
+        };
+        assert!(demo);
+        assert_eq!(config.config.as_deref(), Some(Path::new("a.toml")));
+        assert_eq!(config.overrides.rtp_port_min, Some(30000));
+        let bad =
+            Cli::try_parse_from(["attendant", "run", "--sip-udp-listen", "nowhere"]).unwrap_err();
+        assert!(bad.to_string().contains("--sip-udp-listen"), "{bad}");
+    }
+}

@@ -126,18 +126,18 @@ async fn failed_attempts_are_rate_limited_per_address() {
     let bad = format!("att.{}.{}", "a".repeat(16), "b".repeat(64));
     let attacker = [192, 0, 2, 7];
     for _ in 0..3 {
-        let reply = h.send(Req::new(Method::GET, "/api/v1/me", Some(&bad)).from_ip(attacker)).await;
+        let reply = h.send(Req::new(Method::GET, "/api/v1/me", Some(&bad)).with_ip(attacker)).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
-    let limited = h.send(Req::new(Method::GET, "/api/v1/me", Some(&bad)).from_ip(attacker)).await;
+    let limited = h.send(Req::new(Method::GET, "/api/v1/me", Some(&bad)).with_ip(attacker)).await;
     assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
     assert_eq!(limited.headers["retry-after"], "6");
-    let correct_but_limited = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).from_ip(attacker)).await;
+    let correct_but_limited = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).with_ip(attacker)).await;
     assert_eq!(correct_but_limited.status, StatusCode::TOO_MANY_REQUESTS, "even a right guess is refused while limited");
-    let other = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).from_ip([192, 0, 2, 8])).await;
+    let other = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).with_ip([192, 0, 2, 8])).await;
     assert_eq!(other.status, StatusCode::OK, "other addresses are not affected");
     h.advance_ms(6_000);
-    let later = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).from_ip(attacker)).await;
+    let later = h.send(Req::new(Method::GET, "/api/v1/me", Some(&h.operator)).with_ip(attacker)).await;
     assert_eq!(later.status, StatusCode::OK, "an attempt is earned back after 6 s");
 }
 

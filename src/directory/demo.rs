@@ -25,7 +25,13 @@ fn ext(extension: &str) -> TransferTarget {
     TransferTarget::Extension(extension.to_owned())
 }
 
-fn entry(display_name: &str, aliases: &[&str], department: &str, extension: &str, enabled: bool) -> NewEntry {
+fn entry(
+    display_name: &str,
+    aliases: &[&str],
+    department: &str,
+    extension: &str,
+    enabled: bool,
+) -> NewEntry {
     NewEntry {
         display_name: display_name.to_owned(),
         aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
@@ -38,7 +44,11 @@ fn entry(display_name: &str, aliases: &[&str], department: &str, extension: &str
 }
 
 fn option(digit: char, label: &str, extension: &str) -> MenuOption {
-    MenuOption { digit, label: label.to_owned(), target: ext(extension) }
+    MenuOption {
+        digit,
+        label: label.to_owned(),
+        target: ext(extension),
+    }
 }
 
 /// The demo stores, in seeding order.
@@ -54,13 +64,43 @@ pub fn stores() -> Vec<DemoStore> {
             },
             entries: vec![
                 entry("Sophie Martin", &[], "Accounting", "201", true),
-                entry("Hervé Prodhomme", &["Herve Prodhomme"], "Management", "202", true),
+                entry(
+                    "Hervé Prodhomme",
+                    &["Herve Prodhomme"],
+                    "Management",
+                    "202",
+                    true,
+                ),
                 entry("Paul Martin", &[], "Butchery", "203", true),
                 entry("Claire Petit", &[], "Accounting", "204", false),
-                entry("Bakery", &["the bakery", "boulangerie", "bread"], "Bakery", "301", true),
-                entry("Butchery", &["the butcher", "meat counter"], "Butchery", "302", true),
-                entry("Fish counter", &["fishmonger", "seafood"], "Fish counter", "303", true),
-                entry("Customer service", &["reception", "help desk"], "Customer service", "310", true),
+                entry(
+                    "Bakery",
+                    &["the bakery", "boulangerie", "bread"],
+                    "Bakery",
+                    "301",
+                    true,
+                ),
+                entry(
+                    "Butchery",
+                    &["the butcher", "meat counter"],
+                    "Butchery",
+                    "302",
+                    true,
+                ),
+                entry(
+                    "Fish counter",
+                    &["fishmonger", "seafood"],
+                    "Fish counter",
+                    "303",
+                    true,
+                ),
+                entry(
+                    "Customer service",
+                    &["reception", "help desk"],
+                    "Customer service",
+                    "310",
+                    true,
+                ),
             ],
             menu: vec![
                 option('1', "the bakery", "301"),
@@ -82,10 +122,34 @@ pub fn stores() -> Vec<DemoStore> {
                 entry("Hervé Prodhomme", &[], "Direction", "202", true),
                 entry("Luc Martin", &[], "Boucherie", "203", true),
                 entry("Élodie Bernard", &[], "Caisses", "204", false),
-                entry("Boulangerie", &["la boulangerie", "le pain"], "Boulangerie", "301", true),
-                entry("Boucherie", &["la boucherie", "le boucher"], "Boucherie", "302", true),
-                entry("Poissonnerie", &["la poissonnerie", "le poissonnier"], "Poissonnerie", "303", true),
-                entry("Accueil", &["l'accueil", "service client"], "Accueil", "310", true),
+                entry(
+                    "Boulangerie",
+                    &["la boulangerie", "le pain"],
+                    "Boulangerie",
+                    "301",
+                    true,
+                ),
+                entry(
+                    "Boucherie",
+                    &["la boucherie", "le boucher"],
+                    "Boucherie",
+                    "302",
+                    true,
+                ),
+                entry(
+                    "Poissonnerie",
+                    &["la poissonnerie", "le poissonnier"],
+                    "Poissonnerie",
+                    "303",
+                    true,
+                ),
+                entry(
+                    "Accueil",
+                    &["l'accueil", "service client"],
+                    "Accueil",
+                    "310",
+                    true,
+                ),
             ],
             menu: vec![
                 option('1', "la boulangerie", "301"),

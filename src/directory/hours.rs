@@ -278,7 +278,8 @@ mod tests {
     #[test]
     fn validation_names_the_problem() {
         assert_eq!(supermarket().validate(), Ok(()));
-        let cases: Vec<(Box<dyn Fn(&mut OpeningHours)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut OpeningHours)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|h| h.time_zone = "Mars/Olympus".into()), "unknown time zone \"Mars/Olympus\""),
             (
                 Box::new(|h| h.weekly.monday = vec![range(time(19, 0, 0, 0), time(8, 0, 0, 0))]),

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod hours;
 pub mod import;
+pub mod prompts;
 pub mod settings;
 pub mod store;
 
@@ -38,6 +39,25 @@ pub enum Language {
     Fr,
     En,
     Ko,
+}
+
+impl Language {
+    /// Every language, in a stable order.
+    pub const ALL: [Language; 3] = [Language::Fr, Language::En, Language::Ko];
+
+    /// ISO 639-1 code, as stored and as used in prompt folder names (`fr`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+            Language::Ko => "ko",
+        }
+    }
+
+    /// The language of an ISO 639-1 code, if supported.
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
 }
 
 /// Where a call is transferred.

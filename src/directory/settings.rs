@@ -21,7 +21,7 @@ pub enum SettingsError {
     #[error("unknown flow setting {key:?}")]
     UnknownKey { key: String },
     /// A known key with a value of the wrong type or range.
-    #[error("invalid flow settings: {source}")]
+    #[error("invalid flow settings")]
     InvalidValue {
         #[source]
         source: serde_json::Error,
@@ -45,7 +45,11 @@ impl StoreSettings {
     pub fn from_json(value: Value) -> Result<StoreSettings, SettingsError> {
         let overrides = match value {
             Value::Object(map) => map,
-            other => return Err(SettingsError::NotAnObject { found: json_kind(&other) }),
+            other => {
+                return Err(SettingsError::NotAnObject {
+                    found: json_kind(&other),
+                });
+            }
         };
         let settings = StoreSettings { overrides };
         // Resolving against any complete set of defaults checks every key and value.
@@ -55,7 +59,8 @@ impl StoreSettings {
 
     /// Overrides from the JSON text stored in the database.
     pub fn from_json_text(text: &str) -> Result<StoreSettings, SettingsError> {
-        let value = serde_json::from_str(text).map_err(|source| SettingsError::InvalidValue { source })?;
+        let value =
+            serde_json::from_str(text).map_err(|source| SettingsError::InvalidValue { source })?;
         StoreSettings::from_json(value)
     }
 
@@ -74,7 +79,11 @@ impl StoreSettings {
         let mut merged = match serde_json::to_value(defaults) {
             Ok(Value::Object(map)) => map,
             // FlowSettings is a struct with named fields: serde_json always gives an object.
-            Ok(other) => return Err(SettingsError::NotAnObject { found: json_kind(&other) }),
+            Ok(other) => {
+                return Err(SettingsError::NotAnObject {
+                    found: json_kind(&other),
+                });
+            }
             Err(source) => return Err(SettingsError::InvalidValue { source }),
         };
         for (key, value) in &self.overrides {
@@ -83,7 +92,8 @@ impl StoreSettings {
             }
             merged.insert(key.clone(), value.clone());
         }
-        serde_json::from_value(Value::Object(merged)).map_err(|source| SettingsError::InvalidValue { source })
+        serde_json::from_value(Value::Object(merged))
+            .map_err(|source| SettingsError::InvalidValue { source })
     }
 }
 
@@ -107,11 +117,17 @@ mod tests {
 
     #[test]
     fn overrides_replace_only_named_keys() {
-        let defaults = FlowSettings { max_retries: 5, ..FlowSettings::default() };
+        let defaults = FlowSettings {
+            max_retries: 5,
+            ..FlowSettings::default()
+        };
         let settings = StoreSettings::from_json(json!({"no_input_timeout": 9000})).unwrap();
         let resolved = settings.resolve(&defaults).unwrap();
         assert_eq!(resolved.no_input_timeout, Duration::from_secs(9));
-        assert_eq!(resolved.max_retries, 5, "a key not overridden keeps the fleet default");
+        assert_eq!(
+            resolved.max_retries, 5,
+            "a key not overridden keeps the fleet default"
+        );
         assert_eq!(StoreSettings::none().resolve(&defaults).unwrap(), defaults);
     }
 
@@ -119,7 +135,10 @@ mod tests {
     fn invalid_overrides_are_rejected() {
         let cases = [
             (json!([1, 2]), "must be a JSON object"),
-            (json!({"no_input_timeot": 10}), "unknown flow setting \"no_input_timeot\""),
+            (
+                json!({"no_input_timeot": 10}),
+                "unknown flow setting \"no_input_timeot\"",
+            ),
             (json!({"max_retries": "three"}), "invalid flow settings"),
             (json!({"max_retries": -1}), "invalid flow settings"),
         ];
@@ -131,7 +150,8 @@ mod tests {
 
     #[test]
     fn json_text_round_trips() {
-        let settings = StoreSettings::from_json(json!({"max_retries": 1, "transfer_timeout": 15000})).unwrap();
+        let settings =
+            StoreSettings::from_json(json!({"max_retries": 1, "transfer_timeout": 15000})).unwrap();
         let back = StoreSettings::from_json_text(&settings.to_json_text()).unwrap();
         assert_eq!(back, settings);
     }

@@ -4,22 +4,81 @@
 //! the current time in, and then drain [`Call::poll`] until it returns
 //! [`Output::Timeout`]: the instant at which the call wants `Input::Timeout` next.
 //! Nothing here reads a clock, opens a socket or touches a database; this module
-//! imports none of tokio, rsipstack, sqlx or axum.
+//! imports none of tokio, rsipstack, sqlx or axum (a test greps the sources).
 //!
 //! ```text
-//!   Answered ─► Greeting ─► Menu ◄──────────────┐
-//!                              │ digit/ext/0     │ transfer failed (busy prompt)
-//!                              ▼                 │
-//!                         Transferring ──────────┘
-//!                              │ NOTIFY 2xx
-//!                              ▼
-//!                       Ended(Transferred)
+//!   Starting ─Answered─► Greeting ─playback over / key─► Menu ◄───────────────┐
+//!                                                        │ key, extension, 0 │ transfer failed:
+//!                                                        ▼                   │ retry counted
+//!                                                   Transferring ────────────┘
+//!                                    NOTIFY 2xx │        │ operator failed
+//!                                               ▼        ▼
+//!                            Ended(Transferred)   SayingGoodbye ─► Ended(GaveUp | MaxDuration)
 //! ```
+//!
+//! # Run loop
+//! ```ignore
+//! call.handle(now, input);
+//! loop {
+//!     match call.poll() {
+//!         Output::Action(action) => { /* play, stop, REFER, BYE */ }
+//!         Output::Event(event) => { /* log, call record */ }
+//!         Output::Timeout(deadline) => { /* sleep until it, then Input::Timeout */ break }
+//!     }
+//! }
+//! ```
+//! Timers fire only on `Input::Timeout`: any other input at or after a deadline
+//! is handled as is, so the IO side should send the timeout first.
+//!
+//! # Behaviour
+//! - `Answered` plays `[Greeting, Menu]`; when it finishes, `NoInput` is armed.
+//!   `MaxDuration` runs from [`Call::new`].
+//! - A key barges in: `StopPlayback` (only if something plays), then the digits
+//!   resolve by prefix against the directory: a complete, unique match acts at
+//!   once; a prefix of something longer waits for more, `#` or `InterDigit`; a
+//!   string that starts nothing is an invalid choice at once. When several
+//!   things claim one string, `0` (the operator) beats a menu key, which beats
+//!   an extension (the first enabled entry in directory order). A menu key that
+//!   starts a longer extension (key `1`, extension `12`) gets no priority: the
+//!   call waits, then takes the key on `#` or `InterDigit`. `*` drops the entry in progress and replays the
+//!   menu (no retry spent); `#` ends the entry (`#` alone is an invalid choice).
+//! - Invalid choice, silence after the menu, and a failed transfer each spend a
+//!   retry and replay `[cause, Menu]`; past `max_retries` the call goes to the
+//!   operator, playing `[cause, Transferring]`.
+//! - A transfer plays `[Transferring]`, then sends the REFER and arms
+//!   `TransferWait` (not extended by the 2xx). A failed transfer to the operator
+//!   plays `[TransferFailed, Goodbye]` and ends with `GaveUp`: the operator is
+//!   where every other failure leads, so nothing is left to try.
+//! - The caller's BYE ends the call without ours; lost media and the end of any
+//!   goodbye send ours. `MaxDuration` plays `[Goodbye]` (or hangs up at once if
+//!   the call was never answered). A goodbye gets [`GOODBYE_GRACE`] to finish,
+//!   then the call hangs up anyway.
+//! - An input that makes no sense in a state yields [`CallEvent::InputIgnored`],
+//!   including every input after the end, and a `Timeout` before any deadline.
+//!   After the end, `poll` yields those events and `Timeout(None)`, nothing else.
+//! - With speech on (`FlowSettings::speech_enabled` and [`Call::with_speech`]),
+//!   `Answered` plays `[Greeting, AskName]` while a names recognition runs, and
+//!   the DTMF menu is the fallback: see [`speech`].
+//! - [`CallEvent::StateChanged`] is reported when the state's name changes
+//!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
-use std::sync::Arc;
+mod call;
+mod digits;
+pub mod speech;
+mod state;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
 use std::time::{Duration, Instant};
 
-use crate::directory::{Directory, TransferTarget};
+use crate::asr::Recognition;
+use crate::directory::{EntryId, TransferTarget};
+use crate::matching::Decision;
+
+pub use call::{Call, GOODBYE_GRACE};
+pub use speech::{RecognitionMode, SpeechInterpreter};
 
 /// Tunables of one call, per store (defaults are sensible for a store).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -39,6 +98,12 @@ pub struct FlowSettings {
     /// Hard cap on a call's length inside the attendant.
     #[serde(with = "crate::config::duration_ms")]
     pub max_call_duration: Duration,
+    /// Ask for a name by speech before the DTMF menu. Off: the DTMF flow only.
+    /// Needs a [`SpeechInterpreter`] ([`Call::with_speech`]) to take effect.
+    pub speech_enabled: bool,
+    /// Longest wait for a recognition result once the caller started speaking.
+    #[serde(with = "crate::config::duration_ms")]
+    pub max_utterance: Duration,
 }
 
 impl Default for FlowSettings {
@@ -49,12 +114,16 @@ impl Default for FlowSettings {
             max_retries: 2,
             transfer_timeout: Duration::from_secs(20),
             max_call_duration: Duration::from_secs(300),
+            speech_enabled: false,
+            max_utterance: Duration::from_secs(10),
         }
     }
 }
 
 /// A prompt the call asks the media side to play; mapped to a store's WAV file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Prompt {
     Greeting,
@@ -64,6 +133,21 @@ pub enum Prompt {
     Transferring,
     TransferFailed,
     Goodbye,
+    /// Speech: "Whom would you like to reach? Say a name, or press a key."
+    AskName,
+    /// Speech: "Sorry, I did not understand." (before asking again).
+    NotUnderstood,
+    /// "Did you mean *name*? Say yes or no, or press 1 or 2." The media side
+    /// plays the `did_you_mean` fragment with the entry's name audio.
+    DidYouMean(EntryId),
+    /// "Several people have this name." Followed by [`Prompt::DisambiguationOption`]s.
+    Disambiguation,
+    /// "For *name*, press *key*": the `disambiguation_option` fragment with the
+    /// entry's name audio and the key.
+    DisambiguationOption {
+        key: char,
+        entry: EntryId,
+    },
 }
 
 impl Prompt {
@@ -78,7 +162,26 @@ impl Prompt {
         Prompt::Goodbye,
     ];
 
-    /// File stem of the prompt's WAV (`greeting` → `greeting.wav`).
+    /// File stems a store with speech enabled must also have (fragments for
+    /// the prompts that name an entry included).
+    pub const SPEECH_FILE_STEMS: [&'static str; 5] = [
+        "ask_name",
+        "not_understood",
+        "did_you_mean",
+        "disambiguation",
+        "disambiguation_option",
+    ];
+
+    /// The entry whose name audio this prompt includes, if any.
+    pub fn entry(self) -> Option<EntryId> {
+        match self {
+            Prompt::DidYouMean(entry) | Prompt::DisambiguationOption { entry, .. } => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// File stem of the prompt's WAV (`greeting` → `greeting.wav`); for a
+    /// prompt naming an entry, the stem of its fixed fragment.
     pub fn file_stem(self) -> &'static str {
         match self {
             Prompt::Greeting => "greeting",
@@ -88,12 +191,19 @@ impl Prompt {
             Prompt::Transferring => "transferring",
             Prompt::TransferFailed => "transfer_failed",
             Prompt::Goodbye => "goodbye",
+            Prompt::AskName => "ask_name",
+            Prompt::NotUnderstood => "not_understood",
+            Prompt::DidYouMean(_) => "did_you_mean",
+            Prompt::Disambiguation => "disambiguation",
+            Prompt::DisambiguationOption { .. } => "disambiguation_option",
         }
     }
 }
 
 /// Something that happened to the call, from the IO side.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Not `Eq`: a [`Recognition`] carries `f32` confidences.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// The call is answered (ACK received): start the greeting.
     Answered,
@@ -114,6 +224,13 @@ pub enum Input {
     MediaLost,
     /// The deadline last returned by [`Output::Timeout`] was reached.
     Timeout,
+    /// The recognizer heard the caller start speaking (barge-in).
+    SpeechStarted,
+    /// Final result of the recognition started by [`Action::StartRecognition`];
+    /// it ends that recognition.
+    Recognized(Recognition),
+    /// The recognition ended without speech (or with nothing decodable).
+    NoSpeech,
 }
 
 /// What the IO side must do.
@@ -127,6 +244,11 @@ pub enum Action {
     Transfer(TransferTarget),
     /// End our leg (BYE).
     Hangup,
+    /// Start recognising the caller's audio with this grammar, while prompts
+    /// play (so speech can barge in). Ends with `Recognized` or `NoSpeech`.
+    StartRecognition { grammar: RecognitionMode },
+    /// Abandon the running recognition: no result is expected any more.
+    StopRecognition,
 }
 
 /// Timers of a call, one slot each.
@@ -136,6 +258,8 @@ pub enum TimerKind {
     InterDigit,
     TransferWait,
     MaxDuration,
+    /// The caller started speaking and no result came within `max_utterance`.
+    EndOfSpeech,
 }
 
 /// Why a call ended.
@@ -153,12 +277,28 @@ pub enum EndReason {
 /// Notable happenings, for logs and call records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
-    StateChanged { from: &'static str, to: &'static str },
+    StateChanged {
+        from: &'static str,
+        to: &'static str,
+    },
     TimerFired(TimerKind),
     DigitsCollected(String),
     InvalidChoice(String),
+    /// A transfer failed: refused or a non-2xx NOTIFY (`status`), or no
+    /// outcome within `transfer_timeout` (`status` is `None`).
+    TransferFailed {
+        target: TransferTarget,
+        status: Option<u16>,
+    },
+    /// What a name utterance was taken to mean.
+    SpeechDecision(Decision),
+    /// A confirmation answer, by speech or keypad; `None` when unclear.
+    Confirmation(Option<bool>),
     /// An input that makes no sense in the current state: dropped, but said so.
-    InputIgnored { state: &'static str, input: String },
+    InputIgnored {
+        state: &'static str,
+        input: String,
+    },
     Ended(EndReason),
 }
 
@@ -169,37 +309,6 @@ pub enum Output {
     Action(Action),
     Event(CallEvent),
     /// Nothing more to do until this instant (or the next input).
-    /// `None` once the call has ended.
+    /// `None` when no timer is armed, which is always so once the call has ended.
     Timeout(Option<Instant>),
-}
-
-/// One call's flow. See the module docs for the run loop.
-#[derive(Debug)]
-pub struct Call {
-    directory: Arc<Directory>,
-    settings: FlowSettings,
-}
-
-impl Call {
-    /// A new call on this directory version (kept for the whole call).
-    pub fn new(now: Instant, directory: Arc<Directory>, settings: FlowSettings) -> Call {
-        let _ = now;
-        Call { directory, settings }
-    }
-
-    /// Feed one input. Call [`Call::poll`] until `Output::Timeout` afterwards.
-    pub fn handle(&mut self, now: Instant, input: Input) {
-        let _ = (now, input, &self.directory, &self.settings);
-        todo!("flow: implemented in issue 2")
-    }
-
-    /// Next output; returns `Output::Timeout` when there is nothing left to do.
-    pub fn poll(&mut self) -> Output {
-        todo!("flow: implemented in issue 2")
-    }
-
-    /// Whether the call has ended (no more outputs except the final events).
-    pub fn is_ended(&self) -> bool {
-        todo!("flow: implemented in issue 2")
-    }
 }

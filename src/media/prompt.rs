@@ -1,1 +1,362 @@
-//! prompt
+//! Prompt audio: loading WAV files and cutting a queue of prompts into 20 ms frames.
+//!
+//! Prompts must already be telephone audio: mono, 16-bit PCM, 8000 Hz. Other formats are
+//! refused with an error naming the file and the `sox` command that converts it, rather
+//! than resampled at load time: prompts are prepared once per store, a conversion done
+//! offline can be listened to before it reaches callers, and start-up stays simple.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::g711::{CLOCK_RATE, SAMPLES_PER_20MS};
+
+/// One 20 ms frame of 8 kHz PCM.
+pub type Frame = [i16; SAMPLES_PER_20MS];
+
+/// Why a prompt file cannot be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// The file cannot be opened or is not a WAV file hound understands.
+    #[error("prompt {path}: cannot read WAV: {source}")]
+    Read {
+        /// The prompt file.
+        path: PathBuf,
+        /// hound's error.
+        #[source]
+        source: hound::Error,
+    },
+    /// Not mono.
+    #[error("prompt {path}: {channels} channels, expected mono (convert with: {CONVERT_HINT})")]
+    NotMono {
+        /// The prompt file.
+        path: PathBuf,
+        /// Channel count found.
+        channels: u16,
+    },
+    /// Not 8000 Hz.
+    #[error(
+        "prompt {path}: sample rate {rate} Hz, expected 8000 Hz (convert with: {CONVERT_HINT})"
+    )]
+    WrongSampleRate {
+        /// The prompt file.
+        path: PathBuf,
+        /// Rate found.
+        rate: u32,
+    },
+    /// Not 16-bit integer PCM (e.g. 8-bit, 24-bit or float).
+    #[error(
+        "prompt {path}: {bits}-bit {format:?} samples, expected 16-bit integer PCM (convert with: {CONVERT_HINT})"
+    )]
+    WrongSampleFormat {
+        /// The prompt file.
+        path: PathBuf,
+        /// Bits per sample found.
+        bits: u16,
+        /// Sample format found.
+        format: hound::SampleFormat,
+    },
+    /// The file has no samples.
+    #[error("prompt {path}: no audio")]
+    Empty {
+        /// The prompt file.
+        path: PathBuf,
+    },
+}
+
+/// How to fix a prompt in the wrong format, quoted in the errors.
+const CONVERT_HINT: &str = "sox -D in.wav -r 8000 -c 1 -b 16 -e signed-integer out.wav";
+
+/// Decoded prompt audio (8 kHz mono PCM), cheap to clone and share between calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptAudio {
+    samples: Arc<[i16]>,
+}
+
+impl PromptAudio {
+    /// Loads a prompt WAV (mono, 16-bit PCM, 8000 Hz).
+    pub fn load(path: &Path) -> Result<PromptAudio, PromptError> {
+        let read_error = |source| PromptError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let reader = hound::WavReader::open(path).map_err(read_error)?;
+        let spec = reader.spec();
+        if spec.channels != 1 {
+            return Err(PromptError::NotMono {
+                path: path.to_owned(),
+                channels: spec.channels,
+            });
+        }
+        if spec.sample_rate != CLOCK_RATE {
+            return Err(PromptError::WrongSampleRate {
+                path: path.to_owned(),
+                rate: spec.sample_rate,
+            });
+        }
+        if spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
+            return Err(PromptError::WrongSampleFormat {
+                path: path.to_owned(),
+                bits: spec.bits_per_sample,
+                format: spec.sample_format,
+            });
+        }
+        let samples = reader
+            .into_samples::<i16>()
+            .collect::<Result<Vec<i16>, _>>()
+            .map_err(read_error)?;
+        if samples.is_empty() {
+            return Err(PromptError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        Ok(PromptAudio::from_samples(samples))
+    }
+
+    /// Wraps samples already at 8 kHz (generated tones, tests).
+    pub fn from_samples(samples: Vec<i16>) -> PromptAudio {
+        PromptAudio {
+            samples: samples.into(),
+        }
+    }
+
+    /// The samples.
+    pub fn samples(&self) -> &[i16] {
+        &self.samples
+    }
+
+    /// Playing time.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.samples.len() as f64 / f64::from(CLOCK_RATE))
+    }
+}
+
+/// What the playback cursor gives for one 20 ms tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaybackTick {
+    /// A frame to send (the last one of a prompt is padded with silence).
+    Audio(Box<Frame>),
+    /// The whole queue has been played; given once, on the tick after its last frame.
+    Finished,
+    /// Nothing to play.
+    Idle,
+}
+
+/// A cursor over a queue of prompts, advanced one 20 ms frame per tick.
+#[derive(Debug, Default)]
+pub struct Playback {
+    queue: VecDeque<PromptAudio>,
+    /// Samples of the queue's front prompt already played.
+    position: usize,
+    /// A queue is in progress (or just ran out): `Finished` is owed.
+    active: bool,
+}
+
+impl Playback {
+    /// An idle cursor.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts playing `prompts` in order, replacing (without a `Finished`) whatever was
+    /// playing. An empty list finishes at the next tick.
+    pub fn play(&mut self, prompts: Vec<PromptAudio>) {
+        self.queue = prompts.into();
+        self.position = 0;
+        self.active = true;
+    }
+
+    /// Stops playback at once (barge-in). No `Finished` follows. Returns whether something
+    /// was playing.
+    pub fn stop(&mut self) -> bool {
+        let was_active = self.active;
+        self.queue.clear();
+        self.position = 0;
+        self.active = false;
+        was_active
+    }
+
+    /// Whether a queue is being played (its `Finished` not yet given).
+    pub fn is_playing(&self) -> bool {
+        self.active
+    }
+
+    /// Advances by one frame.
+    pub fn tick(&mut self) -> PlaybackTick {
+        if !self.active {
+            return PlaybackTick::Idle;
+        }
+        let mut frame = Box::new([0i16; SAMPLES_PER_20MS]);
+        let mut filled = 0;
+        // A frame never spans two prompts: each prompt ends on its own padded frame, so a
+        // prompt boundary keeps the pause its recording has, and no click from splicing.
+        while let Some(prompt) = self.queue.front() {
+            let rest = &prompt.samples()[self.position..];
+            if rest.is_empty() {
+                self.queue.pop_front();
+                self.position = 0;
+                continue;
+            }
+            filled = rest.len().min(SAMPLES_PER_20MS);
+            frame[..filled].copy_from_slice(&rest[..filled]);
+            self.position += filled;
+            break;
+        }
+        if filled == 0 {
+            self.active = false;
+            return PlaybackTick::Finished;
+        }
+        PlaybackTick::Audio(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Proves WAV loading accepts only telephone-format prompts with file-naming errors, and
+    //! that playback frames, finishes, replaces and stops as the call flow expects.
+    use super::*;
+
+    fn write_wav(dir: &Path, name: &str, spec: hound::WavSpec, samples: usize) -> PathBuf {
+        let path = dir.join(name);
+        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+        for i in 0..samples * usize::from(spec.channels) {
+            match (spec.sample_format, spec.bits_per_sample) {
+                (hound::SampleFormat::Float, _) => writer.write_sample(0.1f32).unwrap(),
+                (_, 8) => writer.write_sample((i % 100) as i8).unwrap(),
+                _ => writer.write_sample((i % 1000) as i16).unwrap(),
+            }
+        }
+        writer.finalize().unwrap();
+        path
+    }
+
+    fn spec(channels: u16, rate: u32, bits: u16, format: hound::SampleFormat) -> hound::WavSpec {
+        hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: bits,
+            sample_format: format,
+        }
+    }
+
+    #[test]
+    fn loads_telephone_wav() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_wav(
+            dir.path(),
+            "greeting.wav",
+            spec(1, 8000, 16, hound::SampleFormat::Int),
+            4000,
+        );
+        let prompt = PromptAudio::load(&path).unwrap();
+        assert_eq!(prompt.samples().len(), 4000);
+        assert_eq!(prompt.samples()[999], 999);
+        assert_eq!(prompt.duration(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn rejects_other_formats_naming_the_file() {
+        use hound::SampleFormat::{Float, Int};
+        let dir = tempfile::tempdir().unwrap();
+        type Check = fn(&PromptError) -> bool;
+        let cases: Vec<(&str, Option<hound::WavSpec>, usize, Check)> = vec![
+            ("stereo.wav", Some(spec(2, 8000, 16, Int)), 100, |e| {
+                matches!(e, PromptError::NotMono { channels: 2, .. })
+            }),
+            ("cd.wav", Some(spec(1, 44100, 16, Int)), 100, |e| {
+                matches!(e, PromptError::WrongSampleRate { rate: 44100, .. })
+            }),
+            ("8bit.wav", Some(spec(1, 8000, 8, Int)), 100, |e| {
+                matches!(e, PromptError::WrongSampleFormat { bits: 8, .. })
+            }),
+            ("float.wav", Some(spec(1, 8000, 32, Float)), 100, |e| {
+                matches!(e, PromptError::WrongSampleFormat { bits: 32, .. })
+            }),
+            ("empty.wav", Some(spec(1, 8000, 16, Int)), 0, |e| {
+                matches!(e, PromptError::Empty { .. })
+            }),
+            ("missing.wav", None, 0, |e| {
+                matches!(e, PromptError::Read { .. })
+            }),
+            ("text.wav", None, 1, |e| {
+                matches!(e, PromptError::Read { .. })
+            }),
+        ];
+        for (name, spec, samples, check) in cases {
+            let path = match spec {
+                Some(spec) => write_wav(dir.path(), name, spec, samples),
+                None if samples > 0 => {
+                    let p = dir.path().join(name);
+                    std::fs::write(&p, "not a wav").unwrap();
+                    p
+                }
+                None => dir.path().join(name),
+            };
+            let error = PromptAudio::load(&path).unwrap_err();
+            assert!(check(&error), "{name}: {error:?}");
+            assert!(
+                error.to_string().contains(name),
+                "{name}: message {error} names the file"
+            );
+        }
+    }
+
+    fn prompt(values: std::ops::Range<i16>) -> PromptAudio {
+        PromptAudio::from_samples(values.collect())
+    }
+
+    #[test]
+    fn frames_a_queue_and_finishes_once() {
+        let mut playback = Playback::new();
+        assert_eq!(playback.tick(), PlaybackTick::Idle);
+        // 200 samples (one full frame + 40) then 160 samples (exactly one frame).
+        playback.play(vec![prompt(1..201), prompt(1000..1160)]);
+        assert!(playback.is_playing());
+
+        let PlaybackTick::Audio(f1) = playback.tick() else {
+            panic!("frame 1")
+        };
+        assert_eq!((f1[0], f1[159]), (1, 160));
+        let PlaybackTick::Audio(f2) = playback.tick() else {
+            panic!("frame 2")
+        };
+        assert_eq!(&f2[..40], &(161..201).collect::<Vec<i16>>()[..]);
+        assert!(f2[40..].iter().all(|&s| s == 0), "tail padded with silence");
+        let PlaybackTick::Audio(f3) = playback.tick() else {
+            panic!("frame 3")
+        };
+        assert_eq!((f3[0], f3[159]), (1000, 1159));
+        assert_eq!(playback.tick(), PlaybackTick::Finished);
+        assert!(!playback.is_playing());
+        assert_eq!(playback.tick(), PlaybackTick::Idle);
+    }
+
+    #[test]
+    fn play_replaces_and_stop_cancels_without_finished() {
+        let mut playback = Playback::new();
+        playback.play(vec![prompt(0..1600)]);
+        assert!(matches!(playback.tick(), PlaybackTick::Audio(_)));
+        playback.play(vec![prompt(500..600)]);
+        let PlaybackTick::Audio(f) = playback.tick() else {
+            panic!("replacement frame")
+        };
+        assert_eq!(f[0], 500);
+        assert_eq!(playback.tick(), PlaybackTick::Finished);
+
+        playback.play(vec![prompt(0..1600)]);
+        assert!(matches!(playback.tick(), PlaybackTick::Audio(_)));
+        assert!(playback.stop());
+        assert_eq!(playback.tick(), PlaybackTick::Idle);
+        assert!(!playback.stop(), "nothing left to stop");
+    }
+
+    #[test]
+    fn empty_queue_finishes_at_once() {
+        let mut playback = Playback::new();
+        playback.play(vec![]);
+        assert_eq!(playback.tick(), PlaybackTick::Finished);
+        playback.play(vec![PromptAudio::from_samples(vec![])]);
+        assert_eq!(playback.tick(), PlaybackTick::Finished);
+    }
+}

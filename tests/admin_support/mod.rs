@@ -68,7 +68,7 @@ impl<'a> Req<'a> {
         self.body = body.into();
         self
     }
-    pub fn from_ip(mut self, ip: [u8; 4]) -> Self {
+    pub fn with_ip(mut self, ip: [u8; 4]) -> Self {
         self.ip = ip;
         self
     }

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 
 use super::{
     Backend, DirectoryStore, EntryRow, MenuRow, NewEntry, NewStore, Pool, QueryContext, StoreError, entry_from_row,
-    language_code, menu_from_row, target_columns, validate_menu,
+    menu_from_row, target_columns, validate_menu,
 };
 use crate::directory::hours::{HoursError, OpeningHours};
 use crate::directory::import::{DirectoryDiff, EntryKey};
@@ -683,7 +683,7 @@ impl DirectoryStore {
             )
             .bind(&store.name)
             .bind(&store.number)
-            .bind(language_code(store.language))
+            .bind(store.language.code())
             .bind(operator_kind)
             .bind(operator_value)
             .bind(&settings)
@@ -701,7 +701,7 @@ impl DirectoryStore {
                 .await
                 .during("create directory version")?;
             let after = serde_json::json!({
-                "name": store.name, "number": store.number, "language": language_code(store.language),
+                "name": store.name, "number": store.number, "language": store.language.code(),
                 "operator": store.operator,
             });
             audit!(tx, Some(StoreId(id)), actor, "store.create", None, Some(after.to_string()));

@@ -1,0 +1,11 @@
+//! Tests of the call flow: scenario tables on a fake clock, invariants, and isolation from IO crates.
+
+pub(crate) mod harness;
+
+mod dtmf;
+mod ending;
+mod invariants;
+mod isolation;
+mod settings;
+mod speech;
+mod transfer;

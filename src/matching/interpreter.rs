@@ -1,0 +1,59 @@
+//! The flow's view of the matcher: [`crate::flow::SpeechInterpreter`] over a
+//! store's [`NameIndex`], built once per directory version.
+
+use crate::asr::Recognition;
+use crate::flow::SpeechInterpreter;
+
+use super::{Decision, NameIndex, Thresholds, decide, decide_yes_no};
+
+/// Interprets recognitions against one directory version's name index.
+#[derive(Debug)]
+pub struct MatchingInterpreter {
+    pub index: NameIndex,
+    pub thresholds: Thresholds,
+}
+
+impl SpeechInterpreter for MatchingInterpreter {
+    fn decide_name(&self, recognition: &Recognition) -> Decision {
+        decide(&self.index, recognition, &self.thresholds)
+    }
+
+    fn yes_no(&self, recognition: &Recognition) -> Option<bool> {
+        decide_yes_no(recognition, self.index.language())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The adapter gives the flow the matcher's decisions.
+    use super::*;
+    use crate::asr::Hypothesis;
+    use crate::directory::{Directory, DirectoryVersion, Entry, EntryId, Store, StoreId, demo};
+
+    fn rec(text: &str) -> Recognition {
+        Recognition { alternatives: vec![Hypothesis { text: text.into(), confidence: 0.95 }] }
+    }
+
+    #[test]
+    fn decides_names_and_yes_no_for_the_demo_store() {
+        let d = demo::stores().into_iter().find(|d| d.store.number == "1000").expect("demo store 1000");
+        let entries = d.entries.iter().enumerate().map(|(i, e)| Entry {
+            id: EntryId(i as i64 + 1),
+            display_name: e.display_name.clone(),
+            aliases: e.aliases.clone(),
+            department: e.department.clone(),
+            extension: e.extension.clone(),
+            target: e.target.clone(),
+            fallback: e.fallback.clone(),
+            enabled: e.enabled,
+        });
+        let store = Store { id: StoreId(1), name: d.store.name, number: d.store.number, language: d.store.language, operator: d.store.operator };
+        let dir = Directory { store, version: DirectoryVersion(1), entries: entries.collect(), menu: d.menu };
+        let sophie = dir.entries.iter().find(|e| e.display_name == "Sophie Martin").expect("Sophie in demo").id;
+        let interp = MatchingInterpreter { index: NameIndex::build(&dir).unwrap(), thresholds: Thresholds::default() };
+        assert_eq!(interp.decide_name(&rec("sophie martin please")), Decision::Transfer(sophie));
+        assert_eq!(interp.decide_name(&rec("zebra")), Decision::NoMatch);
+        assert_eq!(interp.yes_no(&rec("yes")), Some(true));
+        assert_eq!(interp.yes_no(&rec("no")), Some(false));
+    }
+}

@@ -1,0 +1,718 @@
+//! Proves that `decide`, `decide_yes_no`, `keypad_search` and `similar_names`
+//! give the expected outcome on small French, English and Korean directories:
+//! exact names, accents, carrier phrases, fuzzy and phonetic errors,
+//! namesakes, too-close candidates, disabled entries, keypad prefixes.
+
+use super::*;
+use crate::asr::Hypothesis;
+use crate::directory::{Directory, DirectoryVersion, Entry, Store, StoreId, TransferTarget};
+
+fn entry(id: i64, display_name: &str, aliases: &[&str], department: Option<&str>) -> Entry {
+    Entry {
+        id: EntryId(id),
+        display_name: display_name.to_owned(),
+        aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        department: department.map(str::to_owned),
+        extension: Some(format!("{}", 100 + id)),
+        target: TransferTarget::Extension(format!("{}", 100 + id)),
+        fallback: None,
+        enabled: true,
+    }
+}
+
+fn directory(language: Language, entries: Vec<Entry>) -> Directory {
+    Directory {
+        store: Store {
+            id: StoreId(1),
+            name: "Test store".to_owned(),
+            number: "0400000000".to_owned(),
+            language,
+            operator: TransferTarget::Extension("9".to_owned()),
+        },
+        version: DirectoryVersion(1),
+        entries,
+        menu: Vec::new(),
+    }
+}
+
+fn french() -> Directory {
+    let mut disabled = entry(9, "Bernard Petit", &[], None);
+    disabled.enabled = false;
+    directory(
+        Language::Fr,
+        vec![
+            entry(1, "Sophie Martin", &[], Some("Caisses")),
+            entry(2, "Paul Martin", &[], None),
+            entry(3, "Hervé Leclerc", &[], None),
+            entry(4, "Jean Prodhomme", &[], None),
+            entry(5, "Sorin Dupont", &[], None),
+            entry(6, "Rayon Boulangerie", &["la boulangerie", "le pain"], None),
+            entry(7, "Accueil", &["l'accueil", "standard"], None),
+            entry(8, "Martine Girard", &[], None),
+            disabled,
+            entry(10, "Philippe Gauthier", &[], None),
+            entry(11, "Marc Prost", &[], None),
+            entry(12, "Claire Martine", &[], None),
+        ],
+    )
+}
+
+fn english() -> Directory {
+    directory(
+        Language::En,
+        vec![
+            entry(101, "John Smith", &[], None),
+            entry(102, "Mary Johnson", &[], None),
+            entry(103, "Catherine Thompson", &[], None),
+            entry(104, "Bakery", &["bread"], None),
+            entry(106, "Anna Smith", &[], None),
+            entry(107, "Stephen Clarke", &[], Some("Pharmacy")),
+        ],
+    )
+}
+
+fn korean() -> Directory {
+    directory(
+        Language::Ko,
+        vec![
+            entry(201, "김민수", &[], None),
+            entry(202, "이지은", &[], None),
+        ],
+    )
+}
+
+/// An N-best list as written in the tables: `(text, confidence)`, best first.
+type NBest<'a> = &'a [(&'a str, f32)];
+
+fn rec(alternatives: NBest<'_>) -> Recognition {
+    Recognition {
+        alternatives: alternatives
+            .iter()
+            .map(|(text, confidence)| Hypothesis {
+                text: (*text).to_owned(),
+                confidence: *confidence,
+            })
+            .collect(),
+    }
+}
+
+use Decision::{Confirm, Disambiguate, NoMatch, Transfer};
+
+fn ids(ids: &[i64]) -> Vec<EntryId> {
+    ids.iter().copied().map(EntryId).collect()
+}
+
+/// Runs `(what, N-best, expected)` cases against one directory.
+/// Also checks that the decision does not depend on the order of the
+/// directory's entries (ties are broken by name and id, not by position).
+fn check_decisions(dir: &Directory, cases: &[(&str, NBest<'_>, Decision)]) {
+    let index = NameIndex::build(dir).expect("index builds");
+    let mut reversed = dir.clone();
+    reversed.entries.reverse();
+    let reversed_index = NameIndex::build(&reversed).expect("index builds");
+    let thresholds = Thresholds::default();
+    for (what, alternatives, expected) in cases {
+        let recognition = rec(alternatives);
+        let got = decide(&index, &recognition, &thresholds);
+        assert_eq!(
+            &got,
+            expected,
+            "{what}: {alternatives:?}; ranking: {:#?}",
+            rank(&index, &recognition)
+        );
+        let got_reversed = decide(&reversed_index, &recognition, &thresholds);
+        assert_eq!(&got_reversed, expected, "{what}, entries reversed");
+    }
+}
+
+#[test]
+fn french_decisions() {
+    check_decisions(
+        &french(),
+        &[
+            (
+                "exact, confident",
+                &[("Sophie Martin", 0.9)],
+                Transfer(EntryId(1)),
+            ),
+            (
+                "exact, unsure",
+                &[("sophie martin", 0.6)],
+                Confirm(EntryId(1)),
+            ),
+            ("exact, too unsure", &[("sophie martin", 0.3)], NoMatch),
+            (
+                "last name first",
+                &[("martin sophie", 0.9)],
+                Transfer(EntryId(1)),
+            ),
+            (
+                "accents dropped",
+                &[("herve leclerc", 0.9)],
+                Transfer(EntryId(3)),
+            ),
+            (
+                "accents and case",
+                &[("HERVÉ LECLERC", 0.9)],
+                Transfer(EntryId(3)),
+            ),
+            (
+                "carrier phrases",
+                &[(
+                    "euh je voudrais parler à Hervé Leclerc s'il vous plaît",
+                    0.9,
+                )],
+                Transfer(EntryId(3)),
+            ),
+            (
+                "carrier + department prefix",
+                &[("passez-moi le rayon boulangerie", 0.9)],
+                Transfer(EntryId(6)),
+            ),
+            ("alias", &[("la boulangerie", 0.9)], Transfer(EntryId(6))),
+            (
+                "alias inside carrier phrase",
+                &[("je voudrais la boulangerie merci", 0.9)],
+                Transfer(EntryId(6)),
+            ),
+            (
+                "alias with apostrophe",
+                &[("l'accueil", 0.9)],
+                Transfer(EntryId(7)),
+            ),
+            ("department", &[("caisses", 0.9)], Transfer(EntryId(1))),
+            (
+                "phonetic last name",
+                &[("Prodome", 0.95)],
+                Confirm(EntryId(4)),
+            ),
+            (
+                "phonetic full name",
+                &[("jean prodome", 0.95)],
+                Transfer(EntryId(4)),
+            ),
+            (
+                "phonetic first name",
+                &[("filip gauthier", 0.9)],
+                Confirm(EntryId(10)),
+            ),
+            ("fuzzy typo", &[("sophie marton", 0.9)], Confirm(EntryId(1))),
+            (
+                "fuzzy never transfers",
+                &[("sophie marton", 1.0)],
+                Confirm(EntryId(1)),
+            ),
+            ("first name alone", &[("claire", 0.9)], Confirm(EntryId(12))),
+            (
+                "first name in a sentence",
+                &[("je voudrais parler à claire", 0.9)],
+                Confirm(EntryId(12)),
+            ),
+            ("namesakes", &[("Martin", 0.9)], Disambiguate(ids(&[2, 1]))),
+            (
+                "namesakes after a title",
+                &[("monsieur martin s'il vous plaît", 0.9)],
+                Disambiguate(ids(&[2, 1])),
+            ),
+            ("namesakes, unsure", &[("martin", 0.4)], NoMatch),
+            (
+                "namesake beside an exact full name",
+                &[("paul martin", 0.9)],
+                Transfer(EntryId(2)),
+            ),
+            (
+                "too close to call",
+                &[("sophie martin", 0.62), ("martine girard", 0.60)],
+                NoMatch,
+            ),
+            (
+                "n-best: second alternative",
+                &[("sophie marteau", 0.5), ("sophie martin", 0.5)],
+                Confirm(EntryId(1)),
+            ),
+            ("disabled entry", &[("bernard petit", 0.95)], NoMatch),
+            ("out of directory", &[("jacques chirac", 0.9)], NoMatch),
+            ("only carrier words", &[("bonjour", 0.9)], NoMatch),
+            ("nothing heard", &[], NoMatch),
+            ("empty text", &[("", 0.9)], NoMatch),
+        ],
+    );
+}
+
+#[test]
+fn english_decisions() {
+    check_decisions(
+        &english(),
+        &[
+            ("exact", &[("john smith", 0.9)], Transfer(EntryId(101))),
+            (
+                "carrier phrases",
+                &[("I'd like to speak to John Smith please", 0.9)],
+                Transfer(EntryId(101)),
+            ),
+            (
+                "carrier phrases 2",
+                &[("um can I talk to the bakery thanks", 0.85)],
+                Transfer(EntryId(104)),
+            ),
+            ("alias", &[("bread", 0.9)], Transfer(EntryId(104))),
+            (
+                "department",
+                &[("the pharmacy please", 0.9)],
+                Transfer(EntryId(107)),
+            ),
+            (
+                "namesakes",
+                &[("smith", 0.9)],
+                Disambiguate(ids(&[106, 101])),
+            ),
+            (
+                "phonetic first name",
+                &[("jon smith", 0.9)],
+                Confirm(EntryId(101)),
+            ),
+            (
+                "phonetic last name",
+                &[("stephen clark", 0.9)],
+                Confirm(EntryId(107)),
+            ),
+            (
+                "phonetic, very confident",
+                &[("kathryn thompson", 0.97)],
+                Transfer(EntryId(103)),
+            ),
+            (
+                "transposed letters",
+                &[("mary jonhson", 0.9)],
+                Confirm(EntryId(102)),
+            ),
+            (
+                "fuzzy, two edits",
+                &[("catherine thomsen", 0.95)],
+                Confirm(EntryId(103)),
+            ),
+            (
+                "too close to call",
+                &[("mary johnson", 0.6), ("john smith", 0.58)],
+                NoMatch,
+            ),
+            ("out of directory", &[("barack obama", 0.9)], NoMatch),
+        ],
+    );
+}
+
+#[test]
+fn korean_decisions() {
+    check_decisions(
+        &korean(),
+        &[
+            ("exact", &[("김민수", 0.9)], Transfer(EntryId(201))),
+            (
+                "carrier phrases",
+                &[("김민수 씨 좀 바꿔 주세요", 0.9)],
+                Transfer(EntryId(201)),
+            ),
+            ("unknown", &[("박서준", 0.9)], NoMatch),
+        ],
+    );
+}
+
+#[test]
+fn margin_is_configurable() {
+    let index = NameIndex::build(&french()).expect("index builds");
+    let close = rec(&[("sophie martin", 0.62), ("martine girard", 0.60)]);
+    let cases = [
+        (Thresholds::default(), NoMatch),
+        (
+            Thresholds {
+                margin: 0.0,
+                ..Thresholds::default()
+            },
+            Confirm(EntryId(1)),
+        ),
+        (
+            Thresholds {
+                margin: 0.01,
+                ..Thresholds::default()
+            },
+            Confirm(EntryId(1)),
+        ),
+        (
+            Thresholds {
+                margin: 0.03,
+                ..Thresholds::default()
+            },
+            NoMatch,
+        ),
+    ];
+    for (thresholds, expected) in cases {
+        assert_eq!(
+            decide(&index, &close, &thresholds),
+            expected,
+            "{thresholds:?}"
+        );
+    }
+}
+
+#[test]
+fn namesakes_within_margin_are_offered_together() {
+    // "Martin" is the whole name of one entry (weight 1.0) and the last name
+    // of another (0.95): the scores differ by less than the margin, and both
+    // were matched through the same spoken form, so the caller chooses.
+    let dir = directory(
+        Language::Fr,
+        vec![
+            entry(1, "Martin", &[], None),
+            entry(2, "Sophie Martin", &[], None),
+            entry(3, "Luc Martinez", &[], None),
+        ],
+    );
+    check_decisions(
+        &dir,
+        &[
+            (
+                "same form, different kinds",
+                &[("martin", 0.9)],
+                Disambiguate(ids(&[1, 2])),
+            ),
+            (
+                "full name wins",
+                &[("sophie martin", 0.9)],
+                Transfer(EntryId(2)),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn threshold_validation() {
+    let cases = [
+        (Thresholds::default(), true),
+        (
+            Thresholds {
+                accept: 1.0,
+                confirm: 0.0,
+                margin: 0.0,
+            },
+            true,
+        ),
+        (
+            Thresholds {
+                accept: 0.5,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            true,
+        ),
+        (
+            Thresholds {
+                accept: 0.4,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 1.1,
+                confirm: 0.5,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 0.8,
+                confirm: -0.1,
+                margin: 0.1,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: 0.8,
+                confirm: 0.4,
+                margin: 1.0,
+            },
+            false,
+        ),
+        (
+            Thresholds {
+                accept: f32::NAN,
+                confirm: 0.4,
+                margin: 0.1,
+            },
+            false,
+        ),
+    ];
+    for (thresholds, valid) in cases {
+        assert_eq!(thresholds.validate().is_ok(), valid, "{thresholds:?}");
+    }
+}
+
+#[test]
+fn thresholds_read_from_config_with_defaults() {
+    let cases = [
+        ("", Thresholds::default()),
+        (
+            "accept = 0.9",
+            Thresholds {
+                accept: 0.9,
+                ..Thresholds::default()
+            },
+        ),
+        (
+            "accept = 0.7\nconfirm = 0.3\nmargin = 0.2",
+            Thresholds {
+                accept: 0.7,
+                confirm: 0.3,
+                margin: 0.2,
+            },
+        ),
+    ];
+    for (text, expected) in cases {
+        let parsed: Thresholds = toml::from_str(text).expect("valid thresholds");
+        assert_eq!(parsed, expected, "{text:?}");
+    }
+    assert!(
+        toml::from_str::<Thresholds>("acept = 0.9").is_err(),
+        "unknown keys are refused"
+    );
+}
+
+#[test]
+fn homonyms_are_all_kept() {
+    let index = NameIndex::build(&french()).expect("index builds");
+    let found: Vec<EntryId> = index.exact("martin").into_iter().map(|h| h.entry).collect();
+    assert_eq!(found, ids(&[1, 2]));
+    assert!(
+        index.exact("bernard petit").is_empty(),
+        "disabled entries are not indexed"
+    );
+}
+
+#[test]
+fn keypad_search_by_name_prefix() {
+    let index = NameIndex::build(&french()).expect("index builds");
+    let cases: &[(&str, &[i64])] = &[
+        // s-o-p/r-h/i: Sophie and Sorin.
+        ("7674", &[1, 5]),
+        ("76744", &[1]),
+        ("76746", &[5]),
+        // "mart": Martine Girard, Paul Martin, Sophie Martin, Claire Martine (display-name order).
+        ("6278", &[12, 8, 2, 1]),
+        // "prost".
+        ("7767", &[11]),
+        // "herve", accent stripped.
+        ("43783", &[3]),
+        // Separators a caller's phone may send are ignored.
+        ("4378#", &[3]),
+        ("", &[]),
+        ("999", &[]),
+    ];
+    for (digits, expected) in cases {
+        assert_eq!(
+            index.keypad_search(digits),
+            ids(expected),
+            "digits {digits:?}"
+        );
+    }
+    assert!(
+        index.keypad_search("2").len() > 1,
+        "one digit finds every a/b/c name"
+    );
+}
+
+#[test]
+fn yes_no_from_n_best() {
+    let cases: &[(Language, NBest<'_>, Option<bool>)] = &[
+        (Language::Fr, &[("oui", 0.9)], Some(true)),
+        (Language::Fr, &[("oui c'est ça merci", 0.9)], Some(true)),
+        (Language::Fr, &[("non merci", 0.8)], Some(false)),
+        (Language::Fr, &[("non c'est pas ça", 0.8)], Some(false)),
+        (Language::Fr, &[("oui", 0.5), ("non", 0.4)], Some(true)),
+        (Language::Fr, &[("euh", 0.5), ("oui", 0.3)], Some(true)),
+        (
+            Language::Fr,
+            &[("euh", 0.5), ("oui", 0.3), ("non", 0.2)],
+            None,
+        ),
+        (Language::Fr, &[("sophie martin", 0.9)], None),
+        (Language::Fr, &[], None),
+        (Language::En, &[("yes please", 0.9)], Some(true)),
+        (Language::En, &[("yeah", 0.9)], Some(true)),
+        (Language::En, &[("no", 0.9)], Some(false)),
+        (Language::En, &[("nope that's not it", 0.9)], Some(false)),
+        (Language::En, &[("oui", 0.9)], None),
+        (Language::Ko, &[("네", 0.9)], Some(true)),
+        (Language::Ko, &[("아니요", 0.9)], Some(false)),
+    ];
+    for (language, alternatives, expected) in cases {
+        assert_eq!(
+            decide_yes_no(&rec(alternatives), *language),
+            *expected,
+            "{language:?} {alternatives:?}"
+        );
+    }
+}
+
+#[test]
+fn similar_names_report() {
+    let dir = french();
+    let pairs = similar_names(&dir, Language::Fr).expect("index builds");
+    // Sophie/Paul Martin share a last name; Claire Martine is one edit away
+    // from both, and so is Martine Girard's first name, which is Claire's last.
+    assert_eq!(
+        pairs,
+        vec![
+            (EntryId(1), EntryId(2)),
+            (EntryId(1), EntryId(8)),
+            (EntryId(1), EntryId(12)),
+            (EntryId(2), EntryId(8)),
+            (EntryId(2), EntryId(12)),
+            (EntryId(8), EntryId(12)),
+        ]
+    );
+
+    let mut dupond = dir.clone();
+    dupond.entries.push(entry(13, "Luc Dupond", &[], None));
+    let pairs = similar_names(&dupond, Language::Fr).expect("index builds");
+    assert!(
+        pairs.contains(&(EntryId(5), EntryId(13))),
+        "Dupont/Dupond sound alike: {pairs:?}"
+    );
+
+    let english_pairs = similar_names(&english(), Language::En).expect("index builds");
+    assert_eq!(
+        english_pairs,
+        vec![(EntryId(101), EntryId(106))],
+        "John and Anna Smith"
+    );
+}
+
+#[test]
+fn lookup_reports_how_each_name_was_found() {
+    let french_index = NameIndex::build(&french()).expect("index builds");
+    let english_index = NameIndex::build(&english()).expect("index builds");
+    let cases: &[(&NameIndex, &str, i64, FormKind, MatchMethod)] = &[
+        (
+            &french_index,
+            "jean prodhomme",
+            4,
+            FormKind::FullName,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "prodhomme jean",
+            4,
+            FormKind::ReversedName,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "prodhomme",
+            4,
+            FormKind::LastName,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "prodome",
+            4,
+            FormKind::LastName,
+            MatchMethod::Phonetic,
+        ),
+        (
+            &french_index,
+            "jean prodome",
+            4,
+            FormKind::FullName,
+            MatchMethod::Phonetic,
+        ),
+        (
+            &french_index,
+            "sophie marton",
+            1,
+            FormKind::FullName,
+            MatchMethod::Fuzzy { distance: 1 },
+        ),
+        (
+            &french_index,
+            "herve leclerc",
+            3,
+            FormKind::FullName,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "la boulangerie",
+            6,
+            FormKind::Alias,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "le pain",
+            6,
+            FormKind::Alias,
+            MatchMethod::Exact,
+        ),
+        (
+            &french_index,
+            "caisses",
+            1,
+            FormKind::Department,
+            MatchMethod::Exact,
+        ),
+        (
+            &english_index,
+            "jon smith",
+            101,
+            FormKind::FullName,
+            MatchMethod::Phonetic,
+        ),
+        (
+            &english_index,
+            "stephen clark",
+            107,
+            FormKind::FullName,
+            MatchMethod::Phonetic,
+        ),
+        (
+            &english_index,
+            "mary jonhson",
+            102,
+            FormKind::FullName,
+            MatchMethod::Phonetic,
+        ),
+        (
+            &english_index,
+            "catherine thomsen",
+            103,
+            FormKind::FullName,
+            MatchMethod::Fuzzy { distance: 2 },
+        ),
+    ];
+    for (index, query, entry, kind, method) in cases {
+        let hits = index.lookup(query);
+        let best = hits
+            .first()
+            .unwrap_or_else(|| panic!("{query:?} finds nothing"));
+        assert_eq!(
+            (best.entry, best.kind, best.method),
+            (EntryId(*entry), *kind, *method),
+            "{query:?}: {hits:#?}"
+        );
+    }
+    // Quality order the scoring relies on: exact > alias > phonetic > fuzzy.
+    let quality = |index: &NameIndex, query: &str| index.lookup(query)[0].quality;
+    let exact = quality(&french_index, "jean prodhomme");
+    let alias = quality(&french_index, "le pain");
+    let phonetic = quality(&french_index, "jean prodome");
+    let fuzzy = quality(&french_index, "sophie marton");
+    assert!(
+        exact > alias && alias > phonetic && phonetic > fuzzy,
+        "{exact} {alias} {phonetic} {fuzzy}"
+    );
+}

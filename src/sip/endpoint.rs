@@ -1,0 +1,338 @@
+//! The SIP endpoint: transports, and the dispatcher that routes every incoming
+//! transaction to a new call, an existing call's dialog, or a direct answer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog::Dialog;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::prelude::HeadersExt;
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::TransactionReceiver;
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, warn};
+
+use super::call::CallTask;
+use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
+
+/// A running SIP user agent. Dropping it does not stop it: cancel the token
+/// given to [`SipEndpoint::start`].
+#[derive(Clone)]
+pub struct SipEndpoint {
+    udp_addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
+    /// The call tasks, each owning one dialog.
+    calls: TaskTracker,
+    dialogs: Arc<DialogLayer>,
+}
+
+impl std::fmt::Debug for SipEndpoint {
+    // rsipstack's DialogLayer has no Debug: show the count instead.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipEndpoint")
+            .field("udp_addr", &self.udp_addr)
+            .field("tcp_addr", &self.tcp_addr)
+            .field("active_dialogs", &self.dialogs.len())
+            .finish()
+    }
+}
+
+impl SipEndpoint {
+    /// Bind the transports and start serving. New calls arrive on the returned
+    /// receiver; everything stops when `cancel` is cancelled.
+    pub async fn start(
+        settings: &SipSettings,
+        cancel: CancellationToken,
+    ) -> Result<(SipEndpoint, mpsc::Receiver<IncomingCall>), SipError> {
+        let transport_layer = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(settings.udp, None, Some(cancel.child_token()))
+            .await
+            .map_err(|source| SipError::Bind {
+                transport: "UDP",
+                addr: settings.udp,
+                source: Box::new(source),
+            })?;
+        let udp_addr = udp.get_addr().get_socketaddr().map_err(|source| SipError::Bind {
+            transport: "UDP",
+            addr: settings.udp,
+            source: Box::new(source),
+        })?;
+        transport_layer.add_transport(udp.into());
+
+        let tcp_addr = match settings.tcp {
+            Some(addr) if addr.port() == 0 => return Err(SipError::TcpPortZero { addr }),
+            Some(addr) => {
+                let tcp = TcpListenerConnection::new(addr, None)
+                    .await
+                    .map_err(|source| SipError::Bind {
+                        transport: "TCP",
+                        addr,
+                        source: Box::new(source),
+                    })?;
+                // Fail now rather than at serve time if the port is taken: rsipstack
+                // binds the listener inside `serve` and only logs a failure there.
+                std::net::TcpListener::bind(addr).map_err(|e| SipError::Bind {
+                    transport: "TCP",
+                    addr,
+                    source: Box::new(rsipstack::Error::IoError(e)),
+                })?;
+                transport_layer.add_transport(tcp.into());
+                Some(addr)
+            }
+            None => None,
+        };
+
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent(&settings.user_agent)
+            .with_transport_layer(transport_layer)
+            .with_cancel_token(cancel.child_token())
+            .build();
+        let incoming = endpoint.incoming_transactions().map_err(|source| SipError::Start {
+            source: Box::new(source),
+        })?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let (calls_tx, calls_rx) = mpsc::channel(settings.max_pending_calls.max(1));
+
+        let serve_cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = endpoint.serve() => {}
+                () = serve_cancel.cancelled() => endpoint.shutdown(),
+            }
+        });
+        let dispatcher = Dispatcher {
+            dialogs: dialogs.clone(),
+            calls: calls_tx,
+            settings: settings.clone(),
+            udp_addr,
+            tcp_addr,
+            cancel: cancel.clone(),
+            tasks: TaskTracker::new(),
+        };
+        let calls = dispatcher.tasks.clone();
+        tokio::spawn(dispatcher.run(incoming));
+        Ok((
+            SipEndpoint {
+                udp_addr,
+                tcp_addr,
+                calls,
+                dialogs,
+            },
+            calls_rx,
+        ))
+    }
+
+    /// The bound UDP address (with the real port when 0 was asked for).
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The TCP address, if TCP is on.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
+    }
+
+    /// Dialogs currently held (one per call not yet released): for health
+    /// checks and leak tests.
+    pub fn active_dialogs(&self) -> usize {
+        self.dialogs.len()
+    }
+
+    /// Wait, at most `grace`, until every call task has ended: each ends once
+    /// its [`super::SipCall`] is dropped and its BYE or rejection is answered.
+    /// Call it before cancelling the endpoint's token, which would cut those
+    /// transactions short. Returns whether all ended in time.
+    pub async fn drain(&self, grace: std::time::Duration) -> bool {
+        self.calls.close();
+        tokio::time::timeout(grace, self.calls.wait()).await.is_ok()
+    }
+}
+
+/// Routes incoming transactions. Never blocks on a call: every transaction is
+/// handled in its own task.
+struct Dispatcher {
+    dialogs: Arc<DialogLayer>,
+    calls: mpsc::Sender<IncomingCall>,
+    settings: SipSettings,
+    udp_addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Dispatcher {
+    async fn run(self, mut incoming: TransactionReceiver) {
+        loop {
+            let tx = tokio::select! {
+                tx = incoming.recv() => match tx {
+                    Some(tx) => tx,
+                    None => break,
+                },
+                () = self.cancel.cancelled() => break,
+            };
+            self.dispatch(tx);
+        }
+        debug!("SIP dispatcher stopped");
+    }
+
+    fn dispatch(&self, mut tx: Transaction) {
+        let in_dialog = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|to| to.tag().ok().flatten())
+            .is_some();
+        let method = tx.original.method;
+        if in_dialog {
+            match self.dialogs.match_dialog(&tx) {
+                Some(mut dialog) => {
+                    tokio::spawn(async move {
+                        if let Err(error) = dialog.handle(&mut tx).await {
+                            debug!(%error, %method, "in-dialog request ended with an error");
+                        }
+                    });
+                }
+                None if method == Method::Ack => {}
+                None => reply_in_task(tx, StatusCode::CallTransactionDoesNotExist, vec![]),
+            }
+            return;
+        }
+        match method {
+            Method::Invite => self.new_call(tx),
+            Method::Options => reply_in_task(tx, StatusCode::OK, capability_headers()),
+            Method::Ack => {}
+            // Requests that only make sense inside a dialog we do not have.
+            Method::Bye
+            | Method::Cancel
+            | Method::Info
+            | Method::Notify
+            | Method::Refer
+            | Method::PRack
+            | Method::Update => reply_in_task(tx, StatusCode::CallTransactionDoesNotExist, vec![]),
+            // Methods we know but do not implement: 405 with Allow (RFC 3261 §8.2.1).
+            Method::Register | Method::Subscribe | Method::Publish | Method::Message => {
+                reply_in_task(tx, StatusCode::MethodNotAllowed, capability_headers())
+            }
+        }
+    }
+
+    fn new_call(&self, mut tx: Transaction) {
+        let call_id = tx
+            .original
+            .call_id_header()
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
+        let over_tcp = tx
+            .connection
+            .as_ref()
+            .is_some_and(|c| !matches!(c.transport(), rsipstack::sip::Transport::Udp));
+        let contact = self.contact(over_tcp);
+        let (states_tx, states_rx) = self.dialogs.new_dialog_state_channel();
+        let dialog = match self
+            .dialogs
+            .get_or_create_server_invite(&tx, states_tx, None, Some(contact))
+        {
+            Ok(dialog) => dialog,
+            Err(error) => {
+                warn!(%error, call_id, "cannot create a dialog for the INVITE");
+                reply_in_task(tx, StatusCode::ServerInternalError, vec![]);
+                return;
+            }
+        };
+        let dialled = tx.original.uri.user().map(str::to_string);
+        let caller = tx
+            .original
+            .from_header()
+            .ok()
+            .and_then(|from| from.uri().ok())
+            .and_then(|uri| uri.user().map(str::to_string));
+        let remote = tx
+            .connection
+            .as_ref()
+            .and_then(|c| c.get_remote_addr())
+            .and_then(|a| a.get_socketaddr().ok());
+        let offer = (!tx.original.body.is_empty()).then(|| String::from_utf8_lossy(&tx.original.body).into_owned());
+
+        // The INVITE server transaction runs in its own task: it sends 100 Trying,
+        // carries our responses, and reports the ACK or CANCEL to the dialog.
+        let mut invite_dialog = Dialog::Invite(dialog.clone());
+        tokio::spawn(async move {
+            if let Err(error) = invite_dialog.handle(&mut tx).await {
+                debug!(%error, "INVITE transaction ended with an error");
+            }
+        });
+
+        let (handle, task) = CallTask::new(
+            call_id.clone(),
+            dialog,
+            states_rx,
+            self.dialogs.clone(),
+            self.settings.ack_timeout,
+            self.cancel.child_token(),
+        );
+        self.tasks.spawn(task.run());
+        let incoming = IncomingCall {
+            call_id: call_id.clone(),
+            dialled,
+            caller,
+            remote,
+            offer,
+            call: handle,
+        };
+        if let Err(error) = self.calls.try_send(incoming) {
+            warn!(call_id, "runtime not taking calls: rejecting the INVITE");
+            let incoming = match error {
+                mpsc::error::TrySendError::Full(incoming) | mpsc::error::TrySendError::Closed(incoming) => incoming,
+            };
+            // The call task answers 503 and frees the dialog.
+            let _ = incoming.call.reject(Rejection::ServiceUnavailable);
+        }
+    }
+
+    /// Our Contact: the address the caller should send in-dialog requests to,
+    /// over the transport the INVITE came on.
+    fn contact(&self, over_tcp: bool) -> rsipstack::sip::Uri {
+        let (mut addr, params) = match (over_tcp, self.tcp_addr) {
+            (true, Some(tcp)) => (
+                tcp,
+                vec![rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp)],
+            ),
+            _ => (self.udp_addr, vec![]),
+        };
+        if let Some(ip) = self.settings.public_ip {
+            addr.set_ip(ip);
+        }
+        rsipstack::sip::Uri {
+            scheme: Some(rsipstack::sip::Scheme::Sip),
+            auth: Some(rsipstack::sip::Auth {
+                user: "attendant".to_string(),
+                password: None,
+            }),
+            host_with_port: SipAddr::from(addr).addr,
+            params,
+            ..Default::default()
+        }
+    }
+}
+
+/// `Allow` and `Accept` headers, for OPTIONS and 405 answers.
+pub(super) fn capability_headers() -> Vec<Header> {
+    vec![
+        Header::Allow(ALLOWED_METHODS.into()),
+        Header::Accept(ACCEPTED_BODIES.into()),
+    ]
+}
+
+fn reply_in_task(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
+    tokio::spawn(async move {
+        if let Err(error) = tx.reply_with(status, headers, None).await {
+            debug!(%error, "could not answer a request");
+        }
+    });
+}
