@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use attendant::admin::sync::{SpellingSimilarity, sync_report};
+use attendant::admin::sync::{MatcherSimilarity, sync_report};
 use attendant::directory::import::{self, Format, ImportLimits};
 use attendant::directory::settings::StoreSettings;
 use attendant::directory::store::admin::Actor;
@@ -93,7 +93,7 @@ fn bench_import(c: &mut Criterion) {
                     let parsed = import::parse(&csv, Format::Csv, limits).unwrap();
                     db.import_entries(store, &parsed, &actor()).await.unwrap();
                     let directory = db.load_directory(store).await.unwrap();
-                    black_box(sync_report(Language::Fr, &directory.entries, None, &SpellingSimilarity::default()))
+                    black_box(sync_report(&directory, None, &MatcherSimilarity))
                 })
             })
         });

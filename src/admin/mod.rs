@@ -30,7 +30,7 @@ use crate::directory::import::ImportLimits;
 use crate::directory::store::DirectoryStore;
 use auth::{FailedAttempts, FailureLimit};
 use error::ApiError;
-use sync::{SimilarNames, SpellingSimilarity, VocabularyCheck};
+use sync::{MatcherSimilarity, SimilarNames, VocabularyCheck};
 
 pub use routes::ROUTES;
 
@@ -81,7 +81,7 @@ impl std::fmt::Debug for AdminState {
 impl AdminState {
     /// State over `store` with the system clock, default limits, no speech
     /// engine connected (the sync report then says the vocabulary was not
-    /// checked) and spelling similarity for similar names.
+    /// checked) and the matcher's similar-names check.
     pub fn new(store: DirectoryStore) -> AdminState {
         let limits = AdminLimits::default();
         AdminState {
@@ -89,7 +89,7 @@ impl AdminState {
             clock: Arc::new(Timestamp::now),
             attempts: Arc::new(Mutex::new(FailedAttempts::new(limits.failures))),
             vocabulary: None,
-            similar: Arc::new(SpellingSimilarity::default()),
+            similar: Arc::new(MatcherSimilarity),
             limits,
         }
     }
@@ -113,7 +113,7 @@ impl AdminState {
         self
     }
 
-    /// Replaces the similar-names check (e.g. by the matcher's).
+    /// Replaces the similar-names check.
     pub fn with_similar_names(mut self, similar: Arc<dyn SimilarNames>) -> AdminState {
         self.similar = similar;
         self

@@ -20,7 +20,7 @@ use crate::directory::import::{self, DirectoryDiff, EntryFields, Format};
 use crate::directory::settings::StoreSettings;
 use crate::directory::store::NewStore;
 use crate::directory::store::admin::{AuditRecord, CallRecord, IssuedToken, TokenScope};
-use crate::directory::{Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
+use crate::directory::{Directory, Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
 
 /// Every route of the router: method and path (axum syntax). The OpenAPI
 /// description is tested against this list, and this list against the router.
@@ -538,7 +538,7 @@ fn body_format(headers: &HeaderMap) -> ApiResult<Format> {
 
 async fn current_report(state: &AdminState, store: StoreId) -> ApiResult<(i64, SyncReport)> {
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
-    let report = sync_report(directory.store.language, &directory.entries, state.vocabulary.as_deref(), state.similar.as_ref());
+    let report = sync_report(&directory, state.vocabulary.as_deref(), state.similar.as_ref());
     Ok((directory.version.0, report))
 }
 
@@ -561,9 +561,11 @@ async fn import_file(
         let current: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
         let diff = import::diff(&current, &entries);
         // The report of the directory as it would be (ids are placeholders).
-        let preview: Vec<Entry> = entries.iter().enumerate().map(|(i, e)| e.with_id(EntryId(-(i as i64) - 1))).collect();
-        let report =
-            sync_report(directory.store.language, &preview, state.vocabulary.as_deref(), state.similar.as_ref());
+        let preview = Directory {
+            entries: entries.iter().enumerate().map(|(i, e)| e.with_id(EntryId(i as i64 + 1))).collect(),
+            ..directory.clone()
+        };
+        let report = sync_report(&preview, state.vocabulary.as_deref(), state.similar.as_ref());
         return Ok(Json(json!({
             "dry_run": true,
             "version": directory.version.0,

@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 
-use crate::directory::{Entry, EntryId, Language};
+use crate::directory::{Directory, Entry, EntryId, Language};
+use crate::matching::MatchError;
 
 /// Tells which words of a name the speech engine of a language cannot recognise.
 pub trait VocabularyCheck: Send + Sync {
@@ -41,47 +42,21 @@ fn words(phrase: &str) -> impl Iterator<Item = String> + '_ {
     phrase.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
 
-/// Finds pairs of names callers could confuse.
+/// Finds pairs of entries callers could confuse.
 pub trait SimilarNames: Send + Sync {
-    /// Index pairs `(i, j)`, `i < j`, of `names` that sound alike.
-    fn similar_pairs(&self, names: &[&str]) -> Vec<(usize, usize)>;
+    /// Pairs `(a, b)`, `a < b`, of enabled entries of `directory` that sound alike.
+    fn similar_pairs(&self, directory: &Directory) -> Result<Vec<(EntryId, EntryId)>, MatchError>;
 }
 
-/// Spelling similarity (normalised Levenshtein on lower-case names) as a
-/// stand-in for a phonetic comparison: catches "Martin"/"Martine" and exact
-/// homonyms. To be replaced by the matcher's own measure once it has one.
-#[derive(Debug, Clone, Copy)]
-pub struct SpellingSimilarity {
-    /// Similarity in `0.0..=1.0` from which two names are reported.
-    pub threshold: f64,
-}
+/// The matcher's own measure ([`crate::matching::similar_names`]): namesakes,
+/// shared phonetic keys, one edit apart ("Martin"/"Martine"), over the forms
+/// callers can say, in the store's language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatcherSimilarity;
 
-impl Default for SpellingSimilarity {
-    fn default() -> Self {
-        SpellingSimilarity { threshold: 0.8 }
-    }
-}
-
-impl SimilarNames for SpellingSimilarity {
-    fn similar_pairs(&self, names: &[&str]) -> Vec<(usize, usize)> {
-        let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
-        let mut pairs = Vec::new();
-        for i in 0..lower.len() {
-            for j in i + 1..lower.len() {
-                let (a, b) = (&lower[i], &lower[j]);
-                // Cheap bound first: names whose lengths differ by more than the
-                // threshold allows cannot reach it.
-                let (la, lb) = (a.chars().count(), b.chars().count());
-                let longest = la.max(lb).max(1) as f64;
-                if (la.abs_diff(lb) as f64) / longest > 1.0 - self.threshold {
-                    continue;
-                }
-                if strsim::normalized_levenshtein(a, b) >= self.threshold {
-                    pairs.push((i, j));
-                }
-            }
-        }
-        pairs
+impl SimilarNames for MatcherSimilarity {
+    fn similar_pairs(&self, directory: &Directory) -> Result<Vec<(EntryId, EntryId)>, MatchError> {
+        crate::matching::similar_names(directory, directory.store.language)
     }
 }
 
@@ -103,10 +78,6 @@ pub struct SimilarPair {
     pub second_name: String,
 }
 
-/// Entries beyond which the pairwise similarity check is skipped (it is
-/// quadratic; a store has a few hundred entries, a group directory more).
-pub const MAX_SIMILARITY_ENTRIES: usize = 3000;
-
 /// What an admin should look at after a sync.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SyncReport {
@@ -118,50 +89,51 @@ pub struct SyncReport {
     pub similar: Vec<SimilarPair>,
 }
 
-/// Checks the enabled entries of a directory (display names and aliases).
+/// Checks the enabled entries of a directory (display names and aliases
+/// against the vocabulary; every spoken form for similarity).
 pub fn sync_report(
-    language: Language,
-    entries: &[Entry],
+    directory: &Directory,
     vocabulary: Option<&dyn VocabularyCheck>,
     similar: &dyn SimilarNames,
 ) -> SyncReport {
-    let enabled: Vec<&Entry> = entries.iter().filter(|e| e.enabled).collect();
-    let spoken: Vec<(EntryId, &str)> = enabled
-        .iter()
-        .flat_map(|e| std::iter::once(e.display_name.as_str()).chain(e.aliases.iter().map(String::as_str)).map(|n| (e.id, n)))
-        .collect();
+    let enabled: Vec<&Entry> = directory.entries.iter().filter(|e| e.enabled).collect();
     let unrecognisable = match vocabulary {
         None => Vec::new(),
-        Some(vocabulary) => spoken
+        Some(vocabulary) => enabled
             .iter()
+            .flat_map(|e| std::iter::once(e.display_name.as_str()).chain(e.aliases.iter().map(String::as_str)).map(|n| (e.id, n)))
             .filter_map(|(entry, name)| {
-                let unknown_words = vocabulary.unknown_words(language, name);
-                (!unknown_words.is_empty()).then(|| UnrecognisableName { entry: *entry, name: (*name).to_owned(), unknown_words })
+                let unknown_words = vocabulary.unknown_words(directory.store.language, name);
+                (!unknown_words.is_empty()).then(|| UnrecognisableName { entry, name: name.to_owned(), unknown_words })
             })
             .collect(),
     };
-    let similarity_checked = enabled.len() <= MAX_SIMILARITY_ENTRIES;
-    let mut pairs = Vec::new();
-    if similarity_checked {
-        let names: Vec<&str> = spoken.iter().map(|(_, n)| *n).collect();
-        let mut seen = HashSet::new();
-        for (i, j) in similar.similar_pairs(&names) {
-            let ((a, an), (b, bn)) = (spoken[i], spoken[j]);
-            // A name and its own alias are one entry: not a confusion.
-            if a != b && seen.insert((a.min(b), a.max(b))) {
-                pairs.push(SimilarPair { first: a, first_name: an.to_owned(), second: b, second_name: bn.to_owned() });
-            }
+    let name_of = |id: EntryId| {
+        directory.entries.iter().find(|e| e.id == id).map(|e| e.display_name.clone()).unwrap_or_default()
+    };
+    let (similarity_checked, similar) = match similar.similar_pairs(directory) {
+        Ok(pairs) => (
+            true,
+            pairs
+                .into_iter()
+                .map(|(a, b)| SimilarPair { first: a, first_name: name_of(a), second: b, second_name: name_of(b) })
+                .collect(),
+        ),
+        Err(error) => {
+            tracing::warn!(store = %directory.store.id, %error, "similar-names check failed");
+            (false, Vec::new())
         }
-    }
-    SyncReport { vocabulary_checked: vocabulary.is_some(), unrecognisable, similarity_checked, similar: pairs }
+    };
+    SyncReport { vocabulary_checked: vocabulary.is_some(), unrecognisable, similarity_checked, similar }
 }
 
 #[cfg(test)]
 mod tests {
-    //! The sync report flags unknown words per name, similar names across entries
-    //! (not within one), skips disabled entries, and says what was not checked.
+    //! The sync report flags unknown words per name, similar names across
+    //! entries (through the matcher), skips disabled entries, and says what was
+    //! not checked.
     use super::*;
-    use crate::directory::TransferTarget;
+    use crate::directory::{DirectoryVersion, Store, StoreId, TransferTarget};
 
     fn entry(id: i64, name: &str, aliases: &[&str], enabled: bool) -> Entry {
         Entry {
@@ -176,45 +148,42 @@ mod tests {
         }
     }
 
+    fn directory(entries: Vec<Entry>) -> Directory {
+        let store = Store {
+            id: StoreId(1),
+            name: "S".into(),
+            number: "1".into(),
+            language: Language::Fr,
+            operator: TransferTarget::Extension("100".into()),
+        };
+        Directory { store, version: DirectoryVersion(1), entries, menu: vec![] }
+    }
+
     #[test]
     fn report_lists_unknown_words_and_similar_names() {
-        let entries = vec![
+        let dir = directory(vec![
             entry(1, "Sophie Martin", &["Sophie"], true),
-            entry(2, "Sophie Martine", &[], true),
+            entry(2, "Paul Martine", &[], true),
             entry(3, "Xavier Qwzyk", &["la boulangerie"], true),
-            entry(4, "Sophie Martins", &[], false),
-        ];
-        let vocabulary = KnownWords::new(["sophie", "martin", "martine", "xavier", "la", "boulangerie"]);
-        let report = sync_report(Language::Fr, &entries, Some(&vocabulary), &SpellingSimilarity::default());
+            entry(4, "Claire Martins", &[], false),
+        ]);
+        let vocabulary = KnownWords::new(["sophie", "martin", "paul", "martine", "xavier", "la", "boulangerie"]);
+        let report = sync_report(&dir, Some(&vocabulary), &MatcherSimilarity);
         assert!(report.vocabulary_checked && report.similarity_checked);
         assert_eq!(report.unrecognisable, vec![UnrecognisableName {
             entry: EntryId(3),
             name: "Xavier Qwzyk".into(),
             unknown_words: vec!["qwzyk".into()]
         }]);
-        let pairs: Vec<_> = report.similar.iter().map(|p| (p.first.0, p.second.0)).collect();
-        assert_eq!(pairs, vec![(1, 2)], "disabled entry 4 and entry 1's own alias are not reported");
+        let pairs: Vec<_> = report.similar.iter().map(|p| (p.first_name.as_str(), p.second_name.as_str())).collect();
+        assert_eq!(pairs, vec![("Sophie Martin", "Paul Martine")], "disabled entry 4 is not reported");
     }
 
     #[test]
     fn without_an_engine_nothing_is_claimed() {
-        let entries = vec![entry(1, "Qwzyk", &[], true)];
-        let report = sync_report(Language::Fr, &entries, None, &SpellingSimilarity::default());
+        let report = sync_report(&directory(vec![entry(1, "Qwzyk", &[], true)]), None, &MatcherSimilarity);
         assert!(!report.vocabulary_checked);
         assert!(report.unrecognisable.is_empty());
-    }
-
-    #[test]
-    fn spelling_similarity_thresholds() {
-        let s = SpellingSimilarity::default();
-        let cases = [
-            (["Martin", "Martine"], true),
-            (["Paul Martin", "paul martin"], true),
-            (["Martin", "Bernard"], false),
-            (["Boulangerie", "Boucherie"], false),
-        ];
-        for (names, expected) in cases {
-            assert_eq!(!s.similar_pairs(&names).is_empty(), expected, "{names:?}");
-        }
+        assert!(report.similar.is_empty());
     }
 }
