@@ -1,6 +1,8 @@
 //! Importing a 10,000-entry directory: parse + validate the CSV, store it
 //! (replace the entries, bump the version, audit the diff, one transaction),
-//! and the whole path an API import takes (parse, store, sync report).
+//! and the whole path an API import takes (parse, store, sync report: the
+//! similar-names check is skipped above admin::sync::MAX_SIMILARITY_ENTRIES, so
+//! it is measured alone at store sizes).
 //! SQLite always; PostgreSQL too when `ATTENDANT_TEST_PG_URL` is set.
 
 use std::hint::black_box;
@@ -96,6 +98,19 @@ fn bench_import(c: &mut Criterion) {
                     black_box(sync_report(&directory, None, &MatcherSimilarity))
                 })
             })
+        });
+    }
+    group.finish();
+
+    // The similar-names check alone (the matcher's), at store sizes.
+    let mut group = c.benchmark_group("similar_names");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    for size in [300usize, 1000, 2000] {
+        let (db, store) = rt.block_on(prepared(&format!("sqlite://{}", dir.path().join(format!("s{size}.db")).display())));
+        rt.block_on(db.import_entries(store, &entries[..size], &actor())).unwrap();
+        let directory = rt.block_on(db.load_directory(store)).unwrap();
+        group.bench_function(format!("sync_report_{size}"), |b| {
+            b.iter(|| black_box(sync_report(&directory, None, &MatcherSimilarity)))
         });
     }
     group.finish();

@@ -19,7 +19,7 @@ use crate::directory::hours::OpeningHours;
 use crate::directory::import::{self, DirectoryDiff, EntryFields, Format};
 use crate::directory::settings::StoreSettings;
 use crate::directory::store::NewStore;
-use crate::directory::store::admin::{AuditRecord, CallRecord, IssuedToken, TokenScope};
+use crate::directory::store::admin::{AdminError, AuditRecord, CallRecord, IssuedToken, TokenScope};
 use crate::directory::{Directory, Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
 
 /// Every route of the router: method and path (axum syntax). The OpenAPI
@@ -536,10 +536,21 @@ fn body_format(headers: &HeaderMap) -> ApiResult<Format> {
     }
 }
 
+/// The sync report of `directory`, computed on the blocking pool: the
+/// similar-names check is CPU-bound (up to seconds on large directories) and
+/// must not stall the runtime's workers.
+async fn report_of(state: &AdminState, directory: Directory) -> ApiResult<SyncReport> {
+    let vocabulary = state.vocabulary.clone();
+    let similar = state.similar.clone();
+    tokio::task::spawn_blocking(move || sync_report(&directory, vocabulary.as_deref(), similar.as_ref()))
+        .await
+        .map_err(|source| ApiError::Internal { source: AdminError::HashTask { source } })
+}
+
 async fn current_report(state: &AdminState, store: StoreId) -> ApiResult<(i64, SyncReport)> {
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
-    let report = sync_report(&directory, state.vocabulary.as_deref(), state.similar.as_ref());
-    Ok((directory.version.0, report))
+    let version = directory.version.0;
+    Ok((version, report_of(state, directory).await?))
 }
 
 async fn import_file(
@@ -565,7 +576,7 @@ async fn import_file(
             entries: entries.iter().enumerate().map(|(i, e)| e.with_id(EntryId(i as i64 + 1))).collect(),
             ..directory.clone()
         };
-        let report = sync_report(&preview, state.vocabulary.as_deref(), state.similar.as_ref());
+        let report = report_of(&state, preview).await?;
         return Ok(Json(json!({
             "dry_run": true,
             "version": directory.version.0,

@@ -59,8 +59,8 @@ pub enum AdminError {
         #[source]
         source: argon2::password_hash::Error,
     },
-    /// The blocking task that hashes or verifies a secret was lost.
-    #[error("the token hashing task failed: {source}")]
+    /// A blocking task (token hashing, sync report) was lost.
+    #[error("a blocking task failed: {source}")]
     HashTask {
         #[source]
         source: tokio::task::JoinError,
