@@ -19,10 +19,12 @@ async fn attendant_run_serves_calls_and_stops_on_sigint() {
     drop(store);
     let port = free_udp_tcp_port();
     let listen = format!("127.0.0.1:{port}");
+    let rtp = common::RtpBlock::reserve();
+    let (rtp_min, rtp_max) = (rtp.min.to_string(), rtp.max.to_string());
     let mut attendant = Command::new(env!("CARGO_BIN_EXE_attendant"))
         .arg("run")
         .args(["--sip-udp-listen", &listen, "--sip-tcp-listen", &listen])
-        .args(["--rtp-port-min", "42000", "--rtp-port-max", "42998"])
+        .args(["--rtp-port-min", &rtp_min, "--rtp-port-max", &rtp_max])
         .args(["--database-url", &database_url, "--pbx-address", "pbx.example"])
         .arg("--prompts-dir")
         .arg(&prompts)

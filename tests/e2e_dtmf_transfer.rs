@@ -14,7 +14,7 @@ use common::capture::Capture;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_presses_1_and_is_transferred_to_ext_201() {
     let attendant = harness::start(TestOptions::default()).await;
-    let capture = Capture::start("udp and portrange 42000-42998").await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let sipp = Sipp::uac("caller_dtmf_transfer.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     let media_port = sipp.media_port;
     sipp.expect_success(Duration::from_secs(30)).await;

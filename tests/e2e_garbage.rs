@@ -22,10 +22,10 @@ const GARBAGE: [&[u8]; 6] = [
     b"\x80\x7f\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01abcdef",
 ];
 
-async fn spray(socket: &tokio::net::UdpSocket, sip: SocketAddr) {
+async fn spray(socket: &tokio::net::UdpSocket, sip: SocketAddr, rtp: &common::RtpBlock) {
     for datagram in GARBAGE {
         socket.send_to(datagram, sip).await.unwrap();
-        for port in (42000..=42998).step_by(2) {
+        for port in (rtp.min..=rtp.max).step_by(2) {
             socket.send_to(datagram, ("127.0.0.1", port)).await.unwrap();
         }
     }
@@ -35,14 +35,14 @@ async fn spray(socket: &tokio::net::UdpSocket, sip: SocketAddr) {
 async fn garbage_on_sip_and_rtp_ports_does_not_disturb_a_call() {
     let attendant = harness::start(TestOptions::default()).await;
     let garbage = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    spray(&garbage, attendant.sip).await;
+    spray(&garbage, attendant.sip, &attendant.rtp).await;
 
-    let capture = Capture::start("udp and portrange 42000-42998").await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let sipp = Sipp::uac("caller_dtmf_transfer.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     let media_port = sipp.media_port;
     // Again while the call runs (its RTP port is in the range by then).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    spray(&garbage, attendant.sip).await;
+    spray(&garbage, attendant.sip, &attendant.rtp).await;
     sipp.expect_success(Duration::from_secs(30)).await;
     let datagrams = capture.stop().await;
     assert_eq!(

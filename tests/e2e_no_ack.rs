@@ -17,7 +17,7 @@ async fn missing_ack_ends_the_call_with_bye() {
         ..TestOptions::default()
     })
     .await;
-    let capture = Capture::start("udp and portrange 42000-42998").await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let started = Instant::now();
     let sipp = Sipp::uac("uac_no_ack.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     let media_port = sipp.media_port;

@@ -13,7 +13,7 @@ use common::capture::Capture;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_hangs_up_calls_in_progress() {
     let attendant = harness::start(TestOptions::default()).await;
-    let capture = Capture::start("udp and portrange 42000-42998").await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let sipp = Sipp::uac("caller_waits_for_bye.xml", attendant.sip, harness::STORE_NUMBER, &[]);
     let media_port = sipp.media_port;
     // The INVITE is answered within milliseconds: by then the call is up and

@@ -13,7 +13,7 @@ use common::capture::Capture;
 
 async fn refused_then_second_choice(scenario: &str) {
     let attendant = harness::start(TestOptions::default()).await;
-    let capture = Capture::start("udp and portrange 42000-42998").await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let sipp = Sipp::uac(scenario, attendant.sip, harness::STORE_NUMBER, &[]);
     let media_port = sipp.media_port;
     sipp.expect_success(Duration::from_secs(30)).await;

@@ -48,6 +48,8 @@ pub fn prompt_of_payload(payload: &[u8]) -> Option<Prompt> {
 pub struct TestAttendant {
     server: Option<Server>,
     pub sip: SocketAddr,
+    /// The RTP ports this attendant uses (and nobody else).
+    pub rtp: super::RtpBlock,
     _dir: tempfile::TempDir,
 }
 
@@ -142,11 +144,12 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, prompts, store) = prepare_fixture(dir.path()).await;
     let sip_port = super::free_udp_tcp_port();
+    let rtp = super::RtpBlock::reserve();
     let overrides = ConfigOverrides {
         sip_udp_listen: Some(SocketAddr::from(([127, 0, 0, 1], sip_port))),
         sip_tcp_listen: Some(SocketAddr::from(([127, 0, 0, 1], sip_port))),
-        rtp_port_min: Some(42000),
-        rtp_port_max: Some(42998),
+        rtp_port_min: Some(rtp.min),
+        rtp_port_max: Some(rtp.max),
         database_url: Some(database_url),
         prompts_dir: Some(prompts),
         pbx_address: Some(options.pbx.clone()),
@@ -163,6 +166,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     TestAttendant {
         server: Some(server),
         sip,
+        rtp,
         _dir: dir,
     }
 }

@@ -27,6 +27,42 @@ pub fn require_tool(name: &str) -> PathBuf {
 }
 
 /// A UDP port free right now on 127.0.0.1.
+/// A block of RTP ports for one test attendant. Tests run in parallel (nextest
+/// gives each its own process), so each attendant gets ports, and a capture
+/// filter, that no other test uses.
+pub struct RtpBlock {
+    pub min: u16,
+    pub max: u16,
+    /// Held for the block's lifetime: the odd port just below the block. The
+    /// attendant binds only even ports inside the block, so this claims the block
+    /// against other test processes without taking a port the attendant needs.
+    _reservation: UdpSocket,
+}
+
+impl RtpBlock {
+    const FIRST: u16 = 10_000;
+    const SIZE: u16 = 100;
+    /// Blocks stay below the kernel's ephemeral range (32768 and up), where SIPp
+    /// and the tests' own sockets get their ports.
+    const COUNT: u16 = 220;
+
+    pub fn reserve() -> RtpBlock {
+        let start = (std::process::id() as u16).wrapping_mul(7919) % Self::COUNT;
+        for i in 0..Self::COUNT {
+            let min = Self::FIRST + ((start + i) % Self::COUNT) * Self::SIZE;
+            if let Ok(socket) = UdpSocket::bind(("127.0.0.1", min - 1)) {
+                return RtpBlock { min, max: min + Self::SIZE - 2, _reservation: socket };
+            }
+        }
+        panic!("no free block of RTP ports between {} and {}", Self::FIRST, Self::FIRST + Self::COUNT * Self::SIZE);
+    }
+
+    /// tcpdump filter for this block's traffic.
+    pub fn capture_filter(&self) -> String {
+        format!("udp and portrange {}-{}", self.min, self.max)
+    }
+}
+
 pub fn free_udp_port() -> u16 {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
     socket.local_addr().expect("local addr").port()

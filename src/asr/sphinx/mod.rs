@@ -1,0 +1,621 @@
+//! The PocketSphinx engine (libpocketsphinx 5prealpha, own thin binding in `ffi`).
+//!
+//! Used for English stores and as a second engine. A JSGF grammar fails to load
+//! as a whole if one of its words is missing from the dictionary, so
+//! [`SphinxEngine::compile_grammar`] gives every missing word a pronunciation
+//! from [`g2p`] (espeak-ng rules mapped to CMU phones) and reports the words it
+//! cannot pronounce. Each recognizer buffers its utterance and decodes it whole in
+//! [`Recognizer::finish`], after upsampling 8 kHz to the model's 16 kHz with
+//! rubato: whole-utterance decoding is far more accurate than PocketSphinx's own
+//! segmentation on short names.
+//!
+//! A decoder holds its own copy of the acoustic model (no sharing in this API
+//! version), so the engine keeps a pool of idle decoders: a recognizer borrows
+//! one and gives it back when dropped.
+
+mod ffi;
+pub mod g2p;
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::{CStr, CString, c_char};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex, Once, PoisonError};
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler as _};
+
+use self::g2p::EspeakG2p;
+use super::grammar::{self, GrammarSpec, Meaning};
+use super::models::{self, ModelManifest};
+use super::{
+    AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, GuessedWord, Hypothesis,
+    INPUT_SAMPLE_RATE, Recognition, Recognizer, RejectedPhrase,
+};
+use crate::directory::Language;
+
+/// Sample rate of the en-us acoustic model.
+pub const MODEL_SAMPLE_RATE: u32 = 16000;
+
+/// How many alternatives a recognition returns at most.
+pub const MAX_ALTERNATIVES: usize = 5;
+
+/// Name of the JSGF search set on each decoder.
+const SEARCH: &CStr = c"attendant";
+
+/// A loaded PocketSphinx model (acoustic model + CMU dictionary).
+pub struct SphinxEngine {
+    config: DecoderConfig,
+    /// The CMU dictionary, word -> phones: answers word checks without a decoder.
+    dictionary: HashMap<String, String>,
+    g2p: EspeakG2p,
+    pool: Arc<Mutex<Vec<Decoder>>>,
+}
+
+impl std::fmt::Debug for SphinxEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SphinxEngine")
+            .field("hmm", &self.config.hmm)
+            .field("dict", &self.config.dict)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct DecoderConfig {
+    hmm: PathBuf,
+    dict: PathBuf,
+}
+
+impl SphinxEngine {
+    /// Loads the acoustic model directory `hmm` and dictionary `dict`, and one
+    /// decoder to check them.
+    pub fn load(hmm: &Path, dict: &Path) -> Result<Self, AsrError> {
+        static QUIET: Once = Once::new();
+        // sphinxbase logs every step of every decoder to stderr; errors surface
+        // as return codes here. Process-wide, hence once.
+        QUIET.call_once(|| unsafe { ffi::err_set_logfp(std::ptr::null_mut()) });
+
+        let text = std::fs::read_to_string(dict).map_err(|_| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: dict.into(),
+        })?;
+        let dictionary = parse_dictionary(&text);
+        let config = DecoderConfig {
+            hmm: hmm.into(),
+            dict: dict.into(),
+        };
+        let first = Decoder::new(&config)?;
+        Ok(Self {
+            config,
+            dictionary,
+            g2p: EspeakG2p::default(),
+            pool: Arc::new(Mutex::new(vec![first])),
+        })
+    }
+
+    /// Loads the installed model that `models/*.toml` declares for English.
+    pub fn from_manifest() -> Result<Self, AsrError> {
+        let manifest = ModelManifest::find(
+            &models::default_manifest_dir(),
+            EngineKind::Sphinx,
+            Language::En,
+        )?;
+        let dir = manifest.installed_dir(&models::default_deps_dir())?;
+        let files = manifest.sphinx.ok_or_else(|| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: dir.clone(),
+        })?;
+        Self::load(&dir.join(files.hmm), &dir.join(files.dict))
+    }
+
+    /// The dictionary pronunciation of `word`, if it has one.
+    pub fn dictionary_phones(&self, word: &str) -> Option<&str> {
+        self.dictionary.get(word).map(String::as_str)
+    }
+
+    /// The G2P method used for words missing from the dictionary.
+    pub fn g2p(&self) -> &EspeakG2p {
+        &self.g2p
+    }
+
+    /// Decoders currently idle in the pool.
+    pub fn idle_decoders(&self) -> usize {
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// Parses a CMU dictionary file: `word phones…` per line; `word(2)` variants are
+/// alternatives of `word`, the first pronunciation is kept.
+fn parse_dictionary(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let Some(word) = parts.next() else { continue };
+        if word.ends_with(')') {
+            continue;
+        }
+        out.entry(word.to_owned())
+            .or_insert_with(|| parts.collect::<Vec<_>>().join(" "));
+    }
+    out
+}
+
+impl Engine for SphinxEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Sphinx
+    }
+
+    fn language(&self) -> Language {
+        Language::En
+    }
+
+    fn can_recognize(&self, word: &str) -> bool {
+        grammar::is_jsgf_token(word)
+            && (self.dictionary.contains_key(word) || EspeakG2p::supports(word))
+    }
+
+    fn compile_grammar(&self, spec: &GrammarSpec) -> Result<CompiledGrammar, AsrError> {
+        if spec.language != Language::En {
+            return Err(AsrError::LanguageMismatch {
+                engine: EngineKind::Sphinx,
+                model: Language::En,
+                grammar: spec.language,
+            });
+        }
+        // Pronounce every missing word in one espeak-ng run.
+        let missing: Vec<&str> = spec
+            .words()
+            .into_iter()
+            .filter(|w| !self.dictionary.contains_key(*w) && self.can_recognize(w))
+            .collect();
+        let guesses = self.g2p.pronounce(&missing)?;
+        let guessed: Vec<GuessedWord> = missing
+            .iter()
+            .zip(guesses)
+            .filter_map(|(word, phones)| {
+                Some(GuessedWord {
+                    word: (*word).to_owned(),
+                    phones: phones?,
+                })
+            })
+            .collect();
+        let known = |word: &str| {
+            grammar::is_jsgf_token(word)
+                && (self.dictionary.contains_key(word) || guessed.iter().any(|g| g.word == word))
+        };
+
+        let mut accepted = Vec::new();
+        let mut rejected = Vec::new();
+        for phrase in &spec.phrases {
+            let unknown: Vec<String> = phrase
+                .text
+                .split(' ')
+                .filter(|w| !known(w))
+                .map(str::to_owned)
+                .collect();
+            if unknown.is_empty() {
+                accepted.push(phrase.clone());
+            } else {
+                rejected.push(RejectedPhrase {
+                    phrase: phrase.clone(),
+                    unknown_words: unknown,
+                });
+            }
+        }
+        let mut carriers = Vec::new();
+        for carrier in &spec.carriers {
+            let unknown: Vec<String> = carrier
+                .words()
+                .filter(|w| !known(w))
+                .map(str::to_owned)
+                .collect();
+            if unknown.is_empty() {
+                carriers.push(carrier.clone());
+            } else {
+                rejected.push(RejectedPhrase {
+                    phrase: carrier.as_phrase(),
+                    unknown_words: unknown,
+                });
+            }
+        }
+        if !accepted.iter().any(|p| p.meaning != Meaning::Carrier) {
+            return Err(AsrError::EmptyGrammar {
+                rejected: rejected.len(),
+            });
+        }
+        let jsgf = grammar::jsgf(&accepted, &carriers);
+        let sentences = Arc::new(grammar::sentences(&accepted, &carriers));
+        Ok(CompiledGrammar {
+            engine: EngineKind::Sphinx,
+            language: Language::En,
+            accepted,
+            carriers,
+            rejected,
+            guessed: guessed.clone(),
+            payload: GrammarPayload::Sphinx {
+                jsgf,
+                words: guessed,
+                sentences,
+            },
+        })
+    }
+
+    fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
+        let GrammarPayload::Sphinx {
+            jsgf,
+            words,
+            sentences,
+        } = &grammar.payload
+        else {
+            return Err(AsrError::WrongEngine {
+                engine: EngineKind::Sphinx,
+                grammar: grammar.engine,
+            });
+        };
+        let idle = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut decoder = match idle {
+            Some(decoder) => decoder,
+            None => Decoder::new(&self.config)?,
+        };
+        if let Err(error) = decoder.load_grammar(jsgf, words) {
+            // A decoder whose search failed to load is still sound: keep it.
+            self.pool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(decoder);
+            return Err(error);
+        }
+        Ok(Box::new(SphinxRecognizer {
+            decoder: Some(decoder),
+            pool: Arc::clone(&self.pool),
+            sentences: Arc::clone(sentences),
+            audio: Vec::new(),
+        }))
+    }
+}
+
+/// One `ps_decoder_t` with the grammar it has loaded.
+struct Decoder {
+    ps: NonNull<ffi::ps_decoder_t>,
+    /// The JSGF text of the active search, to skip reloading the same grammar.
+    loaded: Option<String>,
+    resampler: Fft<f32>,
+}
+
+// SAFETY: a decoder is owned by one recognizer (or the idle pool) at a time and
+// libpocketsphinx keeps no thread-affine state in it; it is never shared (!Sync).
+unsafe impl Send for Decoder {}
+
+fn cstring(text: &str) -> Result<CString, AsrError> {
+    CString::new(text).map_err(|_| AsrError::GrammarLoad {
+        engine: EngineKind::Sphinx,
+    })
+}
+
+fn path_cstring(path: &Path) -> Result<CString, AsrError> {
+    path.to_str()
+        .and_then(|p| CString::new(p).ok())
+        .ok_or_else(|| AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: path.into(),
+        })
+}
+
+impl Decoder {
+    fn new(config: &DecoderConfig) -> Result<Self, AsrError> {
+        let load_error = || AsrError::ModelLoad {
+            engine: EngineKind::Sphinx,
+            path: config.hmm.clone(),
+        };
+        let args: Vec<CString> = vec![
+            c"-hmm".into(),
+            path_cstring(&config.hmm)?,
+            c"-dict".into(),
+            path_cstring(&config.dict)?,
+            c"-samprate".into(),
+            c"16000".into(),
+            // Lattice best path: needed for posteriors (ps_get_prob) and N-best.
+            c"-bestpath".into(),
+            c"yes".into(),
+        ];
+        let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
+        // SAFETY: argv points into `args`, alive for the call; sphinxbase copies the
+        // strings it keeps. strict = 1 rejects unknown flags.
+        let config_ptr = unsafe {
+            ffi::cmd_ln_parse_r(
+                std::ptr::null_mut(),
+                ffi::ps_args(),
+                argv.len() as i32,
+                argv.as_mut_ptr(),
+                1,
+            )
+        };
+        if config_ptr.is_null() {
+            return Err(load_error());
+        }
+        // SAFETY: config_ptr is a valid parsed configuration; ps_init retains it,
+        // so our reference is released right after.
+        let ps = unsafe { ffi::ps_init(config_ptr) };
+        unsafe { ffi::cmd_ln_free_r(config_ptr) };
+        let ps = NonNull::new(ps).ok_or_else(load_error)?;
+        let resampler = Fft::<f32>::new(
+            INPUT_SAMPLE_RATE as usize,
+            MODEL_SAMPLE_RATE as usize,
+            1024,
+            1,
+            FixedSync::Input,
+        );
+        let resampler = match resampler {
+            Ok(r) => r,
+            Err(e) => {
+                // SAFETY: ps came from ps_init and is not used after this.
+                unsafe { ffi::ps_free(ps.as_ptr()) };
+                return Err(e.into());
+            }
+        };
+        Ok(Self {
+            ps,
+            loaded: None,
+            resampler,
+        })
+    }
+
+    fn check(&self, call: &'static str, code: i32) -> Result<i32, AsrError> {
+        if code < 0 {
+            Err(AsrError::Decoder {
+                engine: EngineKind::Sphinx,
+                call,
+                code,
+            })
+        } else {
+            Ok(code)
+        }
+    }
+
+    fn load_grammar(&mut self, jsgf: &str, words: &[GuessedWord]) -> Result<(), AsrError> {
+        if self.loaded.as_deref() == Some(jsgf) {
+            return Ok(());
+        }
+        for word in words {
+            let w = cstring(&word.word)?;
+            // SAFETY: ps is valid; ps_lookup_word returns a malloc'd copy or NULL.
+            let existing = unsafe { ffi::ps_lookup_word(self.ps.as_ptr(), w.as_ptr()) };
+            if !existing.is_null() {
+                // SAFETY: allocated by sphinxbase's allocator, freed once here.
+                unsafe { ffi::ckd_free(existing.cast()) };
+                continue;
+            }
+            let phones = cstring(&word.phones)?;
+            // SAFETY: valid decoder and NUL-terminated strings; update = 0 because
+            // the search is rebuilt by ps_set_jsgf_string below.
+            let code =
+                unsafe { ffi::ps_add_word(self.ps.as_ptr(), w.as_ptr(), phones.as_ptr(), 0) };
+            self.check("ps_add_word", code)?;
+        }
+        let text = cstring(jsgf)?;
+        self.loaded = None;
+        // SAFETY: valid decoder and NUL-terminated strings, copied by the library.
+        let code =
+            unsafe { ffi::ps_set_jsgf_string(self.ps.as_ptr(), SEARCH.as_ptr(), text.as_ptr()) };
+        if code < 0 {
+            return Err(AsrError::GrammarLoad {
+                engine: EngineKind::Sphinx,
+            });
+        }
+        let code = unsafe { ffi::ps_set_search(self.ps.as_ptr(), SEARCH.as_ptr()) };
+        self.check("ps_set_search", code)?;
+        self.loaded = Some(jsgf.to_owned());
+        Ok(())
+    }
+
+    /// Upsamples 8 kHz audio to the model's 16 kHz.
+    fn upsample(&mut self, audio: &[i16]) -> Result<Vec<i16>, AsrError> {
+        let input: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let adapter =
+            InterleavedSlice::new(&input, 1, input.len()).map_err(|_| AsrError::Decoder {
+                engine: EngineKind::Sphinx,
+                call: "resample",
+                code: -1,
+            })?;
+        let output = self.resampler.process_all(&adapter, input.len(), None)?;
+        Ok(output
+            .take_data()
+            .into_iter()
+            .map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .collect())
+    }
+
+    /// Decodes one whole utterance (16 kHz) and returns its N-best: the best path,
+    /// then lattice N-best entries that are complete `sentences` (the lattice A*
+    /// also yields grammar prefixes such as "can i", which are no alternative).
+    fn decode(
+        &mut self,
+        audio16k: &[i16],
+        sentences: &BTreeSet<String>,
+    ) -> Result<Recognition, AsrError> {
+        let ps = self.ps.as_ptr();
+        // SAFETY (this block): ps is a valid decoder owned by self; audio16k
+        // outlives the call; returned strings are owned by the decoder and copied
+        // before the next call on it.
+        unsafe {
+            self.check("ps_start_utt", ffi::ps_start_utt(ps))?;
+            let processed = ffi::ps_process_raw(ps, audio16k.as_ptr(), audio16k.len(), 0, 1);
+            if processed < 0 {
+                ffi::ps_end_utt(ps);
+                return Err(AsrError::Decoder {
+                    engine: EngineKind::Sphinx,
+                    call: "ps_process_raw",
+                    code: processed,
+                });
+            }
+            self.check("ps_end_utt", ffi::ps_end_utt(ps))?;
+
+            let mut best_score = 0i32;
+            let hyp = ffi::ps_get_hyp(ps, &mut best_score);
+            if hyp.is_null() {
+                return Ok(Recognition::default());
+            }
+            let best_text = CStr::from_ptr(hyp).to_string_lossy().trim().to_owned();
+            if best_text.is_empty() {
+                return Ok(Recognition::default());
+            }
+            let lmath = ffi::ps_get_logmath(ps);
+            let posterior = ffi::logmath_exp(lmath, ffi::ps_get_prob(ps)) as f32;
+            let best_ln = ffi::logmath_log_to_ln(lmath, best_score);
+
+            let mut scored: Vec<(String, f64)> = Vec::new();
+            let mut nbest = ffi::ps_nbest(ps);
+            let mut visited = 0;
+            // The A* search may yield the same words several times (different
+            // segmentations); a bounded number of steps keeps this cheap.
+            while !nbest.is_null() && scored.len() < MAX_ALTERNATIVES && visited < 50 {
+                visited += 1;
+                let mut score = 0i32;
+                let text = ffi::ps_nbest_hyp(nbest, &mut score);
+                if !text.is_null() {
+                    let text = CStr::from_ptr(text).to_string_lossy().trim().to_owned();
+                    if sentences.contains(&text)
+                        && text != best_text
+                        && !scored.iter().any(|(t, _)| *t == text)
+                    {
+                        scored.push((text, ffi::logmath_log_to_ln(lmath, score)));
+                    }
+                }
+                nbest = ffi::ps_nbest_next(nbest);
+            }
+            if !nbest.is_null() {
+                ffi::ps_nbest_free(nbest);
+            }
+            Ok(Recognition {
+                alternatives: rank((best_text, best_ln), posterior, scored),
+            })
+        }
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        // SAFETY: ps came from ps_init and is freed once.
+        unsafe { ffi::ps_free(self.ps.as_ptr()) };
+    }
+}
+
+/// Orders the alternatives and gives them confidences: the decoder's best path
+/// first, then the other complete sentences of the N-best. Confidences are a
+/// softmax of the path scores (ln) over that list, times the lattice posterior of
+/// the best path (which this library version reports as 1 for JSGF searches).
+/// With no competing sentence the best path keeps the posterior alone: a forced
+/// grammar accepts almost anything, so rejection is the matcher's job.
+fn rank(best: (String, f64), posterior: f32, others: Vec<(String, f64)>) -> Vec<Hypothesis> {
+    let all: Vec<(String, f64)> = std::iter::once(best).chain(others).collect();
+    let max = all
+        .iter()
+        .map(|(_, s)| *s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = all.iter().map(|(_, s)| (s - max).exp()).sum();
+    let posterior = f64::from(posterior.clamp(0.0, 1.0));
+    let mut out: Vec<Hypothesis> = all
+        .into_iter()
+        .map(|(text, s)| Hypothesis {
+            text,
+            confidence: (posterior * (s - max).exp() / total) as f32,
+        })
+        .collect();
+    // Keep the best path first even when a lattice entry scores higher.
+    out[1..].sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out.truncate(MAX_ALTERNATIVES);
+    out
+}
+
+/// One utterance: audio is buffered and decoded whole by `finish`.
+struct SphinxRecognizer {
+    /// Always `Some` until dropped (taken back to the pool in `Drop`).
+    decoder: Option<Decoder>,
+    pool: Arc<Mutex<Vec<Decoder>>>,
+    sentences: Arc<BTreeSet<String>>,
+    audio: Vec<i16>,
+}
+
+impl Recognizer for SphinxRecognizer {
+    fn push_audio(&mut self, samples: &[i16]) -> Result<(), AsrError> {
+        self.audio.extend_from_slice(samples);
+        Ok(())
+    }
+
+    fn partial(&mut self) -> Option<String> {
+        None
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Recognition, AsrError> {
+        let audio = std::mem::take(&mut self.audio);
+        // Present from construction until Drop, which has not run yet.
+        let decoder = self.decoder.as_mut().expect("decoder present until drop");
+        let upsampled = decoder.upsample(&audio)?;
+        decoder.decode(&upsampled, &self.sentences)
+    }
+}
+
+impl Drop for SphinxRecognizer {
+    fn drop(&mut self) {
+        if let Some(decoder) = self.decoder.take() {
+            self.pool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(decoder);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Dictionary parsing and ranking need no model.
+    use super::*;
+
+    #[test]
+    fn dictionary_keeps_first_pronunciation() {
+        let dict =
+            parse_dictionary("martin M AA R T AH N\nmartin(2) M AA R T IH N\npaul P AO L\n\n");
+        assert_eq!(
+            dict.get("martin").map(String::as_str),
+            Some("M AA R T AH N")
+        );
+        assert_eq!(dict.get("paul").map(String::as_str), Some("P AO L"));
+        assert_eq!(dict.len(), 2);
+    }
+
+    #[test]
+    fn rank_puts_best_path_first_and_shares_by_score() {
+        let out = rank(
+            ("paul martin".into(), -10.0),
+            1.0,
+            vec![("bakery".into(), -12.0), ("sophie martin".into(), -11.0)],
+        );
+        let texts: Vec<&str> = out.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, ["paul martin", "sophie martin", "bakery"]);
+        let z = 1.0 + (-1.0f64).exp() + (-2.0f64).exp();
+        assert!(
+            (f64::from(out[0].confidence) - 1.0 / z).abs() < 1e-6,
+            "{out:?}"
+        );
+        assert!(
+            (f64::from(out[1].confidence) - (-1.0f64).exp() / z).abs() < 1e-6,
+            "{out:?}"
+        );
+        let alone = rank(("yes".into(), -5.0), 0.8, vec![]);
+        assert_eq!(
+            alone,
+            vec![Hypothesis {
+                text: "yes".into(),
+                confidence: 0.8
+            }]
+        );
+    }
+}
