@@ -15,6 +15,7 @@
 //! so that the rate limit sees client addresses.
 
 pub mod auth;
+pub mod cli;
 pub mod error;
 pub mod openapi;
 mod routes;
