@@ -20,6 +20,7 @@ pub mod directory;
 pub mod flow;
 pub mod matching;
 pub mod media;
+pub mod replay;
 pub mod runtime;
 pub mod sip;
 pub mod speech;
