@@ -10,7 +10,7 @@ recording: silence, speech, silence, at 8 kHz. What varies, deterministically:
 Negatives, whose right answer is a rejection: line noise only, a cough-like
 burst, out-of-directory names, a disabled entry.
 
-manifest.json lists each file with its directory snapshot (the demo store "1000"
+manifest.json (and en/manifest.json, ko/manifest.json) lists each file with its directory snapshot (the demo store "1000"
 for English/PocketSphinx, a Korean test store for Vosk, as in tests/asr_common)
 and the expected entry ids (empty: rejection). Noise and loss come from a seeded
 PRNG and every sox call has -D, so two runs write the same bytes.
@@ -206,7 +206,14 @@ def make(out):
                 lines.append({"file": file, "engine": engine, "directory": f"{lang}/directory.json",
                               "spoken": spoken or f"({kind})", "kind": kind, "expected_entries": ids,
                               "voice": voice or None, "speed": speed or None, "snr_db": snr, "packet_loss": loss})
-    (out / "manifest.json").write_text(json.dumps(lines, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    dump = lambda path, xs: path.write_text(json.dumps(xs, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    dump(out / "manifest.json", lines)
+    # One manifest per language too (paths relative to its folder): one engine per
+    # gate, each at its own level.
+    for lang in ("en", "ko"):
+        prefix = f"{lang}/"
+        dump(out / lang / "manifest.json",
+             [dict(l, file=l["file"][len(prefix):], directory="directory.json") for l in lines if l["file"].startswith(prefix)])
     return lines
 
 
