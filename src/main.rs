@@ -74,7 +74,7 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
         #[command(flatten)]
-        args: attendant::replay::cli::ReplayArgs,
+        args: Box<attendant::replay::cli::ReplayArgs>,
     },
 }
 

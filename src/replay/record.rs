@@ -302,7 +302,7 @@ mod tests {
         let cases: [(RecordingSettings, &[u64], &[u64]); 4] = [
             (RecordingSettings { enabled: true, max_recordings: None, max_age_days: None }, &[1, 2, 3], &[1, 2, 3]),
             (RecordingSettings { enabled: true, max_recordings: Some(2), max_age_days: None }, &[1, 2, 3], &[2, 3]),
-            (RecordingSettings { enabled: true, max_recordings: None, max_age_days: Some(5) }, &[1, 4, 8], &[4, 8]),
+            (RecordingSettings { enabled: true, max_recordings: None, max_age_days: Some(5) }, &[1, 6, 8], &[6, 8]),
             (RecordingSettings { enabled: true, max_recordings: Some(1), max_age_days: Some(1) }, &[1, 2, 3], &[]),
         ];
         for (settings, days, kept) in cases {

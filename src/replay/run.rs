@@ -82,7 +82,7 @@ pub struct ItemResult {
     pub verdict: Option<Verdict>,
     /// What the live call decided, for call recordings.
     pub live_decision: Option<DecisionRecord>,
-    /// Why the recording could not be replayed (it then counts as no match).
+    /// Why the recording could not be replayed (it is then left out of the figures).
     pub error: Option<String>,
 }
 
@@ -144,11 +144,15 @@ impl Recognizer for TimedRecognizer {
     }
 }
 
+/// What a store's speech set-up depends on: engine, store, directory version,
+/// thresholds, and which snapshot (its address).
+type SpeechKey = (EngineKind, StoreId, i64, Thresholds, usize);
+
 /// Loads engines once per (engine, language) and builds each store's speech
 /// set-up once per directory version and thresholds.
 pub struct Replayer {
     engines: HashMap<(EngineKind, Language), Arc<dyn Engine>>,
-    speech: Vec<((EngineKind, StoreId, i64, Thresholds, usize), Arc<StoreSpeech>)>,
+    speech: Vec<(SpeechKey, Arc<StoreSpeech>)>,
     decoded: Arc<Mutex<Vec<f64>>>,
 }
 
@@ -299,10 +303,12 @@ fn decided_label(decision: &DecisionRecord, directory: Option<&Directory>) -> St
     }
 }
 
-/// The labelled, replayed items in the scorer's terms.
+/// The labelled, replayed items in the scorer's terms (a recording that could
+/// not be replayed is listed with its error, not scored).
 fn scored(results: &[ItemResult]) -> Vec<Scored> {
     results
         .iter()
+        .filter(|r| r.error.is_none())
         .filter_map(|r| {
             Some(Scored {
                 store: r.store.clone(),

@@ -203,7 +203,7 @@ pub fn summarize(results: &[Scored]) -> Summary {
         .map(|((e, d), count)| ConfusedPair { expected: e.to_owned(), decided: d.to_owned(), count })
         .collect();
     // Stable: BTreeMap order breaks ties.
-    confused_pairs.sort_by(|a, b| b.count.cmp(&a.count));
+    confused_pairs.sort_by_key(|p| std::cmp::Reverse(p.count));
 
     let mut decode: Vec<f64> = results.iter().flat_map(|r| r.decode_ms.iter().copied()).collect();
     decode.sort_by(f64::total_cmp);
