@@ -13,8 +13,8 @@ use crate::matching::Thresholds;
 use crate::speech::endpoint::EndpointSettings;
 
 use super::input::{self, InputError};
-use super::run::{self, ConfigChange, DirectorySource, ReplayConfig, ReplayReport, Replayer};
 use super::report;
+use super::run::{self, ConfigChange, DirectorySource, ReplayConfig, ReplayReport, Replayer};
 use super::score::Summary;
 
 /// Arguments of `attendant replay`.
@@ -78,11 +78,20 @@ pub enum ReplayCliError {
     #[error("--directory current needs the database's directories")]
     NoCurrentDirectories,
     #[error("invalid --compare configuration {text:?}")]
-    Compare { text: String, source: serde_json::Error },
+    Compare {
+        text: String,
+        source: serde_json::Error,
+    },
     #[error("cannot read --compare file {path}")]
-    CompareFile { path: PathBuf, source: std::io::Error },
+    CompareFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot encode the JSON results")]
     Encode(#[from] serde_json::Error),
 }
@@ -96,10 +105,15 @@ pub struct Outcome {
     pub passed: bool,
 }
 
-fn directory_source(arg: &str, current: Option<&HashMap<StoreId, Arc<Directory>>>) -> Result<DirectorySource, ReplayCliError> {
+fn directory_source(
+    arg: &str,
+    current: Option<&HashMap<StoreId, Arc<Directory>>>,
+) -> Result<DirectorySource, ReplayCliError> {
     Ok(match arg {
         "recorded" => DirectorySource::Recorded,
-        "current" => DirectorySource::Current(current.ok_or(ReplayCliError::NoCurrentDirectories)?.clone()),
+        "current" => {
+            DirectorySource::Current(current.ok_or(ReplayCliError::NoCurrentDirectories)?.clone())
+        }
         file => DirectorySource::Fixed(Arc::new(input::load_directory(Path::new(file))?)),
     })
 }
@@ -107,7 +121,9 @@ fn directory_source(arg: &str, current: Option<&HashMap<StoreId, Arc<Directory>>
 fn progress_bar(len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     if std::io::stderr().is_terminal() {
-        if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {elapsed} (eta {eta})") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {elapsed} (eta {eta})")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
     } else {
@@ -133,7 +149,13 @@ fn print_summary(report: &ReplayReport) {
         s.latency.p99_ms
     );
     for store in &s.per_store {
-        println!("  {}: {:.1}% ({}/{})", store.store, store.accuracy * 100.0, store.correct, store.total);
+        println!(
+            "  {}: {:.1}% ({}/{})",
+            store.store,
+            store.accuracy * 100.0,
+            store.correct,
+            store.total
+        );
     }
     for p in s.confused_pairs.iter().take(5) {
         println!("  confused: {} -> {} x{}", p.expected, p.decided, p.count);
@@ -145,12 +167,18 @@ fn print_summary(report: &ReplayReport) {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ReplayCliError> {
-    std::fs::write(path, text).map_err(|source| ReplayCliError::Write { path: path.to_owned(), source })
+    std::fs::write(path, text).map_err(|source| ReplayCliError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Runs the command. Blocking (decoding): call it off async threads.
 /// `current`: each store's current directory, when `--directory current`.
-pub fn execute(args: &ReplayArgs, current: Option<&HashMap<StoreId, Arc<Directory>>>) -> Result<Outcome, ReplayCliError> {
+pub fn execute(
+    args: &ReplayArgs,
+    current: Option<&HashMap<StoreId, Arc<Directory>>>,
+) -> Result<Outcome, ReplayCliError> {
     let items = input::load(&args.input)?;
     let a = ReplayConfig {
         name: "A".to_owned(),
@@ -165,9 +193,16 @@ pub fn execute(args: &ReplayArgs, current: Option<&HashMap<StoreId, Arc<Director
             let json = if text.trim_start().starts_with('{') {
                 text.clone()
             } else {
-                std::fs::read_to_string(text).map_err(|source| ReplayCliError::CompareFile { path: text.into(), source })?
+                std::fs::read_to_string(text).map_err(|source| ReplayCliError::CompareFile {
+                    path: text.into(),
+                    source,
+                })?
             };
-            let change: ConfigChange = serde_json::from_str(&json).map_err(|source| ReplayCliError::Compare { text: text.clone(), source })?;
+            let change: ConfigChange =
+                serde_json::from_str(&json).map_err(|source| ReplayCliError::Compare {
+                    text: text.clone(),
+                    source,
+                })?;
             Some(ReplayConfig {
                 name: "B".to_owned(),
                 engine: change.engine.or(a.engine),
@@ -192,19 +227,35 @@ pub fn execute(args: &ReplayArgs, current: Option<&HashMap<StoreId, Arc<Director
         print_summary(r);
     }
     let summaries: Vec<Summary> = reports.iter().map(|r| r.summary.clone()).collect();
-    let passed = args.min_accuracy.is_none_or(|min| summaries.iter().all(|s| s.accuracy >= min));
+    let passed = args
+        .min_accuracy
+        .is_none_or(|min| summaries.iter().all(|s| s.accuracy >= min));
     let (json, html) = if reports.len() == 2 {
         let b = reports.pop();
         let a = reports.pop();
         // Both present: two runs were pushed above.
         let comparison = run::compare(a.expect("run A"), b.expect("run B"));
-        println!("A -> B: {} changed, {} fixed, {} broken", comparison.changes.len(), comparison.fixed, comparison.broken);
+        println!(
+            "A -> B: {} changed, {} fixed, {} broken",
+            comparison.changes.len(),
+            comparison.fixed,
+            comparison.broken
+        );
         for c in &comparison.changes {
-            println!("  {}: expected {}: {} -> {}", c.id, c.expected_label, c.a, c.b);
+            println!(
+                "  {}: expected {}: {} -> {}",
+                c.id, c.expected_label, c.a, c.b
+            );
         }
-        (serde_json::to_string_pretty(&comparison)?, report::compare_html(&comparison))
+        (
+            serde_json::to_string_pretty(&comparison)?,
+            report::compare_html(&comparison),
+        )
     } else {
-        (serde_json::to_string_pretty(&reports[0])?, report::html(&reports[0]))
+        (
+            serde_json::to_string_pretty(&reports[0])?,
+            report::html(&reports[0]),
+        )
     };
     if let Some(path) = &args.json {
         write(path, &json)?;

@@ -18,13 +18,26 @@ use super::score::Expected;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid JSON in {path}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot read the WAV {path}")]
     Wav { path: PathBuf, source: hound::Error },
-    #[error("{path}: {rate} Hz, {channels} channel(s), {bits} bits; recordings are 8000 Hz mono 16-bit")]
-    WavFormat { path: PathBuf, rate: u32, channels: u16, bits: u16 },
+    #[error(
+        "{path}: {rate} Hz, {channels} channel(s), {bits} bits; recordings are 8000 Hz mono 16-bit"
+    )]
+    WavFormat {
+        path: PathBuf,
+        rate: u32,
+        channels: u16,
+        bits: u16,
+    },
     #[error("{path} holds no recordings (no sidecar .json next to a .wav)")]
     Empty { path: PathBuf },
 }
@@ -92,7 +105,9 @@ pub fn load(path: &Path) -> Result<Vec<ReplayItem>, InputError> {
         let mut items = Vec::new();
         collect_recordings(path, path, &mut items)?;
         if items.is_empty() {
-            return Err(InputError::Empty { path: path.to_owned() });
+            return Err(InputError::Empty {
+                path: path.to_owned(),
+            });
         }
         items.sort_by(|a, b| a.id.cmp(&b.id));
         return Ok(items);
@@ -101,8 +116,14 @@ pub fn load(path: &Path) -> Result<Vec<ReplayItem>, InputError> {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InputError> {
-    let text = std::fs::read(path).map_err(|source| InputError::Read { path: path.to_owned(), source })?;
-    serde_json::from_slice(&text).map_err(|source| InputError::Json { path: path.to_owned(), source })
+    let text = std::fs::read(path).map_err(|source| InputError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|source| InputError::Json {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Reads a directory snapshot (a [`Directory`] as JSON).
@@ -130,7 +151,9 @@ fn load_manifest(path: &Path) -> Result<Vec<ReplayItem>, InputError> {
         };
         let expected = match (line.expected_entries, line.expected) {
             (Some(ids), _) if ids.is_empty() => ExpectedSpec::Resolved(Expected::Reject),
-            (Some(ids), _) => ExpectedSpec::Resolved(Expected::Entry(ids.into_iter().map(EntryId).collect())),
+            (Some(ids), _) => {
+                ExpectedSpec::Resolved(Expected::Entry(ids.into_iter().map(EntryId).collect()))
+            }
             (None, Some(text)) => ExpectedSpec::Text(text),
             (None, None) => ExpectedSpec::Resolved(Expected::Reject),
         };
@@ -147,17 +170,29 @@ fn load_manifest(path: &Path) -> Result<Vec<ReplayItem>, InputError> {
     Ok(items)
 }
 
-fn collect_recordings(root: &Path, dir: &Path, out: &mut Vec<ReplayItem>) -> Result<(), InputError> {
-    let listing = std::fs::read_dir(dir).map_err(|source| InputError::Read { path: dir.to_owned(), source })?;
+fn collect_recordings(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<ReplayItem>,
+) -> Result<(), InputError> {
+    let listing = std::fs::read_dir(dir).map_err(|source| InputError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
     for item in listing {
-        let item = item.map_err(|source| InputError::Read { path: dir.to_owned(), source })?;
+        let item = item.map_err(|source| InputError::Read {
+            path: dir.to_owned(),
+            source,
+        })?;
         let path = item.path();
         if path.is_dir() {
             collect_recordings(root, &path, out)?;
             continue;
         }
         let is_sidecar = path.extension().is_some_and(|e| e == "json")
-            && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            && !path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         let wav = path.with_extension("wav");
         if !is_sidecar || !wav.is_file() {
             continue;
@@ -169,7 +204,10 @@ fn collect_recordings(root: &Path, dir: &Path, out: &mut Vec<ReplayItem>) -> Res
             wav,
             directory: Some(Arc::new(sidecar.directory.clone())),
             engine: Some(sidecar.engine),
-            expected: sidecar.expected.clone().map_or(ExpectedSpec::Unknown, ExpectedSpec::Resolved),
+            expected: sidecar
+                .expected
+                .clone()
+                .map_or(ExpectedSpec::Unknown, ExpectedSpec::Resolved),
             spoken: None,
             sidecar: Some(Box::new(sidecar)),
         });
@@ -190,21 +228,46 @@ pub fn resolve_text(text: &str, directory: &Directory) -> Expected {
                 ids.insert(*id);
             }
             Meaning::Department(d) => {
-                ids.extend(directory.entries.iter().filter(|e| e.enabled && e.department.as_deref().map(grammar::normalize) == Some(d.clone())).map(|e| e.id));
+                ids.extend(
+                    directory
+                        .entries
+                        .iter()
+                        .filter(|e| {
+                            e.enabled
+                                && e.department.as_deref().map(grammar::normalize)
+                                    == Some(d.clone())
+                        })
+                        .map(|e| e.id),
+                );
             }
             Meaning::Yes | Meaning::No | Meaning::Carrier => {}
         }
     }
-    if ids.is_empty() { Expected::Reject } else { Expected::Entry(ids) }
+    if ids.is_empty() {
+        Expected::Reject
+    } else {
+        Expected::Entry(ids)
+    }
 }
 
 /// Reads a recording: 8 kHz mono 16-bit WAV.
 pub fn read_wav(path: &Path) -> Result<Vec<i16>, InputError> {
-    let err = |source| InputError::Wav { path: path.to_owned(), source };
+    let err = |source| InputError::Wav {
+        path: path.to_owned(),
+        source,
+    };
     let mut reader = hound::WavReader::open(path).map_err(err)?;
     let spec = reader.spec();
     if (spec.sample_rate, spec.channels, spec.bits_per_sample) != (8000, 1, 16) {
-        return Err(InputError::WavFormat { path: path.to_owned(), rate: spec.sample_rate, channels: spec.channels, bits: spec.bits_per_sample });
+        return Err(InputError::WavFormat {
+            path: path.to_owned(),
+            rate: spec.sample_rate,
+            channels: spec.channels,
+            bits: spec.bits_per_sample,
+        });
     }
-    reader.samples::<i16>().collect::<Result<_, _>>().map_err(err)
+    reader
+        .samples::<i16>()
+        .collect::<Result<_, _>>()
+        .map_err(err)
 }

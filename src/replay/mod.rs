@@ -12,7 +12,6 @@
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
 
-
 pub mod cli;
 pub mod input;
 pub mod record;

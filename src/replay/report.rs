@@ -39,13 +39,20 @@ fn bar_chart(rows: &[(String, f64, String)], max: f64, color: &str) -> String {
     let bar_w = 480.0;
     let row_h = 22.0;
     let height = row_h * rows.len().max(1) as f64 + 10.0;
-    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" role="img">"#, label_w + bar_w + 80.0);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" role="img">"#,
+        label_w + bar_w + 80.0
+    );
     if rows.is_empty() {
         svg.push_str(r##"<text x="0" y="16" fill="#666">none</text>"##);
     }
     for (i, (label, value, text)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
-        let w = if max > 0.0 { (value / max).clamp(0.0, 1.0) * bar_w } else { 0.0 };
+        let w = if max > 0.0 {
+            (value / max).clamp(0.0, 1.0) * bar_w
+        } else {
+            0.0
+        };
         let _ = write!(
             svg,
             r#"<text x="{x}" y="{ty}" text-anchor="end">{label}</text><rect x="{bx}" y="{y}" width="{w:.1}" height="{h}" fill="{color}"/><text x="{tx:.1}" y="{ty}">{text}</text>"#,
@@ -66,7 +73,10 @@ fn bar_chart(rows: &[(String, f64, String)], max: f64, color: &str) -> String {
 fn histogram(values_ms: &[f64], bins: usize) -> String {
     let (w, h, left, bottom) = (720.0, 200.0, 40.0, 30.0);
     let max = values_ms.iter().copied().fold(0.0, f64::max);
-    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img">"#, h + bottom);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img">"#,
+        h + bottom
+    );
     if values_ms.is_empty() || max <= 0.0 {
         svg.push_str(r##"<text x="0" y="16" fill="#666">no utterance decoded</text></svg>"##);
         return svg;
@@ -81,34 +91,74 @@ fn histogram(values_ms: &[f64], bins: usize) -> String {
     for (i, c) in counts.iter().enumerate() {
         let bh = *c as f64 / top * (h - 20.0);
         let x = left + i as f64 * bar_w;
-        let _ = write!(svg, r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#3d7ab8"><title>{:.0}-{:.0} ms: {c}</title></rect>"##, h - bh, bar_w - 2.0, i as f64 * width, (i + 1) as f64 * width);
+        let _ = write!(
+            svg,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#3d7ab8"><title>{:.0}-{:.0} ms: {c}</title></rect>"##,
+            h - bh,
+            bar_w - 2.0,
+            i as f64 * width,
+            (i + 1) as f64 * width
+        );
         if *c > 0 {
-            let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{c}</text>"#, x + bar_w / 2.0, h - bh - 3.0);
+            let _ = write!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{c}</text>"#,
+                x + bar_w / 2.0,
+                h - bh - 3.0
+            );
         }
     }
     for i in 0..=4 {
         let x = left + (w - left) * i as f64 / 4.0;
-        let _ = write!(svg, r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{:.0} ms</text>"#, h + 18.0, max * i as f64 / 4.0);
+        let _ = write!(
+            svg,
+            r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{:.0} ms</text>"#,
+            h + 18.0,
+            max * i as f64 / 4.0
+        );
     }
-    let _ = write!(svg, r##"<line x1="{left}" y1="{h}" x2="{w}" y2="{h}" stroke="#999"/></svg>"##);
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" y1="{h}" x2="{w}" y2="{h}" stroke="#999"/></svg>"##
+    );
     svg
 }
 
 fn figures(s: &Summary) -> String {
     let pct = |x: f64| format!("{:.1} %", x * 100.0);
     let figs = [
-        (pct(s.accuracy), format!("top-1 accuracy ({} / {})", s.correct, s.total)),
+        (
+            pct(s.accuracy),
+            format!("top-1 accuracy ({} / {})", s.correct, s.total),
+        ),
         (s.false_accepts.to_string(), "false accepts".to_owned()),
         (s.false_rejects.to_string(), "false rejects".to_owned()),
         (pct(s.confirmation_rate), "confirmation rate".to_owned()),
-        (format!("{} + {}", s.in_directory, s.negatives), "names + negatives".to_owned()),
-        (format!("{:.0} ms", s.latency.p50_ms), "decode p50".to_owned()),
-        (format!("{:.0} ms", s.latency.p90_ms), "decode p90".to_owned()),
-        (format!("{:.0} ms", s.latency.p99_ms), "decode p99".to_owned()),
+        (
+            format!("{} + {}", s.in_directory, s.negatives),
+            "names + negatives".to_owned(),
+        ),
+        (
+            format!("{:.0} ms", s.latency.p50_ms),
+            "decode p50".to_owned(),
+        ),
+        (
+            format!("{:.0} ms", s.latency.p90_ms),
+            "decode p90".to_owned(),
+        ),
+        (
+            format!("{:.0} ms", s.latency.p99_ms),
+            "decode p99".to_owned(),
+        ),
     ];
     let mut out = String::from(r#"<div class="figures">"#);
     for (value, what) in figs {
-        let _ = write!(out, r#"<div class="fig"><b>{}</b><span>{}</span></div>"#, esc(&value), esc(what.as_str()));
+        let _ = write!(
+            out,
+            r#"<div class="fig"><b>{}</b><span>{}</span></div>"#,
+            esc(&value),
+            esc(what.as_str())
+        );
     }
     out.push_str("</div>");
     out
@@ -121,7 +171,13 @@ fn run_section(report: &ReplayReport) -> String {
     let stores: Vec<(String, f64, String)> = s
         .per_store
         .iter()
-        .map(|a| (a.store.clone(), a.accuracy, format!("{:.1} % ({}/{})", a.accuracy * 100.0, a.correct, a.total)))
+        .map(|a| {
+            (
+                a.store.clone(),
+                a.accuracy,
+                format!("{:.1} % ({}/{})", a.accuracy * 100.0, a.correct, a.total),
+            )
+        })
         .collect();
     out.push_str(&bar_chart(&stores, 1.0, "#2a9d4b"));
     out.push_str("<h2>Most confused pairs (expected → decided)</h2>");
@@ -129,12 +185,22 @@ fn run_section(report: &ReplayReport) -> String {
         .confused_pairs
         .iter()
         .take(15)
-        .map(|p| (format!("{} → {}", p.expected, p.decided), p.count as f64, p.count.to_string()))
+        .map(|p| {
+            (
+                format!("{} → {}", p.expected, p.decided),
+                p.count as f64,
+                p.count.to_string(),
+            )
+        })
         .collect();
     let top = pairs.first().map_or(1.0, |p| p.1);
     out.push_str(&bar_chart(&pairs, top, "#d1495b"));
     out.push_str("<h2>Decode time per utterance</h2>");
-    let decode: Vec<f64> = report.items.iter().flat_map(|i| i.utterances.iter().filter_map(|u| u.decode_ms)).collect();
+    let decode: Vec<f64> = report
+        .items
+        .iter()
+        .flat_map(|i| i.utterances.iter().filter_map(|u| u.decode_ms))
+        .collect();
     out.push_str(&histogram(&decode, 20));
     out.push_str("<h2>Recordings</h2><table><tr><th>recording</th><th>store</th><th>said</th><th>expected</th><th>decided</th><th>N-best (confidence)</th><th>decode ms</th></tr>");
     for item in &report.items {
@@ -147,9 +213,21 @@ fn run_section(report: &ReplayReport) -> String {
         let nbest: Vec<String> = item
             .utterances
             .iter()
-            .map(|u| u.nbest.iter().take(3).map(|h| format!("{} ({:.2})", h.text, h.confidence)).collect::<Vec<_>>().join("; "))
+            .map(|u| {
+                u.nbest
+                    .iter()
+                    .take(3)
+                    .map(|h| format!("{} ({:.2})", h.text, h.confidence))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
             .collect();
-        let decode: Vec<String> = item.utterances.iter().filter_map(|u| u.decode_ms).map(|d| format!("{d:.0}")).collect();
+        let decode: Vec<String> = item
+            .utterances
+            .iter()
+            .filter_map(|u| u.decode_ms)
+            .map(|d| format!("{d:.0}"))
+            .collect();
         let decided = match &item.error {
             Some(e) => format!("error: {e}"),
             None => format!("{} ({})", item.decided_label, item.decision.label()),
@@ -171,12 +249,18 @@ fn run_section(report: &ReplayReport) -> String {
 }
 
 fn page(title: &str, body: &str) -> String {
-    format!("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>{body}</body></html>\n", t = esc(title))
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>{body}</body></html>\n",
+        t = esc(title)
+    )
 }
 
 /// The report of one run.
 pub fn html(report: &ReplayReport) -> String {
-    page(&format!("Replay report: {}", report.config), &run_section(report))
+    page(
+        &format!("Replay report: {}", report.config),
+        &run_section(report),
+    )
 }
 
 /// The report of a comparison: the changes first, then each run.
@@ -189,7 +273,9 @@ pub fn compare_html(c: &Comparison) -> String {
         c.fixed,
         c.broken
     );
-    body.push_str("<table><tr><th>recording</th><th>expected</th><th>A</th><th>B</th><th></th></tr>");
+    body.push_str(
+        "<table><tr><th>recording</th><th>expected</th><th>A</th><th>B</th><th></th></tr>",
+    );
     for ch in &c.changes {
         let (class, what) = match (ch.fixed, ch.broken) {
             (true, _) => ("correct", "fixed"),
@@ -209,7 +295,10 @@ pub fn compare_html(c: &Comparison) -> String {
     for r in [&c.a, &c.b] {
         let _ = write!(body, "<h1>{}</h1>{}", esc(&r.config), run_section(r));
     }
-    page(&format!("Replay comparison: {} vs {}", c.a.config, c.b.config), &body)
+    page(
+        &format!("Replay comparison: {} vs {}", c.a.config, c.b.config),
+        &body,
+    )
 }
 
 #[cfg(test)]
@@ -220,7 +309,11 @@ mod tests {
 
     #[test]
     fn self_contained_and_escaped() {
-        let report = ReplayReport { config: "<A&B>".into(), summary: summarize(&[]), items: vec![] };
+        let report = ReplayReport {
+            config: "<A&B>".into(),
+            summary: summarize(&[]),
+            items: vec![],
+        };
         let page = html(&report);
         assert!(page.contains("&lt;A&amp;B&gt;"));
         for forbidden in ["<script", "src=", "href=", "http://cdn", "<link"] {

@@ -11,7 +11,9 @@ use indicatif::ProgressBar;
 use crate::asr::models::{self, ModelManifest};
 use crate::asr::sphinx::SphinxEngine;
 use crate::asr::vosk::VoskEngine;
-use crate::asr::{AsrError, CompiledGrammar, Engine, EngineKind, GrammarSpec, Recognition, Recognizer};
+use crate::asr::{
+    AsrError, CompiledGrammar, Engine, EngineKind, GrammarSpec, Recognition, Recognizer,
+};
 use crate::directory::{Directory, EntryId, Language, StoreId};
 use crate::matching::Thresholds;
 use crate::speech::endpoint::EndpointSettings;
@@ -60,7 +62,11 @@ pub struct ConfigChange {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error("cannot load the {engine:?} engine for {language:?}")]
-    Engine { engine: EngineKind, language: Language, source: AsrError },
+    Engine {
+        engine: EngineKind,
+        language: Language,
+        source: AsrError,
+    },
 }
 
 /// Replay of one recording.
@@ -124,7 +130,11 @@ impl Engine for TimedEngine {
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
         let started = Instant::now();
         let inner = self.inner.recognizer(grammar)?;
-        Ok(Box::new(TimedRecognizer { inner, started, decoded: self.decoded.clone() }))
+        Ok(Box::new(TimedRecognizer {
+            inner,
+            started,
+            decoded: self.decoded.clone(),
+        }))
     }
 }
 
@@ -139,7 +149,10 @@ impl Recognizer for TimedRecognizer {
         let result = self.inner.finish();
         let ms = self.started.elapsed().as_secs_f64() * 1000.0;
         // A poisoned list only means another replay thread panicked: keep measuring.
-        self.decoded.lock().unwrap_or_else(PoisonError::into_inner).push(ms);
+        self.decoded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ms);
         result
     }
 }
@@ -165,7 +178,11 @@ impl Default for Replayer {
 impl Replayer {
     /// A replayer loading the installed models (`models/*.toml`) on first use.
     pub fn new() -> Self {
-        Replayer { engines: HashMap::new(), speech: Vec::new(), decoded: Arc::default() }
+        Replayer {
+            engines: HashMap::new(),
+            speech: Vec::new(),
+            decoded: Arc::default(),
+        }
     }
 
     /// A replayer using the given engines (tests, or engines already loaded).
@@ -177,54 +194,104 @@ impl Replayer {
         r
     }
 
-    fn engine(&mut self, kind: EngineKind, language: Language) -> Result<Arc<dyn Engine>, ReplayError> {
+    fn engine(
+        &mut self,
+        kind: EngineKind,
+        language: Language,
+    ) -> Result<Arc<dyn Engine>, ReplayError> {
         if let Some(e) = self.engines.get(&(kind, language)) {
             return Ok(e.clone());
         }
         let loaded: Arc<dyn Engine> = match kind {
-            EngineKind::Vosk => VoskEngine::from_manifest(language).map(|e| Arc::new(e) as Arc<dyn Engine>),
-            EngineKind::Sphinx => SphinxEngine::from_manifest().map(|e| Arc::new(e) as Arc<dyn Engine>),
+            EngineKind::Vosk => {
+                VoskEngine::from_manifest(language).map(|e| Arc::new(e) as Arc<dyn Engine>)
+            }
+            EngineKind::Sphinx => {
+                SphinxEngine::from_manifest().map(|e| Arc::new(e) as Arc<dyn Engine>)
+            }
         }
-        .map_err(|source| ReplayError::Engine { engine: kind, language, source })?;
+        .map_err(|source| ReplayError::Engine {
+            engine: kind,
+            language,
+            source,
+        })?;
         self.engines.insert((kind, language), loaded.clone());
         Ok(loaded)
     }
 
-    fn speech(&mut self, kind: EngineKind, directory: &Arc<Directory>, thresholds: Thresholds) -> Result<Arc<StoreSpeech>, String> {
+    fn speech(
+        &mut self,
+        kind: EngineKind,
+        directory: &Arc<Directory>,
+        thresholds: Thresholds,
+    ) -> Result<Arc<StoreSpeech>, String> {
         // The pointer tells snapshots with the same version apart (a test store
         // and a demo store may both be version 1).
-        let key = (kind, directory.store.id, directory.version.0, thresholds, Arc::as_ptr(directory) as usize);
+        let key = (
+            kind,
+            directory.store.id,
+            directory.version.0,
+            thresholds,
+            Arc::as_ptr(directory) as usize,
+        );
         if let Some((_, s)) = self.speech.iter().find(|(k, _)| *k == key) {
             return Ok(s.clone());
         }
-        let engine = self.engine(kind, directory.store.language).map_err(|e| anyhow_chain(&e))?;
-        let timed: Arc<dyn Engine> = Arc::new(TimedEngine { inner: engine, decoded: self.decoded.clone() });
-        let speech = Arc::new(StoreSpeech::build(directory.clone(), timed, thresholds).map_err(|e| anyhow_chain(&e))?);
+        let engine = self
+            .engine(kind, directory.store.language)
+            .map_err(|e| anyhow_chain(&e))?;
+        let timed: Arc<dyn Engine> = Arc::new(TimedEngine {
+            inner: engine,
+            decoded: self.decoded.clone(),
+        });
+        let speech = Arc::new(
+            StoreSpeech::build(directory.clone(), timed, thresholds)
+                .map_err(|e| anyhow_chain(&e))?,
+        );
         self.speech.push((key, speech.clone()));
         Ok(speech)
     }
 
     /// Replays every item under `config`; `progress` advances by one per item.
-    pub fn run(&mut self, items: &[ReplayItem], config: &ReplayConfig, progress: &ProgressBar) -> ReplayReport {
+    pub fn run(
+        &mut self,
+        items: &[ReplayItem],
+        config: &ReplayConfig,
+        progress: &ProgressBar,
+    ) -> ReplayReport {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             results.push(self.replay_one(item, config));
             progress.inc(1);
         }
         let summary = score::summarize(&scored(&results));
-        ReplayReport { config: config.name.clone(), summary, items: results }
+        ReplayReport {
+            config: config.name.clone(),
+            summary,
+            items: results,
+        }
     }
 
     fn replay_one(&mut self, item: &ReplayItem, config: &ReplayConfig) -> ItemResult {
         let directory = match &config.directory {
             DirectorySource::Recorded => item.directory.clone(),
             DirectorySource::Fixed(d) => Some(d.clone()),
-            DirectorySource::Current(by_store) => item.directory.as_ref().and_then(|d| by_store.get(&d.store.id).cloned()),
+            DirectorySource::Current(by_store) => item
+                .directory
+                .as_ref()
+                .and_then(|d| by_store.get(&d.store.id).cloned()),
         };
         let sidecar = item.sidecar.as_deref();
         let engine = config.engine.or(item.engine).or(sidecar.map(|s| s.engine));
-        let thresholds = config.thresholds.or(sidecar.map(|s| s.thresholds)).unwrap_or_default();
-        let endpoint = config.endpoint.clone().or(sidecar.map(|s| s.endpoint.clone())).unwrap_or_default();
+        let thresholds = config
+            .thresholds
+            .or(sidecar.map(|s| s.thresholds))
+            .unwrap_or_default();
+        let endpoint = config
+            .endpoint
+            .clone()
+            .or(sidecar.map(|s| s.endpoint.clone()))
+            .unwrap_or_default();
         let expected = match (&item.expected, &directory) {
             (ExpectedSpec::Unknown, _) => None,
             (ExpectedSpec::Resolved(e), _) => Some(e.clone()),
@@ -234,7 +301,10 @@ impl Replayer {
         let mut result = ItemResult {
             id: item.id.clone(),
             spoken: item.spoken.clone(),
-            store: directory.as_ref().map_or_else(|| "?".to_owned(), |d| format!("{} {}", d.store.number, d.store.name)),
+            store: directory.as_ref().map_or_else(
+                || "?".to_owned(),
+                |d| format!("{} {}", d.store.number, d.store.name),
+            ),
             engine,
             directory_version: directory.as_ref().map(|d| d.version.0),
             expected_label: expected_label(expected.as_ref(), directory.as_deref()),
@@ -243,24 +313,39 @@ impl Replayer {
             decision: DecisionRecord::NoMatch,
             decided_label: String::new(),
             verdict: None,
-            live_decision: sidecar.map(|s| score::call_decision(s.utterances.iter().map(|u| &u.decision))),
+            live_decision: sidecar
+                .map(|s| score::call_decision(s.utterances.iter().map(|u| &u.decision))),
             error: None,
         };
         let outcome = (|| -> Result<Vec<RecordedUtterance>, String> {
-            let directory = directory.as_ref().ok_or("no directory: pass --directory FILE or --directory current")?;
+            let directory = directory
+                .as_ref()
+                .ok_or("no directory: pass --directory FILE or --directory current")?;
             let engine = engine.ok_or("no engine recorded: pass --engine")?;
             let speech = self.speech(engine, directory, thresholds)?;
             let pcm = input::read_wav(&item.wav).map_err(|e| anyhow_chain(&e))?;
-            self.decoded.lock().unwrap_or_else(PoisonError::into_inner).clear();
-            let understood = understand_recording(&speech, &endpoint, &pcm).map_err(|e| anyhow_chain(&e))?;
-            let times = std::mem::take(&mut *self.decoded.lock().unwrap_or_else(PoisonError::into_inner));
-            Ok(understood.iter().enumerate().map(|(i, u)| RecordedUtterance::from_understood(u, times.get(i).copied())).collect())
+            self.decoded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+            let understood =
+                understand_recording(&speech, &endpoint, &pcm).map_err(|e| anyhow_chain(&e))?;
+            let times =
+                std::mem::take(&mut *self.decoded.lock().unwrap_or_else(PoisonError::into_inner));
+            Ok(understood
+                .iter()
+                .enumerate()
+                .map(|(i, u)| RecordedUtterance::from_understood(u, times.get(i).copied()))
+                .collect())
         })();
         match outcome {
             Ok(utterances) => {
                 result.decision = score::call_decision(utterances.iter().map(|u| &u.decision));
                 result.utterances = utterances;
-                result.verdict = result.expected.as_ref().map(|e| score::verdict(e, &result.decision));
+                result.verdict = result
+                    .expected
+                    .as_ref()
+                    .map(|e| score::verdict(e, &result.decision));
             }
             Err(e) => result.error = Some(e),
         }
@@ -291,7 +376,11 @@ fn expected_label(expected: Option<&Expected>, directory: Option<&Directory>) ->
     match expected {
         None => "unlabelled".to_owned(),
         Some(Expected::Reject) => "(reject)".to_owned(),
-        Some(Expected::Entry(ids)) => ids.iter().map(|i| name_of(*i, directory)).collect::<Vec<_>>().join(" / "),
+        Some(Expected::Entry(ids)) => ids
+            .iter()
+            .map(|i| name_of(*i, directory))
+            .collect::<Vec<_>>()
+            .join(" / "),
     }
 }
 
@@ -299,7 +388,13 @@ fn decided_label(decision: &DecisionRecord, directory: Option<&Directory>) -> St
     match decision {
         DecisionRecord::NoMatch => "(no match)".to_owned(),
         DecisionRecord::Transfer(id) | DecisionRecord::Confirm(id) => name_of(*id, directory),
-        DecisionRecord::Disambiguate(ids) => format!("menu: {}", ids.iter().map(|i| name_of(*i, directory)).collect::<Vec<_>>().join(" / ")),
+        DecisionRecord::Disambiguate(ids) => format!(
+            "menu: {}",
+            ids.iter()
+                .map(|i| name_of(*i, directory))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ),
     }
 }
 
@@ -324,7 +419,9 @@ fn scored(results: &[ItemResult]) -> Vec<Scored> {
 
 /// The model name of an engine, for sidecars and reports.
 pub fn model_name(kind: EngineKind, language: Language) -> Option<String> {
-    ModelManifest::find(&models::default_manifest_dir(), kind, language).ok().map(|m| m.name)
+    ModelManifest::find(&models::default_manifest_dir(), kind, language)
+        .ok()
+        .map(|m| m.name)
 }
 
 /// One recording whose outcome differs between two configurations.
@@ -375,5 +472,11 @@ pub fn compare(a: ReplayReport, b: ReplayReport) -> Comparison {
     }
     let fixed = changes.iter().filter(|c| c.fixed).count();
     let broken = changes.iter().filter(|c| c.broken).count();
-    Comparison { a, b, changes, fixed, broken }
+    Comparison {
+        a,
+        b,
+        changes,
+        fixed,
+        broken,
+    }
 }

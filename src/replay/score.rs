@@ -51,7 +51,12 @@ impl DecisionRecord {
 
     /// Short text for tables: `transfer 3`, `confirm 3`, `menu 1,3`, `no match`.
     pub fn label(&self) -> String {
-        let list = |ids: &[EntryId]| ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
+        let list = |ids: &[EntryId]| {
+            ids.iter()
+                .map(|i| i.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         match self {
             DecisionRecord::Transfer(id) => format!("transfer {}", id.0),
             DecisionRecord::Confirm(id) => format!("confirm {}", id.0),
@@ -64,7 +69,9 @@ impl DecisionRecord {
 /// The decision a recording leads to, as a call would act on it: the first
 /// utterance that means something (a call re-prompts after "no match" and
 /// listens again); no match when none does.
-pub fn call_decision<'a>(utterances: impl IntoIterator<Item = &'a DecisionRecord>) -> DecisionRecord {
+pub fn call_decision<'a>(
+    utterances: impl IntoIterator<Item = &'a DecisionRecord>,
+) -> DecisionRecord {
     utterances
         .into_iter()
         .find(|d| **d != DecisionRecord::NoMatch)
@@ -73,7 +80,9 @@ pub fn call_decision<'a>(utterances: impl IntoIterator<Item = &'a DecisionRecord
 }
 
 /// How a decision compares with what was expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The expected entry (transferred, confirmed, or offered in a menu), or a
@@ -93,10 +102,18 @@ pub fn verdict(expected: &Expected, decision: &DecisionRecord) -> Verdict {
         (Expected::Entry(_), DecisionRecord::NoMatch) => Verdict::FalseReject,
         (Expected::Entry(want), DecisionRecord::Disambiguate(offered)) => {
             // A menu is right when it offers the caller's entry.
-            if offered.iter().any(|id| want.contains(id)) { Verdict::Correct } else { Verdict::FalseAccept }
+            if offered.iter().any(|id| want.contains(id)) {
+                Verdict::Correct
+            } else {
+                Verdict::FalseAccept
+            }
         }
         (Expected::Entry(want), DecisionRecord::Transfer(id) | DecisionRecord::Confirm(id)) => {
-            if want.contains(id) { Verdict::Correct } else { Verdict::FalseAccept }
+            if want.contains(id) {
+                Verdict::Correct
+            } else {
+                Verdict::FalseAccept
+            }
         }
     }
 }
@@ -174,12 +191,19 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 /// Computes the figures of a run.
 pub fn summarize(results: &[Scored]) -> Summary {
-    let verdicts: Vec<Verdict> = results.iter().map(|r| verdict(&r.expected, &r.decision)).collect();
+    let verdicts: Vec<Verdict> = results
+        .iter()
+        .map(|r| verdict(&r.expected, &r.decision))
+        .collect();
     let count = |v: Verdict| verdicts.iter().filter(|x| **x == v).count();
     let correct = count(Verdict::Correct);
 
@@ -191,21 +215,35 @@ pub fn summarize(results: &[Scored]) -> Summary {
         if *v == Verdict::Correct {
             s.1 += 1;
         } else {
-            *pairs.entry((&r.expected_label, &r.decided_label)).or_default() += 1;
+            *pairs
+                .entry((&r.expected_label, &r.decided_label))
+                .or_default() += 1;
         }
     }
     let per_store = stores
         .into_iter()
-        .map(|(store, (total, correct))| StoreAccuracy { store: store.to_owned(), total, correct, accuracy: ratio(correct, total) })
+        .map(|(store, (total, correct))| StoreAccuracy {
+            store: store.to_owned(),
+            total,
+            correct,
+            accuracy: ratio(correct, total),
+        })
         .collect();
     let mut confused_pairs: Vec<ConfusedPair> = pairs
         .into_iter()
-        .map(|((e, d), count)| ConfusedPair { expected: e.to_owned(), decided: d.to_owned(), count })
+        .map(|((e, d), count)| ConfusedPair {
+            expected: e.to_owned(),
+            decided: d.to_owned(),
+            count,
+        })
         .collect();
     // Stable: BTreeMap order breaks ties.
     confused_pairs.sort_by_key(|p| std::cmp::Reverse(p.count));
 
-    let mut decode: Vec<f64> = results.iter().flat_map(|r| r.decode_ms.iter().copied()).collect();
+    let mut decode: Vec<f64> = results
+        .iter()
+        .flat_map(|r| r.decode_ms.iter().copied())
+        .collect();
     decode.sort_by(f64::total_cmp);
     let latency = Latency {
         utterances: decode.len(),
@@ -214,8 +252,14 @@ pub fn summarize(results: &[Scored]) -> Summary {
         p99_ms: percentile(&decode, 99.0),
         max_ms: decode.last().copied().unwrap_or(0.0),
     };
-    let confirmations = results.iter().filter(|r| matches!(r.decision, DecisionRecord::Confirm(_))).count();
-    let in_directory = results.iter().filter(|r| matches!(r.expected, Expected::Entry(_))).count();
+    let confirmations = results
+        .iter()
+        .filter(|r| matches!(r.decision, DecisionRecord::Confirm(_)))
+        .count();
+    let in_directory = results
+        .iter()
+        .filter(|r| matches!(r.expected, Expected::Entry(_)))
+        .count();
     Summary {
         total: results.len(),
         correct,
@@ -247,17 +291,37 @@ mod tests {
             (entry(&[1]), D::Transfer(EntryId(1)), Verdict::Correct),
             (entry(&[1]), D::Confirm(EntryId(1)), Verdict::Correct),
             (entry(&[1, 3]), D::Transfer(EntryId(3)), Verdict::Correct),
-            (entry(&[1]), D::Disambiguate(vec![EntryId(1), EntryId(3)]), Verdict::Correct),
-            (entry(&[2]), D::Disambiguate(vec![EntryId(1), EntryId(3)]), Verdict::FalseAccept),
+            (
+                entry(&[1]),
+                D::Disambiguate(vec![EntryId(1), EntryId(3)]),
+                Verdict::Correct,
+            ),
+            (
+                entry(&[2]),
+                D::Disambiguate(vec![EntryId(1), EntryId(3)]),
+                Verdict::FalseAccept,
+            ),
             (entry(&[1]), D::Transfer(EntryId(3)), Verdict::FalseAccept),
             (entry(&[1]), D::Confirm(EntryId(3)), Verdict::FalseAccept),
             (entry(&[1]), D::NoMatch, Verdict::FalseReject),
             (Expected::Reject, D::NoMatch, Verdict::Correct),
-            (Expected::Reject, D::Confirm(EntryId(2)), Verdict::FalseAccept),
-            (Expected::Reject, D::Disambiguate(vec![EntryId(1)]), Verdict::FalseAccept),
+            (
+                Expected::Reject,
+                D::Confirm(EntryId(2)),
+                Verdict::FalseAccept,
+            ),
+            (
+                Expected::Reject,
+                D::Disambiguate(vec![EntryId(1)]),
+                Verdict::FalseAccept,
+            ),
         ];
         for (expected, decision, want) in cases {
-            assert_eq!(verdict(&expected, &decision), want, "{expected:?} / {decision:?}");
+            assert_eq!(
+                verdict(&expected, &decision),
+                want,
+                "{expected:?} / {decision:?}"
+            );
         }
     }
 
@@ -267,8 +331,14 @@ mod tests {
         let cases: [(&[D], D); 4] = [
             (&[], D::NoMatch),
             (&[D::NoMatch, D::NoMatch], D::NoMatch),
-            (&[D::NoMatch, D::Confirm(EntryId(2)), D::Transfer(EntryId(1))], D::Confirm(EntryId(2))),
-            (&[D::Transfer(EntryId(1)), D::NoMatch], D::Transfer(EntryId(1))),
+            (
+                &[D::NoMatch, D::Confirm(EntryId(2)), D::Transfer(EntryId(1))],
+                D::Confirm(EntryId(2)),
+            ),
+            (
+                &[D::Transfer(EntryId(1)), D::NoMatch],
+                D::Transfer(EntryId(1)),
+            ),
         ];
         for (utterances, want) in cases {
             assert_eq!(call_decision(utterances), want, "{utterances:?}");
@@ -278,14 +348,27 @@ mod tests {
     #[test]
     fn percentiles_are_nearest_rank() {
         let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        let cases = [(50.0, 5.0), (90.0, 9.0), (99.0, 10.0), (100.0, 10.0), (0.0, 1.0)];
+        let cases = [
+            (50.0, 5.0),
+            (90.0, 9.0),
+            (99.0, 10.0),
+            (100.0, 10.0),
+            (0.0, 1.0),
+        ];
         for (p, want) in cases {
             assert_eq!(percentile(&v, p), want, "p{p}");
         }
         assert_eq!(percentile(&[], 50.0), 0.0);
     }
 
-    fn scored(store: &str, expected: Expected, e: &str, decision: DecisionRecord, d: &str, ms: &[f64]) -> Scored {
+    fn scored(
+        store: &str,
+        expected: Expected,
+        e: &str,
+        decision: DecisionRecord,
+        d: &str,
+        ms: &[f64],
+    ) -> Scored {
         Scored {
             store: store.into(),
             expected_label: e.into(),
@@ -305,31 +388,105 @@ mod tests {
         use DecisionRecord as D;
         let e = |i| EntryId(i);
         let set = vec![
-            scored("A", entry(&[1]), "Sophie", D::Transfer(e(1)), "Sophie", &[10.0]),
-            scored("A", entry(&[2]), "Hervé", D::Confirm(e(2)), "Hervé", &[20.0]),
-            scored("A", entry(&[1]), "Sophie", D::Confirm(e(3)), "Paul", &[30.0]),
+            scored(
+                "A",
+                entry(&[1]),
+                "Sophie",
+                D::Transfer(e(1)),
+                "Sophie",
+                &[10.0],
+            ),
+            scored(
+                "A",
+                entry(&[2]),
+                "Hervé",
+                D::Confirm(e(2)),
+                "Hervé",
+                &[20.0],
+            ),
+            scored(
+                "A",
+                entry(&[1]),
+                "Sophie",
+                D::Confirm(e(3)),
+                "Paul",
+                &[30.0],
+            ),
             scored("A", entry(&[4]), "Julie", D::NoMatch, "no match", &[40.0]),
             scored("B", Expected::Reject, "reject", D::NoMatch, "no match", &[]),
-            scored("B", Expected::Reject, "reject", D::Transfer(e(3)), "Paul", &[50.0, 60.0]),
-            scored("B", entry(&[1]), "Sophie", D::Transfer(e(3)), "Paul", &[70.0]),
-            scored("B", entry(&[1, 3]), "Martin", D::Disambiguate(vec![e(1), e(3)]), "menu", &[80.0]),
+            scored(
+                "B",
+                Expected::Reject,
+                "reject",
+                D::Transfer(e(3)),
+                "Paul",
+                &[50.0, 60.0],
+            ),
+            scored(
+                "B",
+                entry(&[1]),
+                "Sophie",
+                D::Transfer(e(3)),
+                "Paul",
+                &[70.0],
+            ),
+            scored(
+                "B",
+                entry(&[1, 3]),
+                "Martin",
+                D::Disambiguate(vec![e(1), e(3)]),
+                "menu",
+                &[80.0],
+            ),
         ];
         let s = summarize(&set);
-        assert_eq!((s.total, s.correct, s.false_accepts, s.false_rejects), (8, 4, 3, 1));
+        assert_eq!(
+            (s.total, s.correct, s.false_accepts, s.false_rejects),
+            (8, 4, 3, 1)
+        );
         assert_eq!((s.in_directory, s.negatives), (6, 2));
         assert_eq!(s.accuracy, 0.5);
         assert_eq!(s.confirmation_rate, 0.25);
         assert_eq!(
             s.per_store,
             vec![
-                StoreAccuracy { store: "A".into(), total: 4, correct: 2, accuracy: 0.5 },
-                StoreAccuracy { store: "B".into(), total: 4, correct: 2, accuracy: 0.5 },
+                StoreAccuracy {
+                    store: "A".into(),
+                    total: 4,
+                    correct: 2,
+                    accuracy: 0.5
+                },
+                StoreAccuracy {
+                    store: "B".into(),
+                    total: 4,
+                    correct: 2,
+                    accuracy: 0.5
+                },
             ]
         );
-        let pairs: Vec<(&str, &str, usize)> =
-            s.confused_pairs.iter().map(|p| (p.expected.as_str(), p.decided.as_str(), p.count)).collect();
-        assert_eq!(pairs, vec![("Sophie", "Paul", 2), ("Julie", "no match", 1), ("reject", "Paul", 1)]);
+        let pairs: Vec<(&str, &str, usize)> = s
+            .confused_pairs
+            .iter()
+            .map(|p| (p.expected.as_str(), p.decided.as_str(), p.count))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("Sophie", "Paul", 2),
+                ("Julie", "no match", 1),
+                ("reject", "Paul", 1)
+            ]
+        );
         // 8 decode times 10..80 ms: p50 = 40, p90 = 80 (rank ceil(7.2) = 8), max 80.
-        assert_eq!(s.latency, Latency { utterances: 8, p50_ms: 40.0, p90_ms: 80.0, p99_ms: 80.0, max_ms: 80.0 });
+        assert_eq!(
+            s.latency,
+            Latency {
+                utterances: 8,
+                p50_ms: 40.0,
+                p90_ms: 80.0,
+                p99_ms: 80.0,
+                max_ms: 80.0
+            }
+        );
     }
 }
