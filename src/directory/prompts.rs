@@ -382,10 +382,10 @@ pub fn plan(
             });
         }
     }
-    let mut directories: Vec<&Directory> =
+    let mut with_menu: Vec<&Directory> =
         directories.iter().filter(|d| !d.menu.is_empty()).collect();
-    directories.sort_by(|a, b| a.store.number.cmp(&b.store.number));
-    for directory in directories {
+    with_menu.sort_by(|a, b| a.store.number.cmp(&b.store.number));
+    for directory in with_menu {
         let texts = texts_for(directory.store.language)?;
         planned.push(PlannedPrompt {
             file: store_prompt_file(&directory.store.number, Prompt::Menu),

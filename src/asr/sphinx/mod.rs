@@ -28,7 +28,7 @@ use super::grammar::{self, GrammarSpec, Meaning};
 use super::models::{self, ModelManifest};
 use super::{
     AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, GuessedWord, Hypothesis,
-    INPUT_SAMPLE_RATE, Recognition, Recognizer, RejectedPhrase,
+    Recognition, Recognizer, RejectedPhrase,
 };
 use crate::directory::Language;
 
