@@ -25,8 +25,8 @@ async fn namesakes_are_told_apart_by_a_key() {
         let name = speech::fixture("Sophie Martin", "en-us");
         let mut caller = Caller::dial(
             attendant.sip,
-            &[Mic::Silence(Duration::from_millis(1500)), Mic::Fixture(&name), Mic::Silence(Duration::from_secs(12))],
-            Duration::from_secs(20),
+            &[Mic::Silence(Duration::from_millis(1500)), Mic::Fixture(&name), Mic::Silence(Duration::from_secs(9))],
+            Duration::from_secs(28),
         );
         assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
         // The name ends 3.4 s in; end of speech, decoding and the first option

@@ -22,8 +22,8 @@ async fn a_key_during_the_name_question_goes_to_the_menu() {
         let name = speech::fixture("Sophie Martin", "en-us");
         let mut caller = Caller::dial(
             attendant.sip,
-            &[Mic::Silence(Duration::from_millis(2500)), Mic::Fixture(&name), Mic::Silence(Duration::from_secs(8))],
-            Duration::from_secs(20),
+            &[Mic::Silence(Duration::from_millis(2500)), Mic::Fixture(&name), Mic::Silence(Duration::from_secs(5))],
+            Duration::from_secs(25),
         );
         assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
         // During the 3 s name question (greeting 0.2 s first), before the name is said.

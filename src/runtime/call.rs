@@ -517,6 +517,10 @@ impl CallDriver {
     }
 
     fn feed(&mut self, input: Input) {
+        if matches!(input, Input::Digit(_)) {
+            // A key decides from here on: a transfer is no longer speech's latency.
+            self.speech_ended_at = None;
+        }
         self.flow.handle(now(), input);
         self.drain();
     }
@@ -585,6 +589,8 @@ impl CallDriver {
             Action::StartRecognition { grammar } => {
                 self.generation += 1;
                 self.listening = None;
+                // A new question: an earlier utterance no longer leads to a transfer.
+                self.speech_ended_at = None;
                 if self.speech.store.is_none() {
                     // Only calls with speech get an interpreter, so the flow should
                     // not ask; if it does, nothing was recognised: the keypad.

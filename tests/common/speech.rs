@@ -315,3 +315,15 @@ pub async fn expect_transferred_to(target: super::Sipp, extension: &str, caller_
         "the transfer target was not called at ext {extension}:\n{logs}\n--- baresip:\n{caller_output}"
     );
 }
+
+/// Waits until the SIPp target's message log contains `needle` (within `limit`).
+pub async fn wait_for_target(target: &super::Sipp, needle: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if target.logs().contains(needle) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
