@@ -33,9 +33,9 @@ async fn a_confirmed_name_is_transferred_after_yes() {
                 Mic::Fixture(&name),
                 Mic::Silence(Duration::from_millis(3500)),
                 Mic::Fixture(&yes),
-                Mic::Silence(Duration::from_secs(6)),
+                Mic::Silence(Duration::from_secs(3)),
             ],
-            Duration::from_secs(20),
+            Duration::from_secs(28),
         );
         assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
         let output = caller.finish(Duration::from_secs(30)).await;
