@@ -191,7 +191,7 @@ impl Drop for TestAttendant {
     }
 }
 
-fn init_logs() {
+pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

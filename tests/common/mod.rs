@@ -4,6 +4,7 @@
 
 pub mod attendant;
 pub mod capture;
+pub mod speech;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
