@@ -110,6 +110,8 @@ pub struct FlowSettings {
     pub endpoint: crate::speech::endpoint::EndpointSettings,
     /// Confidence thresholds of the name decision (same whole-object rule).
     pub thresholds: crate::matching::Thresholds,
+    /// Recording of the speech phase for QA (off by default; `replay::record`).
+    pub recording: crate::replay::record::RecordingSettings,
 }
 
 impl Default for FlowSettings {
@@ -124,6 +126,7 @@ impl Default for FlowSettings {
             max_utterance: Duration::from_secs(10),
             endpoint: crate::speech::endpoint::EndpointSettings::default(),
             thresholds: crate::matching::Thresholds::default(),
+            recording: crate::replay::record::RecordingSettings::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::media::sdp::{answer_sdp, negotiate};
 use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
 use crate::speech::endpoint::{EndpointEvent, Endpointer};
+use crate::replay::record::LiveRecording;
 use crate::speech::understand::StoreSpeech;
 
 /// Run one call from INVITE to release.
@@ -73,6 +74,10 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
         }
         let referred_by = format!("sip:{}@{}", directory.store.number, context.sip_addr);
         let endpoint = settings.endpoint.clone();
+        let recording = speech.store.clone().and_then(|store| {
+            let call_id = call.call_id().to_owned();
+            LiveRecording::start(&context.recorder, &settings.recording, store, settings.thresholds, endpoint.clone(), &call_id, std::time::SystemTime::now())
+        });
         let mut flow = Call::new(now(), directory, settings);
         if let Some(speech) = &speech.store {
             flow = flow.with_speech(speech.interpreter());
@@ -90,12 +95,21 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
             results_tx,
             results,
             speech_ended_at: None,
+            recording,
             context,
             referred_by,
             deadline: None,
             sip_ended: false,
         };
         driver.run(cancel).await;
+        if let Some(recording) = driver.recording.take() {
+            // File IO: on the blocking pool; a failed recording never fails the call.
+            match tokio::task::spawn_blocking(move || recording.save(std::time::SystemTime::now())).await {
+                Ok(Ok(saved)) => debug!(?saved, "call recorded"),
+                Ok(Err(error)) => warn!(%error, "cannot save the call recording"),
+                Err(error) => warn!(%error, "call recording task failed"),
+            }
+        }
         let CallDriver { call, media, .. } = driver;
         // Dropping the SIP handle ends the dialog if it is still up (BYE), and the
         // media shutdown waits until the RTP port is free again.
@@ -369,6 +383,8 @@ struct CallDriver {
     /// When the endpointer last declared the end of an utterance: the start of
     /// the end-of-speech-to-REFER latency.
     speech_ended_at: Option<Instant>,
+    /// The QA recording of this call, when its store records.
+    recording: Option<LiveRecording>,
     context: Arc<CallContext>,
     referred_by: String,
     /// When the flow wants `Input::Timeout`.
@@ -439,6 +455,9 @@ impl CallDriver {
     /// Caller audio during a recognition.
     fn on_audio(&mut self, frame: &[i16]) {
         let Some(listening) = self.listening.as_mut() else { return };
+        if let Some(recording) = self.recording.as_mut() {
+            recording.audio(frame);
+        }
         let generation = listening.generation;
         let events = match listening.endpointer.push(frame) {
             Ok(events) => events,
@@ -464,6 +483,9 @@ impl CallDriver {
                 EndpointEvent::Utterance(utterance) => {
                     self.speech_ended_at = Some(now());
                     self.listening = None;
+                    if let Some(recording) = self.recording.as_mut() {
+                        recording.utterance_ended(utterance.pcm.len(), utterance.truncated);
+                    }
                     let Some(speech) = self.speech.store.clone() else {
                         self.feed(Input::NoSpeech);
                         return;
@@ -491,6 +513,9 @@ impl CallDriver {
         match result {
             Ok(recognition) => {
                 info!(best = ?recognition.best().map(|h| (&h.text, h.confidence)), ?decode_ms, "recognized");
+                if let Some(recording) = self.recording.as_mut() {
+                    recording.recognized(&recognition, decode_ms.map(|ms| ms as f64));
+                }
                 self.feed(Input::Recognized(recognition));
             }
             Err(error) => {
@@ -517,6 +542,9 @@ impl CallDriver {
     }
 
     fn feed(&mut self, input: Input) {
+        if let (Input::Digit(digit), Some(recording)) = (&input, self.recording.as_mut()) {
+            recording.digit(*digit);
+        }
         if matches!(input, Input::Digit(_)) {
             // A key decides from here on: a transfer is no longer speech's latency.
             self.speech_ended_at = None;
@@ -566,6 +594,9 @@ impl CallDriver {
             }
             Action::Transfer(target) => {
                 let uri = self.context.pbx.target_uri(&target);
+                if let Some(recording) = self.recording.as_mut() {
+                    recording.transferred(&target);
+                }
                 match self.speech_ended_at.take() {
                     Some(ended) => info!(
                         %uri,

@@ -59,6 +59,8 @@ struct CallContext {
     answer_delay: std::time::Duration,
     /// Each store's current speech set-up (none: DTMF only).
     speech: Arc<SpeechRegistry>,
+    /// Where calls of stores with recording enabled are saved.
+    recorder: crate::replay::record::CallRecorder,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -118,6 +120,7 @@ impl Server {
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
             speech: speech.clone(),
+            recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
         });
         let tasks = TaskTracker::new();
         let accept_cancel = cancel.clone();

@@ -69,6 +69,8 @@ pub struct SpeechAttendant {
     pub store: DirectoryStore,
     pub store_id: StoreId,
     pub rtp: super::RtpBlock,
+    /// The attendant's data folder (call recordings), inside the test's temp dir.
+    pub data_dir: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -77,18 +79,40 @@ pub struct SpeechAttendant {
 fn write_prompts(dir: &Path, language: Language) {
     let mut files: Vec<PathBuf> = Prompt::ALL
         .iter()
-        .map(|p| PathBuf::from("default").join(language.code()).join(format!("{}.wav", p.file_stem())))
+        .map(|p| {
+            PathBuf::from("default")
+                .join(language.code())
+                .join(format!("{}.wav", p.file_stem()))
+        })
         .collect();
-    for stem in ["ask_name", "not_understood", "did_you_mean", "disambiguation"] {
-        files.push(PathBuf::from("default").join(language.code()).join(format!("{stem}.wav")));
+    for stem in [
+        "ask_name",
+        "not_understood",
+        "did_you_mean",
+        "disambiguation",
+    ] {
+        files.push(
+            PathBuf::from("default")
+                .join(language.code())
+                .join(format!("{stem}.wav")),
+        );
     }
     files.extend(OPTION_KEYS.map(|key| option_key_file(language, key)));
     for (i, file) in files.iter().enumerate() {
         let path = dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         // The name question lasts 3 s, so that speech and keys can come during it.
-        let frames = if file.ends_with("ask_name.wav") { 150 } else { 10 };
+        let frames = if file.ends_with("ask_name.wav") {
+            150
+        } else {
+            10
+        };
         let mut writer = hound::WavWriter::create(path, spec).unwrap();
         for _ in 0..frames * 160 {
             writer.write_sample(500 + 100 * i as i16).unwrap();
@@ -104,7 +128,9 @@ pub async fn start(store: SpeechStore, pbx: String) -> SpeechAttendant {
     let prompts = dir.path().join("prompts");
     write_prompts(&prompts, store.language);
     let database_url = format!("sqlite://{}", dir.path().join("attendant.db").display());
-    let directory = DirectoryStore::open(&database_url).await.expect("open the test database");
+    let directory = DirectoryStore::open(&database_url)
+        .await
+        .expect("open the test database");
     let mut settings = store.settings.clone();
     settings["speech_enabled"] = serde_json::Value::Bool(true);
     let store_id = directory
@@ -117,7 +143,10 @@ pub async fn start(store: SpeechStore, pbx: String) -> SpeechAttendant {
         })
         .await
         .unwrap();
-    directory.replace_directory(store_id, &store.entries, &[]).await.unwrap();
+    directory
+        .replace_directory(store_id, &store.entries, &[])
+        .await
+        .unwrap();
     let sip_port = super::free_udp_tcp_port();
     let rtp = super::RtpBlock::reserve();
     let overrides = ConfigOverrides {
@@ -127,6 +156,7 @@ pub async fn start(store: SpeechStore, pbx: String) -> SpeechAttendant {
         rtp_port_max: Some(rtp.max),
         database_url: Some(database_url),
         prompts_dir: Some(prompts),
+        data_dir: Some(dir.path().join("data")),
         pbx_address: Some(pbx),
         ..ConfigOverrides::default()
     };
@@ -135,10 +165,24 @@ pub async fn start(store: SpeechStore, pbx: String) -> SpeechAttendant {
     config.timers.rtp_inactivity_timeout = Duration::from_secs(30);
     config.flow.no_input_timeout = Duration::from_secs(3);
     config.flow.transfer_timeout = Duration::from_secs(10);
-    let server = Server::start(&config, directory.clone()).await.expect("start the attendant");
-    assert!(server.speech().current(store_id).is_some(), "the test store has no speech: is the model installed (make setup)?");
+    let server = Server::start(&config, directory.clone())
+        .await
+        .expect("start the attendant");
+    assert!(
+        server.speech().current(store_id).is_some(),
+        "the test store has no speech: is the model installed (make setup)?"
+    );
     let sip = server.sip_addr();
-    SpeechAttendant { server: Some(server), sip, store: directory, store_id, rtp, _dir: dir }
+    let data_dir = dir.path().join("data");
+    SpeechAttendant {
+        server: Some(server),
+        sip,
+        store: directory,
+        store_id,
+        rtp,
+        data_dir,
+        _dir: dir,
+    }
 }
 
 impl SpeechAttendant {
@@ -149,7 +193,11 @@ impl SpeechAttendant {
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
-        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
+        assert_eq!(
+            server.active_dialogs(),
+            0,
+            "SIP dialogs still held after shutdown"
+        );
     }
 
     pub fn server(&self) -> &Server {
@@ -175,7 +223,10 @@ pub enum Mic<'a> {
 /// The fixture of `voice` (e.g. "en-us") saying `spoken`, from the manifest.
 pub fn fixture(spoken: &str, voice: &str) -> String {
     let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names/manifest.json")).unwrap(),
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names/manifest.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     manifest
@@ -191,7 +242,12 @@ pub fn fixture(spoken: &str, voice: &str) -> String {
 
 /// Writes the microphone WAV baresip plays.
 pub fn write_mic(path: &Path, parts: &[Mic<'_>]) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(path, spec).unwrap();
     for part in parts {
         match part {
@@ -201,7 +257,9 @@ pub fn write_mic(path: &Path, parts: &[Mic<'_>]) {
                 }
             }
             Mic::Fixture(file) => {
-                let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names").join(file);
+                let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/audio/names")
+                    .join(file);
                 let mut reader = hound::WavReader::open(&full).unwrap();
                 assert_eq!(reader.spec().sample_rate, 8000, "{file}");
                 for sample in reader.samples::<i16>() {
@@ -248,7 +306,11 @@ impl Caller {
             mic = microphone.display()
         );
         std::fs::write(dir.path().join("config"), config).unwrap();
-        std::fs::write(dir.path().join("accounts"), "<sip:0611223344@127.0.0.1>;regint=0\n").unwrap();
+        std::fs::write(
+            dir.path().join("accounts"),
+            "<sip:0611223344@127.0.0.1>;regint=0\n",
+        )
+        .unwrap();
         let mut child = Command::new("baresip")
             .arg("-f")
             .arg(dir.path())
@@ -262,7 +324,13 @@ impl Caller {
             .spawn()
             .expect("start baresip");
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Caller { child, lines, output: String::new(), cons_port, _dir: dir }
+        Caller {
+            child,
+            lines,
+            output: String::new(),
+            cons_port,
+            _dir: dir,
+        }
     }
 
     /// Reads baresip's output until a line contains `needle` (within `limit`).
@@ -284,10 +352,14 @@ impl Caller {
     /// Presses `digit` (RFC 4733) through the cons port.
     pub async fn press(&self, digit: char) {
         let cons = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        cons.send_to(digit.to_string().as_bytes(), ("127.0.0.1", self.cons_port)).await.unwrap();
+        cons.send_to(digit.to_string().as_bytes(), ("127.0.0.1", self.cons_port))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         // End of key press: without it the digit never ends.
-        cons.send_to(b"\x04", ("127.0.0.1", self.cons_port)).await.unwrap();
+        cons.send_to(b"\x04", ("127.0.0.1", self.cons_port))
+            .await
+            .unwrap();
     }
 
     /// Waits for baresip to quit (within `limit`), collecting its output.
