@@ -7,13 +7,12 @@ mod common;
 use std::time::Duration;
 
 use attendant::directory::{Language, TransferTarget};
-use common::Sipp;
 use common::speech::{self, Caller, Mic, SpeechStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_keeps_its_directory_version_and_the_next_gets_the_new_one() {
     let test = async {
-        let old_target = Sipp::builtin_uas();
+        let old_target = speech::transfer_target();
         let attendant = speech::start(
             SpeechStore { language: Language::En, entries: speech::english_entries(), settings: serde_json::json!({}) },
             format!("127.0.0.1:{}", old_target.port),
@@ -26,7 +25,7 @@ async fn a_call_keeps_its_directory_version_and_the_next_gets_the_new_one() {
         let mut first = Caller::dial(attendant.sip, &mic, Duration::from_secs(25));
         assert!(first.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", first.output);
         // While the first caller is still silent: Sophie moves, and the change is committed.
-        let new_target = Sipp::builtin_uas();
+        let new_target = speech::transfer_target();
         let mut entries = speech::english_entries();
         entries[0].target = TransferTarget::Uri(format!("sip:209@127.0.0.1:{}", new_target.port));
         entries[0].extension = Some("209".to_string());

@@ -8,13 +8,12 @@ mod common;
 use std::time::Duration;
 
 use attendant::directory::Language;
-use common::Sipp;
 use common::speech::{self, Caller, Mic, SpeechStore, entry};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namesakes_are_told_apart_by_a_key() {
     let test = async {
-        let target = Sipp::builtin_uas();
+        let target = speech::transfer_target();
         let mut entries = speech::english_entries();
         entries.push(entry("Sophie Martin", Some("Butchery"), "205"));
         let attendant = speech::start(

@@ -8,13 +8,12 @@ mod common;
 use std::time::Duration;
 
 use attendant::directory::Language;
-use common::Sipp;
 use common::speech::{self, Caller, Mic, SpeechStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silence_reprompts_then_falls_back_to_the_menu() {
     let test = async {
-        let target = Sipp::builtin_uas();
+        let target = speech::transfer_target();
         let attendant = speech::start(
             SpeechStore { language: Language::En, entries: speech::english_entries(), settings: serde_json::json!({"max_retries": 0, "no_input_timeout": 1000}) },
             format!("127.0.0.1:{}", target.port),

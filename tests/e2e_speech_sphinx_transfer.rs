@@ -7,13 +7,12 @@ mod common;
 use std::time::Duration;
 
 use attendant::directory::Language;
-use common::Sipp;
 use common::speech::{self, Caller, Mic, SpeechStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saying_a_name_transfers_the_call() {
     let test = async {
-        let target = Sipp::builtin_uas();
+        let target = speech::transfer_target();
         let attendant = speech::start(
             SpeechStore { language: Language::En, entries: speech::english_entries(), settings: serde_json::json!({}) },
             format!("127.0.0.1:{}", target.port),
