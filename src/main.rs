@@ -76,6 +76,12 @@ enum Command {
         #[command(flatten)]
         args: Box<attendant::replay::cli::ReplayArgs>,
     },
+    /// Place real calls with recordings (baresip) to a running attendant and
+    /// check where each was transferred.
+    ReplaySip {
+        #[command(flatten)]
+        args: attendant::replay::cli::ReplaySipArgs,
+    },
 }
 
 #[tokio::main]
@@ -142,6 +148,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .context("replay panicked")??;
             if !outcome.passed {
                 bail!("top-1 accuracy below --min-accuracy");
+            }
+            Ok(())
+        }
+        Command::ReplaySip { args } => {
+            let (right, judged) = tokio::task::spawn_blocking(move || attendant::replay::cli::execute_sip(&args))
+                .await
+                .context("replay-sip panicked")??;
+            if right < judged {
+                bail!("{} of {judged} calls did not end where expected", judged - right);
             }
             Ok(())
         }

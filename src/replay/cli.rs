@@ -265,3 +265,78 @@ pub fn execute(
     }
     Ok(Outcome { summaries, passed })
 }
+
+/// Arguments of `attendant replay-sip`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplaySipArgs {
+    /// Recordings, as for `attendant replay`.
+    pub input: PathBuf,
+    /// The running attendant's SIP address.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub attendant: std::net::SocketAddr,
+    /// The store number to dial.
+    #[arg(long)]
+    pub number: String,
+    /// Longest call, in seconds (baresip quits then).
+    #[arg(long, default_value_t = 30)]
+    pub limit: u64,
+    /// Write the outcomes as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// Why `attendant replay-sip` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaySipCliError {
+    #[error("cannot read the recordings")]
+    Input(#[from] InputError),
+    #[error("cannot place the calls")]
+    Sip(#[from] super::sip::SipReplayError),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the JSON results")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Runs `attendant replay-sip`: one baresip call per recording, in turn.
+/// Returns (right, judged) counts. Blocking.
+pub fn execute_sip(args: &ReplaySipArgs) -> Result<(usize, usize), ReplaySipCliError> {
+    let items = input::load(&args.input)?;
+    let bar = progress_bar(items.len());
+    let outcomes = super::sip::replay_over_sip(
+        &items,
+        args.attendant,
+        &args.number,
+        std::time::Duration::from_secs(args.limit),
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    for o in &outcomes {
+        let verdict = match o.right {
+            Some(true) => "right",
+            Some(false) => "WRONG",
+            None => "unlabelled",
+        };
+        println!(
+            "{verdict:10} {} -> {} (expected {:?})",
+            o.id,
+            o.transferred_to.as_deref().unwrap_or("no transfer"),
+            o.expected_targets
+        );
+    }
+    let judged = outcomes.iter().filter(|o| o.right.is_some()).count();
+    let right = outcomes.iter().filter(|o| o.right == Some(true)).count();
+    println!("{right}/{judged} calls ended where expected");
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&outcomes)?).map_err(|source| {
+            ReplaySipCliError::Write {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    Ok((right, judged))
+}

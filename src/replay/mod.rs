@@ -11,6 +11,7 @@
 //! - [`score`]: accuracy, false accepts and rejects, confirmation rate, confused
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
+//! - [`sip`]: the same recordings as real calls through baresip.
 
 pub mod cli;
 pub mod input;
@@ -18,3 +19,4 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod score;
+pub mod sip;

@@ -298,6 +298,11 @@ pub fn wav_spec() -> hound::WavSpec {
     }
 }
 
+/// Writes 8 kHz mono 16-bit PCM as a WAV file.
+pub fn write_wav_file(path: &Path, pcm: &[i16]) -> Result<(), RecordError> {
+    write_wav(path, pcm)
+}
+
 fn write_wav(path: &Path, pcm: &[i16]) -> Result<(), RecordError> {
     let err = |source| RecordError::WriteWav {
         path: path.to_owned(),

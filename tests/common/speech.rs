@@ -404,5 +404,8 @@ pub async fn wait_for_target(target: &super::Sipp, needle: &str, limit: Duration
 /// timeout is 60 s (not 30 s): baresip plays its whole microphone file again on
 /// the transferred leg before hanging up, and speech calls last longer.
 pub fn transfer_target() -> super::Sipp {
-    super::Sipp::start(&["-sn".to_string(), "uas".to_string()], &["-timeout".to_string(), "60s".to_string()])
+    super::Sipp::start(
+        &["-sn".to_string(), "uas".to_string()],
+        &["-timeout".to_string(), "60s".to_string()],
+    )
 }
