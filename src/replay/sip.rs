@@ -215,6 +215,7 @@ mod tests {
             department: None,
             extension: Some(ext.into()),
             target: TransferTarget::Extension(ext.into()),
+            fallback: None,
             enabled: true,
         };
         Directory {
