@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Synthesises the prompt WAVs (8 kHz, mono, 16-bit PCM) with espeak-ng and sox:
 #   <prompts_dir>/default/<lang>/<prompt>.wav  for each prompts/texts/<lang>.toml
+#   <prompts_dir>/default/<lang>/{ask_name,...,disambiguation_option_<key>}.wav (speech)
 #   <prompts_dir>/stores/<number>/menu.wav     for each store with a menu
+#   <prompts_dir>/names/<lang>/<hash>.wav      each enabled entry's spoken name (the
+#                                              attendant also makes missing ones when
+#                                              it compiles a directory: same commands,
+#                                              directory::prompts::synthesize)
 # The list of files, voices and texts comes from `attendant prompt-plan` (so the
 # stores' menus are read from the configured database: seed it first).
 #

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::directory::TransferTarget;
+use crate::asr::EngineKind;
+use crate::directory::{Language, TransferTarget};
 use crate::flow::FlowSettings;
 
 /// Serde helper: a `Duration` written as integer milliseconds in TOML/JSON.
@@ -76,6 +77,9 @@ pub enum ConfigError {
     /// A timer that must be positive is zero.
     #[error("{key} must be greater than 0 ms")]
     ZeroDuration { key: &'static str },
+    /// A key of `asr.engines` is no language code.
+    #[error("asr.engines: {code:?} is not a language code (en, fr, ko)")]
+    UnknownAsrLanguage { code: String },
     /// `log.level` is not a valid tracing filter.
     #[error("log.level {value:?} is not a valid filter")]
     InvalidLogLevel {
@@ -255,8 +259,11 @@ pub struct PathsConfig {
     /// Folder for data the attendant writes at run time (call records, captures).
     /// Independent of `database.url` and `prompts_dir`, which name their own paths.
     pub data_dir: PathBuf,
-    /// Prompt WAVs: `default/<lang>/<prompt>.wav` and `stores/<number>/<prompt>.wav`.
+    /// Prompt WAVs: `default/<lang>/<prompt>.wav` and `stores/<number>/<prompt>.wav`
+    /// (and `names/<lang>/<hash>.wav`, entry names spoken when a directory is compiled).
     pub prompts_dir: PathBuf,
+    /// Prompt texts, `<lang>.toml` (their voice speaks the entries' names).
+    pub prompt_texts_dir: PathBuf,
 }
 
 impl Default for PathsConfig {
@@ -264,6 +271,7 @@ impl Default for PathsConfig {
         PathsConfig {
             data_dir: PathBuf::from("var"),
             prompts_dir: PathBuf::from("var/prompts"),
+            prompt_texts_dir: PathBuf::from("prompts/texts"),
         }
     }
 }
@@ -327,6 +335,40 @@ impl Default for LogConfig {
     }
 }
 
+/// `[asr]`: which speech engine serves each store language, and where models are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AsrConfig {
+    /// Engine per language (`en = "sphinx"`). A store whose language is not
+    /// listed, or whose engine cannot load, runs DTMF-only (logged at start).
+    pub engines: std::collections::BTreeMap<String, EngineKind>,
+    /// Folder of model manifests (`models/*.toml`); unset: the source tree's.
+    pub manifest_dir: Option<PathBuf>,
+    /// Folder where `scripts/fetch-models.sh` installed the models; unset: the
+    /// one the binary was built against (`.deps`).
+    pub deps_dir: Option<PathBuf>,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        AsrConfig {
+            engines: [("en", EngineKind::Sphinx), ("fr", EngineKind::Vosk), ("ko", EngineKind::Vosk)]
+                .into_iter()
+                .map(|(language, engine)| (language.to_owned(), engine))
+                .collect(),
+            manifest_dir: None,
+            deps_dir: None,
+        }
+    }
+}
+
+impl AsrConfig {
+    /// The engine configured for `language`, if any.
+    pub fn engine_for(&self, language: Language) -> Option<EngineKind> {
+        self.engines.get(language.code()).copied()
+    }
+}
+
 /// The file's shape: every section optional, unknown keys rejected.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -340,6 +382,7 @@ struct ConfigFile {
     log: LogConfig,
     /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
     flow: FlowSettings,
+    asr: AsrConfig,
 }
 
 /// The validated configuration.
@@ -356,6 +399,8 @@ pub struct Config {
     /// Fleet-wide call-flow defaults; a store may override some keys
     /// ([`crate::directory::settings::StoreSettings`]).
     pub flow: FlowSettings,
+    /// Speech engines per language.
+    pub asr: AsrConfig,
 }
 
 /// Command-line flags that override the file (`attendant run --sip-udp-listen …`).
@@ -488,7 +533,11 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         timers,
         log,
         flow,
+        asr,
     } = file;
+    if let Some(code) = asr.engines.keys().find(|code| Language::from_code(code).is_none()) {
+        return Err(ConfigError::UnknownAsrLanguage { code: code.clone() });
+    }
 
     let public = sip.public_ip();
     if public.is_unspecified() {
@@ -547,6 +596,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         timers,
         log,
         flow,
+        asr,
     })
 }
 

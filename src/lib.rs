@@ -24,6 +24,7 @@ pub mod flow;
 pub mod fuzz_targets;
 pub mod matching;
 pub mod media;
+pub mod replay;
 pub mod runtime;
 pub mod sip;
 pub mod speech;

@@ -96,6 +96,20 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "prompts/texts")]
         texts: PathBuf,
     },
+    /// Replay recorded calls (or a QA corpus) through the speech path and score
+    /// recognition; `--min-accuracy` makes it a CI gate.
+    Replay {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(flatten)]
+        args: Box<attendant::replay::cli::ReplayArgs>,
+    },
+    /// Place real calls with recordings (baresip) to a running attendant and
+    /// check where each was transferred.
+    ReplaySip {
+        #[command(flatten)]
+        args: attendant::replay::cli::ReplaySipArgs,
+    },
 }
 
 #[tokio::main]
@@ -159,6 +173,34 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     "{}\t{voice}\t{text}",
                     config.paths.prompts_dir.join(file).display()
                 );
+            }
+            Ok(())
+        }
+        Command::Replay { config, args } => {
+            let current = if args.wants_current_directories() {
+                let store = open_store(&config.load()?).await?;
+                let mut by_store = std::collections::HashMap::new();
+                for s in store.list_stores().await? {
+                    by_store.insert(s.id, std::sync::Arc::new(store.load_directory(s.id).await?));
+                }
+                Some(by_store)
+            } else {
+                None
+            };
+            let outcome = tokio::task::spawn_blocking(move || attendant::replay::cli::execute(&args, current.as_ref()))
+                .await
+                .context("replay panicked")??;
+            if !outcome.passed {
+                bail!("top-1 accuracy below --min-accuracy");
+            }
+            Ok(())
+        }
+        Command::ReplaySip { args } => {
+            let (right, judged) = tokio::task::spawn_blocking(move || attendant::replay::cli::execute_sip(&args))
+                .await
+                .context("replay-sip panicked")??;
+            if right < judged {
+                bail!("{} of {judged} calls did not end where expected", judged - right);
             }
             Ok(())
         }

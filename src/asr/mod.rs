@@ -224,9 +224,7 @@ pub enum AsrError {
         code: i32,
     },
     #[error("audio resampling failed")]
-    Resample(#[from] rubato::ResampleError),
-    #[error("cannot build the 8 kHz to 16 kHz resampler")]
-    ResamplerSetup(#[from] rubato::ResamplerConstructionError),
+    Resample(#[from] crate::speech::resample::ResampleError),
     #[error("cannot run the grapheme-to-phoneme program {program}")]
     G2pSpawn {
         program: &'static str,

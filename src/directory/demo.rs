@@ -1,6 +1,7 @@
 //! The demo stores written by `attendant demo-seed` and `attendant run --demo`.
 //!
-//! Store "1000" speaks English (the PocketSphinx en-us model can recognise it);
+//! Store "1000" speaks English (the PocketSphinx en-us model recognises it: speech
+//! is on in its settings);
 //! store "2000" speaks French. Both hold the same people on purpose, so that a
 //! leak of one store's rows into the other would show in tests, and both have two
 //! "Martin"s in different departments (homonyms) and a disabled entry.
@@ -60,7 +61,9 @@ pub fn stores() -> Vec<DemoStore> {
                 number: "1000".to_owned(),
                 language: Language::En,
                 operator: ext(OPERATOR_EXTENSION),
-                settings: StoreSettings::none(),
+                // Reachable by speech out of the box (PocketSphinx, English).
+                settings: StoreSettings::from_json(serde_json::json!({"speech_enabled": true}))
+                    .expect("speech_enabled is a FlowSettings key taking a boolean"),
             },
             entries: vec![
                 entry("Sophie Martin", &[], "Accounting", "201", true),

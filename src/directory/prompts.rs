@@ -3,16 +3,27 @@
 //! Layout under the prompts folder (`paths.prompts_dir`):
 //! - `default/<lang>/<stem>.wav`: one per [`Prompt`] and language;
 //! - `stores/<number>/<stem>.wav`: a store's own version of a prompt (today the
-//!   menu, spoken from the store's menu labels), used instead of the default.
+//!   menu, spoken from the store's menu labels), used instead of the default;
+//! - `default/<lang>/disambiguation_option_<key>.wav`: "press 1" … "press 9";
+//! - `names/<lang>/<hash>.wav`: an entry's spoken name ("Sophie Martin,
+//!   Accounting"), named by a hash of voice and text so that a directory version
+//!   re-uses every name an earlier version already had spoken.
 //!
 //! The texts are in `prompts/texts/<lang>.toml`; `scripts/make-prompts.sh`
-//! speaks the [`plan`] with espeak-ng. This module only computes texts and paths.
+//! speaks the [`plan`] with espeak-ng, and the speech registry speaks missing
+//! names with [`synthesize`] (the same commands) when it compiles a directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use super::{Directory, Language, MenuOption, Store};
+use sha2::Digest;
+
+use super::{Directory, Entry, Language, MenuOption, Store};
 use crate::flow::Prompt;
+
+/// Keys a disambiguation menu can offer, one "press N" file each.
+pub const OPTION_KEYS: [char; 9] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /// Why prompt texts could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +48,9 @@ pub enum PromptTextsError {
         "prompt texts {path}: {key:?} is not a prompt (expected one of the flow::Prompt file stems)"
     )]
     UnknownPrompt { path: PathBuf, key: String },
+    /// `prompts.disambiguation_option` lacks `{key}`.
+    #[error("prompt texts {path}: prompts.disambiguation_option must contain {{key}}")]
+    KeyTemplate { path: PathBuf },
     /// `store_menu.option` lacks `{label}` or `{digit}`.
     #[error("prompt texts {path}: store_menu.option must contain {{label}} and {{digit}}")]
     OptionTemplate { path: PathBuf },
@@ -64,6 +78,8 @@ pub struct PromptTexts {
     /// The espeak-ng voice that speaks them.
     pub voice: String,
     prompts: BTreeMap<Prompt, String>,
+    /// Speech prompts by file stem ([`Prompt::SPEECH_FILE_STEMS`]).
+    speech: BTreeMap<&'static str, String>,
     store_menu: StoreMenuTexts,
 }
 
@@ -91,6 +107,20 @@ impl PromptTexts {
                 })?;
             prompts.insert(prompt, one_line(&text));
         }
+        let mut speech = BTreeMap::new();
+        for stem in Prompt::SPEECH_FILE_STEMS {
+            let text = by_stem.remove(stem).ok_or(PromptTextsError::MissingPrompt {
+                path: path.clone(),
+                stem,
+            })?;
+            speech.insert(stem, one_line(&text));
+        }
+        if !speech
+            .get(Prompt::DisambiguationOption { key: '1', entry: super::EntryId(0) }.file_stem())
+            .is_some_and(|text| text.contains("{key}"))
+        {
+            return Err(PromptTextsError::KeyTemplate { path });
+        }
         if let Some(key) = by_stem.into_keys().next() {
             return Err(PromptTextsError::UnknownPrompt { path, key });
         }
@@ -101,6 +131,7 @@ impl PromptTexts {
         Ok(PromptTexts {
             voice: file.voice,
             prompts,
+            speech,
             store_menu: file.store_menu,
         })
     }
@@ -112,6 +143,23 @@ impl PromptTexts {
             .get(&prompt)
             .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// The speech prompt files of this language (relative to the prompts folder)
+    /// and their texts: the fixed speech prompts, then "press N" for each key.
+    pub fn speech_prompts(&self, language: Language) -> Vec<(PathBuf, String)> {
+        let folder = PathBuf::from("default").join(language.code());
+        let mut files = Vec::new();
+        for (stem, text) in &self.speech {
+            if *stem == "disambiguation_option" {
+                for key in OPTION_KEYS {
+                    files.push((option_key_file(language, key), text.replace("{key}", &key.to_string())));
+                }
+            } else {
+                files.push((folder.join(format!("{stem}.wav")), text.clone()));
+            }
+        }
+        files
     }
 
     /// The text of a store's own menu prompt: intro, one sentence per option (in
@@ -164,6 +212,120 @@ pub fn resolve_prompt(prompts_dir: &Path, store: &Store, prompt: Prompt) -> Path
     }
 }
 
+/// `default/<lang>/disambiguation_option_<key>.wav`: "press `key`".
+pub fn option_key_file(language: Language, key: char) -> PathBuf {
+    PathBuf::from("default")
+        .join(language.code())
+        .join(format!("disambiguation_option_{key}.wav"))
+}
+
+/// What a confirmation or a disambiguation option says for `entry`: its name,
+/// and its department when it has one (namesakes differ by department).
+pub fn name_text(entry: &Entry) -> String {
+    match entry.department.as_deref().map(str::trim) {
+        Some(department) if !department.is_empty() && department != entry.display_name => {
+            one_line(&format!("{}, {department}.", entry.display_name))
+        }
+        _ => one_line(&format!("{}.", entry.display_name)),
+    }
+}
+
+/// `names/<lang>/<hash>.wav`, relative to the prompts folder: the hash covers
+/// voice and text, so a renamed entry or another voice gets a new file.
+pub fn name_audio_file(language: Language, voice: &str, text: &str) -> PathBuf {
+    let digest = sha2::Sha256::digest(format!("{voice}\t{text}").as_bytes());
+    let hex: String = digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    PathBuf::from("names").join(language.code()).join(format!("{hex}.wav"))
+}
+
+/// The spoken names of a directory's enabled entries, by entry.
+pub fn planned_names(texts: &PromptTexts, directory: &Directory) -> Vec<(super::EntryId, PlannedPrompt)> {
+    directory
+        .entries
+        .iter()
+        .filter(|entry| entry.enabled)
+        .map(|entry| {
+            let text = name_text(entry);
+            let file = name_audio_file(directory.store.language, &texts.voice, &text);
+            (entry.id, PlannedPrompt { file, voice: texts.voice.clone(), text })
+        })
+        .collect()
+}
+
+/// Why a prompt could not be spoken.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthesisError {
+    #[error("cannot run {program} for {file}")]
+    Spawn {
+        program: &'static str,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{program} failed for {file} ({status})")]
+    Failed {
+        program: &'static str,
+        file: PathBuf,
+        status: std::process::ExitStatus,
+    },
+    #[error("cannot write {file}")]
+    Write {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Speaks `prompt` into `prompts_dir/prompt.file` unless the file exists (the
+/// name is a hash of its voice and text: an existing file is the right one).
+/// The same commands as `scripts/make-prompts.sh`: espeak-ng at 150 words per
+/// minute, then sox to 8 kHz mono 16-bit without dither. Blocking: run it off
+/// the async threads. Returns whether a file was written.
+pub fn synthesize(prompts_dir: &Path, prompt: &PlannedPrompt) -> Result<bool, SynthesisError> {
+    let target = prompts_dir.join(&prompt.file);
+    if target.is_file() {
+        return Ok(false);
+    }
+    let write_error = |source| SynthesisError::Write { file: target.clone(), source };
+    let folder = target.parent().unwrap_or(prompts_dir);
+    std::fs::create_dir_all(folder).map_err(write_error)?;
+    // Temporary files in the target folder: the final rename is atomic, so a
+    // call never reads a half-written name.
+    let work = tempfile::Builder::new().prefix(".synth").tempdir_in(folder).map_err(write_error)?;
+    let speech = work.path().join("speech.wav");
+    let converted = work.path().join("prompt.wav");
+    let run = |program: &'static str, command: &mut Command| -> Result<(), SynthesisError> {
+        let status = command.status().map_err(|source| SynthesisError::Spawn {
+            program,
+            file: target.clone(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(SynthesisError::Failed { program, file: target.clone(), status })
+        }
+    };
+    run(
+        "espeak-ng",
+        Command::new("espeak-ng")
+            .args(["-v", &prompt.voice, "-s", "150", "-w"])
+            .arg(&speech)
+            .arg(&prompt.text),
+    )?;
+    run(
+        "sox",
+        Command::new("sox")
+            .args(["-D", "-V1"])
+            .arg(&speech)
+            .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
+            .arg(&converted)
+            .args(["norm", "-1"]),
+    )?;
+    std::fs::rename(&converted, &target).map_err(write_error)?;
+    Ok(true)
+}
+
 /// The prompt files these stores would play that do not exist.
 pub fn missing_prompts(prompts_dir: &Path, stores: &[Store]) -> Vec<PathBuf> {
     let mut missing: Vec<PathBuf> = stores
@@ -212,17 +374,36 @@ pub fn plan(
                 text: texts.text(prompt).to_owned(),
             });
         }
+        for (file, text) in texts.speech_prompts(language) {
+            planned.push(PlannedPrompt {
+                file,
+                voice: texts.voice.clone(),
+                text,
+            });
+        }
     }
-    let mut directories: Vec<&Directory> =
+    let mut with_menu: Vec<&Directory> =
         directories.iter().filter(|d| !d.menu.is_empty()).collect();
-    directories.sort_by(|a, b| a.store.number.cmp(&b.store.number));
-    for directory in directories {
+    with_menu.sort_by(|a, b| a.store.number.cmp(&b.store.number));
+    for directory in with_menu {
         let texts = texts_for(directory.store.language)?;
         planned.push(PlannedPrompt {
             file: store_prompt_file(&directory.store.number, Prompt::Menu),
             voice: texts.voice.clone(),
             text: texts.store_menu_text(&directory.menu),
         });
+    }
+    // Every directory's spoken names (the registry also speaks missing ones
+    // when it compiles a directory version).
+    let mut all: Vec<&Directory> = directories.iter().collect();
+    all.sort_by(|a, b| a.store.number.cmp(&b.store.number));
+    for directory in all {
+        let texts = texts_for(directory.store.language)?;
+        for (_, name) in planned_names(&texts, directory) {
+            if !planned.iter().any(|p| p.file == name.file) {
+                planned.push(name);
+            }
+        }
     }
     Ok(planned)
 }
@@ -269,7 +450,7 @@ mod tests {
 
     #[test]
     fn committed_texts_cover_every_prompt() {
-        for (language, voice) in [(Language::En, "en-us"), (Language::Fr, "fr")] {
+        for (language, voice) in [(Language::En, "en-us"), (Language::Fr, "fr"), (Language::Ko, "ko")] {
             let texts = PromptTexts::load(&texts_dir(), language).unwrap();
             assert_eq!(texts.voice, voice);
             for prompt in Prompt::ALL {
@@ -279,12 +460,13 @@ mod tests {
                     "{language:?} {prompt:?}: {text:?}"
                 );
             }
+            let speech = texts.speech_prompts(language);
+            // Four fixed speech prompts, then "press N" for keys 1 to 9.
+            assert_eq!(speech.len(), 4 + OPTION_KEYS.len(), "{language:?}");
+            let (file, text) = speech.iter().find(|(f, _)| f.ends_with("disambiguation_option_7.wav")).unwrap();
+            assert_eq!(file, &option_key_file(language, '7'));
+            assert!(text.contains('7') && !text.contains("{key}"), "{language:?}: {text}");
         }
-        let missing = PromptTexts::load(&texts_dir(), Language::Ko).unwrap_err();
-        assert!(
-            matches!(missing, PromptTextsError::Read { .. }),
-            "{missing}"
-        );
     }
 
     #[test]
@@ -304,6 +486,8 @@ mod tests {
                 "must contain {label} and {digit}",
             ),
             (full.replace("voice = ", "voix = "), "unknown field `voix`"),
+            (full.replace("press {key}", "press it"), "must contain {key}"),
+            (full.replace("ask_name = ", "ask_for_name = "), "no text for prompt \"ask_name\""),
         ];
         for (text, expected) in cases {
             let dir = tempfile::tempdir().unwrap();
@@ -343,9 +527,10 @@ mod tests {
             .iter()
             .map(|p| p.file.display().to_string())
             .collect();
-        assert_eq!(files.len(), 2 * Prompt::ALL.len() + 2, "{files:?}");
+        let per_language = Prompt::ALL.len() + 4 + OPTION_KEYS.len();
+        assert_eq!(files.len(), 2 * per_language + 2, "{files:?}");
         assert_eq!(files[0], "default/en/greeting.wav");
-        assert_eq!(files[Prompt::ALL.len()], "default/fr/greeting.wav");
+        assert_eq!(files[per_language], "default/fr/greeting.wav");
         assert_eq!(
             files[files.len() - 2..],
             ["stores/1000/menu.wav", "stores/2000/menu.wav"]
@@ -358,6 +543,60 @@ mod tests {
                 .contains("Pour la boulangerie, tapez 1.")
         );
         assert_eq!(planned.last().unwrap().voice, "fr");
+    }
+
+    #[test]
+    fn names_are_planned_per_entry_and_shared_by_text() {
+        let texts = PromptTexts::load(&texts_dir(), Language::En).unwrap();
+        let entry = |id, name: &str, department: Option<&str>, enabled| Entry {
+            id: crate::directory::EntryId(id),
+            display_name: name.to_owned(),
+            aliases: vec![],
+            department: department.map(str::to_owned),
+            extension: None,
+            target: TransferTarget::Extension("1".to_owned()),
+            fallback: None,
+            enabled,
+        };
+        let directory = Directory {
+            store: store("1000", Language::En),
+            version: DirectoryVersion(3),
+            entries: vec![
+                entry(1, "Sophie Martin", Some("Bakery"), true),
+                entry(2, "Paul Martin", None, true),
+                entry(3, "Claire Petit", None, false),
+                entry(4, "Bakery", Some("Bakery"), true),
+            ],
+            menu: vec![],
+        };
+        let names = planned_names(&texts, &directory);
+        let texts_of: Vec<(i64, &str)> = names.iter().map(|(id, p)| (id.0, p.text.as_str())).collect();
+        assert_eq!(
+            texts_of,
+            [(1, "Sophie Martin, Bakery."), (2, "Paul Martin."), (4, "Bakery.")],
+            "disabled entries have no name audio; a department equal to the name is not repeated"
+        );
+        assert!(names.iter().all(|(_, p)| p.file.starts_with("names/en") && p.voice == "en-us"));
+        assert_eq!(
+            name_audio_file(Language::En, "en-us", "Paul Martin."),
+            names[1].1.file,
+            "same voice and text, same file"
+        );
+        assert_ne!(name_audio_file(Language::En, "en-us", "Paul Martin."), name_audio_file(Language::En, "en-us+f3", "Paul Martin."));
+    }
+
+    #[test]
+    fn synthesize_speaks_once_into_an_8k_wav() {
+        let dir = tempfile::tempdir().unwrap();
+        let prompt = PlannedPrompt {
+            file: name_audio_file(Language::En, "en-us", "Paul Martin."),
+            voice: "en-us".to_owned(),
+            text: "Paul Martin.".to_owned(),
+        };
+        assert!(synthesize(dir.path(), &prompt).unwrap(), "written the first time");
+        let audio = crate::media::prompt::PromptAudio::load(&dir.path().join(&prompt.file)).unwrap();
+        assert!(audio.duration() > std::time::Duration::from_millis(300), "{:?}", audio.duration());
+        assert!(!synthesize(dir.path(), &prompt).unwrap(), "cached the second time");
     }
 
     #[test]

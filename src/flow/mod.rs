@@ -104,6 +104,14 @@ pub struct FlowSettings {
     /// Longest wait for a recognition result once the caller started speaking.
     #[serde(with = "crate::config::duration_ms")]
     pub max_utterance: Duration,
+    /// Endpointing of the caller's speech (end-of-speech silence etc.). A store
+    /// overriding `endpoint` gives the whole object; keys it leaves out take the
+    /// built-in defaults.
+    pub endpoint: crate::speech::endpoint::EndpointSettings,
+    /// Confidence thresholds of the name decision (same whole-object rule).
+    pub thresholds: crate::matching::Thresholds,
+    /// Recording of the speech phase for QA (off by default; `replay::record`).
+    pub recording: crate::replay::record::RecordingSettings,
 }
 
 impl Default for FlowSettings {
@@ -116,6 +124,9 @@ impl Default for FlowSettings {
             max_call_duration: Duration::from_secs(300),
             speech_enabled: false,
             max_utterance: Duration::from_secs(10),
+            endpoint: crate::speech::endpoint::EndpointSettings::default(),
+            thresholds: crate::matching::Thresholds::default(),
+            recording: crate::replay::record::RecordingSettings::default(),
         }
     }
 }

@@ -5,17 +5,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::CallContext;
+use crate::asr::{AsrError, Recognition};
 use crate::directory::Directory;
-use crate::directory::prompts::resolve_prompt;
+use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::flow::{Action, Call, FlowSettings, Input, Output, Prompt};
 use crate::media::prompt::PromptAudio;
 use crate::media::sdp::{answer_sdp, negotiate};
 use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
+use crate::speech::endpoint::{EndpointEvent, Endpointer};
+use crate::replay::record::LiveRecording;
+use crate::speech::understand::StoreSpeech;
 
 /// Run one call in its own task, so that a panic in it stays there: unwinding
 /// drops the call's SIP handle (its dialog ends, with a BYE if answered) and
@@ -71,6 +76,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             directory,
             settings,
             prompts,
+            speech,
             rtp,
             answer,
             negotiated,
@@ -86,18 +92,43 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             return;
         }
         let referred_by = format!("sip:{}@{}", directory.store.number, context.sip_addr);
-        let flow = Call::new(now(), Arc::new(directory), settings);
+        let endpoint = settings.endpoint.clone();
+        let recording = speech.store.clone().and_then(|store| {
+            let call_id = call.call_id().to_owned();
+            LiveRecording::start(&context.recorder, &settings.recording, store, settings.thresholds, endpoint.clone(), &call_id, std::time::SystemTime::now())
+        });
+        let mut flow = Call::new(now(), directory, settings);
+        if let Some(speech) = &speech.store {
+            flow = flow.with_speech(speech.interpreter());
+        }
+        let (results_tx, results) = mpsc::unbounded_channel();
         let mut driver = CallDriver {
             flow,
             call,
             media,
             prompts,
+            speech,
+            endpoint,
+            listening: None,
+            generation: 0,
+            results_tx,
+            results,
+            speech_ended_at: None,
+            recording,
             context,
             referred_by,
             deadline: None,
             sip_ended: false,
         };
         driver.run(cancel).await;
+        if let Some(recording) = driver.recording.take() {
+            // File IO: on the blocking pool; a failed recording never fails the call.
+            match tokio::task::spawn_blocking(move || recording.save(std::time::SystemTime::now())).await {
+                Ok(Ok(saved)) => debug!(?saved, "call recorded"),
+                Ok(Err(error)) => warn!(%error, "cannot save the call recording"),
+                Err(error) => warn!(%error, "call recording task failed"),
+            }
+        }
         let CallDriver { call, media, .. } = driver;
         // Dropping the SIP handle ends the dialog if it is still up (BYE), and the
         // media shutdown waits until the RTP port is free again.
@@ -138,9 +169,10 @@ async fn ring(call: &mut SipCall, delay: std::time::Duration, cancel: &Cancellat
 
 /// Everything a call needs before it is answered.
 struct CallSetup {
-    directory: Directory,
+    directory: Arc<Directory>,
     settings: FlowSettings,
     prompts: HashMap<Prompt, PromptAudio>,
+    speech: CallSpeech,
     rtp: RtpSocket,
     answer: String,
     negotiated: crate::media::sdp::NegotiatedMedia,
@@ -177,7 +209,21 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
             context.flow_defaults.clone()
         }
     };
+    // With speech, the call runs on the directory version its speech was compiled
+    // from (decisions name entries of that version), kept to the end of the call.
+    let store_speech = settings
+        .speech_enabled
+        .then(|| context.speech.current(directory.store.id))
+        .flatten();
+    let directory = match &store_speech {
+        Some(speech) => speech.directory().clone(),
+        None => Arc::new(directory),
+    };
     let prompts = load_prompts(context, &directory).await?;
+    let speech = match store_speech {
+        Some(store) => load_speech_prompts(context, &directory, store).await,
+        None => CallSpeech::default(),
+    };
     let rtp = RtpSocket::bind(&context.media).map_err(|error| {
         error!(%error, "no RTP port");
         Rejection::ServiceUnavailable
@@ -188,6 +234,7 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         directory,
         settings,
         prompts,
+        speech,
         rtp,
         answer,
         negotiated,
@@ -217,6 +264,58 @@ async fn load_prompts(context: &CallContext, directory: &Directory) -> Result<Ha
         Err(error) => {
             error!(%error, "prompt loading task failed");
             Err(Rejection::ServerError)
+        }
+    }
+}
+
+/// A call's speech: the store's set-up at call start and the prompt audio
+/// speech adds. Empty when the call runs DTMF only.
+#[derive(Default)]
+struct CallSpeech {
+    store: Option<Arc<StoreSpeech>>,
+    /// `ask_name`, `not_understood`, `disambiguation`.
+    prompts: HashMap<Prompt, PromptAudio>,
+    /// Said after an entry's name to confirm it.
+    did_you_mean: Option<PromptAudio>,
+    /// "press N", said after an entry's name in a disambiguation menu.
+    options: HashMap<char, PromptAudio>,
+}
+
+/// The speech prompts of the store's language, read off the blocking pool. A
+/// missing one is logged and skipped when played: speech still works.
+async fn load_speech_prompts(context: &CallContext, directory: &Directory, store: Arc<StoreSpeech>) -> CallSpeech {
+    let fixed: Vec<(Prompt, std::path::PathBuf)> = [Prompt::AskName, Prompt::NotUnderstood, Prompt::Disambiguation]
+        .into_iter()
+        .map(|prompt| (prompt, resolve_prompt(&context.prompts_dir, &directory.store, prompt)))
+        .collect();
+    let did_you_mean = resolve_prompt(&context.prompts_dir, &directory.store, Prompt::DidYouMean(crate::directory::EntryId(0)));
+    let options: Vec<(char, std::path::PathBuf)> = OPTION_KEYS
+        .into_iter()
+        .map(|key| (key, context.prompts_dir.join(option_key_file(directory.store.language, key))))
+        .collect();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let load = |path: &std::path::Path| match PromptAudio::load(path) {
+            Ok(audio) => Some(audio),
+            Err(error) => {
+                warn!(%error, "speech prompt missing: it will be skipped");
+                None
+            }
+        };
+        let prompts = fixed.iter().filter_map(|(prompt, path)| Some((*prompt, load(path)?))).collect();
+        let options = options.iter().filter_map(|(key, path)| Some((*key, load(path)?))).collect();
+        (prompts, load(&did_you_mean), options)
+    })
+    .await;
+    match loaded {
+        Ok((prompts, did_you_mean, options)) => CallSpeech {
+            store: Some(store),
+            prompts,
+            did_you_mean,
+            options,
+        },
+        Err(error) => {
+            error!(%error, "speech prompt loading task failed: speech prompts skipped");
+            CallSpeech { store: Some(store), ..CallSpeech::default() }
         }
     }
 }
@@ -266,12 +365,45 @@ fn media_input(event: MediaEvent) -> Input {
     }
 }
 
+/// A recognition listening to the caller: audio goes through the endpointer
+/// until an utterance ends (then it is decoded, and listening stops).
+struct Listening {
+    generation: u64,
+    audio: broadcast::Receiver<Vec<i16>>,
+    endpointer: Endpointer,
+}
+
+/// A decoded utterance, tagged with the recognition it belongs to.
+type Decoded = (u64, Result<Recognition, AsrError>);
+
+/// The next audio frame of the running recognition (pending when none runs).
+async fn next_frame(listening: &mut Option<Listening>) -> Result<Vec<i16>, broadcast::error::RecvError> {
+    match listening {
+        Some(listening) => listening.audio.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// One answered call's loop state.
 struct CallDriver {
     flow: Call,
     call: SipCall,
     media: MediaSession,
     prompts: HashMap<Prompt, PromptAudio>,
+    speech: CallSpeech,
+    endpoint: crate::speech::endpoint::EndpointSettings,
+    listening: Option<Listening>,
+    /// Counts recognitions started and abandoned: a decoded result whose
+    /// generation is not current belongs to an abandoned recognition and is
+    /// dropped (the flow's contract: results carry no id of their own).
+    generation: u64,
+    results_tx: mpsc::UnboundedSender<Decoded>,
+    results: mpsc::UnboundedReceiver<Decoded>,
+    /// When the endpointer last declared the end of an utterance: the start of
+    /// the end-of-speech-to-REFER latency.
+    speech_ended_at: Option<Instant>,
+    /// The QA recording of this call, when its store records.
+    recording: Option<LiveRecording>,
     context: Arc<CallContext>,
     referred_by: String,
     /// When the flow wants `Input::Timeout`.
@@ -316,6 +448,17 @@ impl CallDriver {
                         self.feed(Input::CallerHungUp);
                     }
                 },
+                frame = next_frame(&mut self.listening) => match frame {
+                    Ok(frame) => self.on_audio(&frame),
+                    Err(broadcast::error::RecvError::Lagged(lost)) => {
+                        warn!(lost, "speech audio reader fell behind: frames lost");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        self.listening = None;
+                        self.feed(Input::NoSpeech);
+                    }
+                },
+                Some((generation, result)) = self.results.recv() => self.on_decoded(generation, result),
                 event = self.media.next_event(), if !media_ended => match event {
                     Some(event) => {
                         info!(media = ?event, "media event");
@@ -331,7 +474,103 @@ impl CallDriver {
         }
     }
 
+    /// Caller audio during a recognition.
+    fn on_audio(&mut self, frame: &[i16]) {
+        let Some(listening) = self.listening.as_mut() else { return };
+        if let Some(recording) = self.recording.as_mut() {
+            recording.audio(frame);
+        }
+        let generation = listening.generation;
+        let events = match listening.endpointer.push(frame) {
+            Ok(events) => events,
+            Err(error) => {
+                warn!(%error, "endpointer failed: no speech");
+                self.listening = None;
+                self.feed(Input::NoSpeech);
+                return;
+            }
+        };
+        for event in events {
+            // Feeding the flow may stop or restart the recognition: the rest of
+            // these events belong to the old one.
+            if self.listening.as_ref().map(|l| l.generation) != Some(generation) {
+                return;
+            }
+            match event {
+                EndpointEvent::SpeechStarted => {
+                    info!("speech started");
+                    self.feed(Input::SpeechStarted);
+                }
+                EndpointEvent::NoiseDiscarded => debug!("noise discarded"),
+                EndpointEvent::Utterance(utterance) => {
+                    self.speech_ended_at = Some(now());
+                    self.listening = None;
+                    if let Some(recording) = self.recording.as_mut() {
+                        recording.utterance_ended(utterance.pcm.len(), utterance.truncated);
+                    }
+                    let Some(speech) = self.speech.store.clone() else {
+                        self.feed(Input::NoSpeech);
+                        return;
+                    };
+                    info!(samples = utterance.pcm.len(), truncated = utterance.truncated, "utterance ended: decoding");
+                    let results = self.results_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let result = speech.recognize(&utterance.pcm);
+                        // The call may have ended meanwhile: nobody to tell.
+                        let _ = results.send((generation, result));
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A decoded utterance: the answer to the current recognition, or stale.
+    fn on_decoded(&mut self, generation: u64, result: Result<Recognition, AsrError>) {
+        if generation != self.generation {
+            debug!(generation, current = self.generation, "result of an abandoned recognition dropped");
+            return;
+        }
+        let decode_ms = self.speech_ended_at.map(|ended| now().saturating_duration_since(ended).as_millis());
+        match result {
+            Ok(recognition) => {
+                info!(best = ?recognition.best().map(|h| (&h.text, h.confidence)), ?decode_ms, "recognized");
+                if let Some(recording) = self.recording.as_mut() {
+                    recording.recognized(&recognition, decode_ms.map(|ms| ms as f64));
+                }
+                self.feed(Input::Recognized(recognition));
+            }
+            Err(error) => {
+                warn!(%error, "recognition failed: no speech");
+                self.feed(Input::NoSpeech);
+            }
+        }
+    }
+
+    /// The audio of `prompt`: entry prompts are the entry's spoken name and a fragment.
+    fn prompt_audio(&self, prompt: Prompt, audio: &mut Vec<PromptAudio>) {
+        let name = |entry| self.speech.store.as_ref().and_then(|s| s.name_audio(entry)).cloned();
+        let parts: Vec<Option<PromptAudio>> = match prompt {
+            Prompt::DidYouMean(entry) => vec![name(entry), self.speech.did_you_mean.clone()],
+            Prompt::DisambiguationOption { key, entry } => vec![name(entry), self.speech.options.get(&key).cloned()],
+            other => vec![self.prompts.get(&other).or_else(|| self.speech.prompts.get(&other)).cloned()],
+        };
+        for part in parts {
+            match part {
+                Some(part) => audio.push(part),
+                None => warn!(?prompt, "no audio for (part of) this prompt: skipped"),
+            }
+        }
+    }
+
     fn feed(&mut self, input: Input) {
+        if let (Input::Digit(digit), Some(recording)) = (&input, self.recording.as_mut()) {
+            recording.digit(*digit);
+        }
+        if matches!(input, Input::Digit(_)) {
+            // A key decides from here on: a transfer is no longer speech's latency.
+            self.speech_ended_at = None;
+        }
         self.flow.handle(now(), input);
         self.drain();
     }
@@ -364,10 +603,7 @@ impl CallDriver {
             Action::Play(prompts) => {
                 let mut audio = Vec::with_capacity(prompts.len());
                 for prompt in &prompts {
-                    match self.prompts.get(prompt) {
-                        Some(prompt_audio) => audio.push(prompt_audio.clone()),
-                        None => warn!(?prompt, "no audio for this prompt: skipped"),
-                    }
+                    self.prompt_audio(*prompt, &mut audio);
                 }
                 if self.media.play(audio).is_err() {
                     warn!("media session gone: cannot play");
@@ -380,7 +616,17 @@ impl CallDriver {
             }
             Action::Transfer(target) => {
                 let uri = self.context.pbx.target_uri(&target);
-                info!(%uri, "REFER");
+                if let Some(recording) = self.recording.as_mut() {
+                    recording.transferred(&target);
+                }
+                match self.speech_ended_at.take() {
+                    Some(ended) => info!(
+                        %uri,
+                        end_of_speech_to_refer_ms = now().saturating_duration_since(ended).as_millis() as u64,
+                        "REFER"
+                    ),
+                    None => info!(%uri, "REFER"),
+                }
                 if self.call.refer(uri, Some(self.referred_by.clone())).is_err() {
                     // The dialog is gone; its terminal event reaches the flow.
                     debug!("dialog gone: REFER not sent");
@@ -391,14 +637,37 @@ impl CallDriver {
                     debug!("dialog already gone");
                 }
             }
-            // Calls are built without a speech interpreter, so the flow should not
-            // ask; if it does, it hears at once that nothing was recognised and
-            // goes on with the keypad.
+            // One grammar serves both modes: the store's grammar holds its yes/no
+            // words, and the interpreter reads names or yes/no as the flow asks.
             Action::StartRecognition { grammar } => {
-                warn!(?grammar, "no speech recognition in this runtime: answering NoSpeech");
-                return Some(Input::NoSpeech);
+                self.generation += 1;
+                self.listening = None;
+                // A new question: an earlier utterance no longer leads to a transfer.
+                self.speech_ended_at = None;
+                if self.speech.store.is_none() {
+                    // Only calls with speech get an interpreter, so the flow should
+                    // not ask; if it does, nothing was recognised: the keypad.
+                    warn!(?grammar, "no speech for this call: answering NoSpeech");
+                    return Some(Input::NoSpeech);
+                }
+                match Endpointer::new(self.endpoint.clone()) {
+                    Ok(endpointer) => {
+                        self.listening = Some(Listening {
+                            generation: self.generation,
+                            audio: self.media.subscribe_audio(),
+                            endpointer,
+                        });
+                    }
+                    Err(error) => {
+                        warn!(%error, "cannot start the endpointer: no speech");
+                        return Some(Input::NoSpeech);
+                    }
+                }
             }
-            Action::StopRecognition => {}
+            Action::StopRecognition => {
+                self.generation += 1;
+                self.listening = None;
+            }
         }
         None
     }

@@ -28,6 +28,7 @@ use crate::directory::store::DirectoryStore;
 use crate::flow::FlowSettings;
 use crate::media::session::MediaConfig;
 use crate::sip::{SipEndpoint, SipError, SipSettings};
+use crate::speech::registry::{RegistrySettings, SpeechRegistry};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum ServeError {
     /// The SIP endpoint could not start (e.g. a port is taken).
     #[error("cannot start the SIP endpoint")]
     Sip(#[from] SipError),
+    /// The store list could not be read to set up speech.
+    #[error("cannot read the stores to set up speech")]
+    Speech(#[from] crate::directory::store::StoreError),
     /// Waiting for Ctrl-C failed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
@@ -55,12 +59,17 @@ struct CallContext {
     flow_defaults: FlowSettings,
     /// Ringing time before the 200 OK.
     answer_delay: std::time::Duration,
+    /// Each store's current speech set-up (none: DTMF only).
+    speech: Arc<SpeechRegistry>,
+    /// Where calls of stores with recording enabled are saved.
+    recorder: crate::replay::record::CallRecorder,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
 #[derive(Debug)]
 pub struct Server {
     sip: SipEndpoint,
+    speech: Arc<SpeechRegistry>,
     /// Stops taking calls and ends the current ones.
     cancel: CancellationToken,
     /// Stops the SIP endpoint, once the calls' BYEs are answered.
@@ -85,6 +94,18 @@ impl Server {
             trusted_networks: config.sip.trusted_networks.clone(),
             ..SipSettings::default()
         };
+        // Speech first: compiling every store's grammar takes a moment, and a call
+        // answered before that would miss its store's speech.
+        let speech = SpeechRegistry::start(
+            RegistrySettings {
+                asr: config.asr.clone(),
+                prompts_dir: config.paths.prompts_dir.clone(),
+                prompt_texts_dir: config.paths.prompt_texts_dir.clone(),
+                flow_defaults: config.flow.clone(),
+            },
+            store.clone(),
+        )
+        .await?;
         let (sip, mut calls) = SipEndpoint::start(&sip_settings, sip_cancel.clone()).await?;
         let context = Arc::new(CallContext {
             store,
@@ -101,6 +122,8 @@ impl Server {
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
+            speech: speech.clone(),
+            recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
         });
         let tasks = TaskTracker::new();
         let accept_cancel = cancel.clone();
@@ -120,6 +143,7 @@ impl Server {
         info!(udp = %sip.udp_addr(), tcp = ?sip.tcp_addr(), "attendant answering calls");
         Ok(Server {
             sip,
+            speech,
             cancel,
             sip_cancel,
             tasks,
@@ -134,6 +158,12 @@ impl Server {
     /// The bound SIP TCP address, if any.
     pub fn sip_tcp_addr(&self) -> Option<SocketAddr> {
         self.sip.tcp_addr()
+    }
+
+    /// The stores' speech set-ups: call [`SpeechRegistry::refresh`] after a
+    /// directory change so that the next calls use the new version.
+    pub fn speech(&self) -> &Arc<SpeechRegistry> {
+        &self.speech
     }
 
     /// SIP dialogs currently held, one per call not yet released.

@@ -9,6 +9,7 @@
 //! Sans-IO like [`crate::flow`]: time is counted in samples pushed, never read from a clock.
 
 pub mod endpoint;
+pub mod registry;
 pub mod understand;
 pub mod resample;
 

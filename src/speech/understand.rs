@@ -3,10 +3,11 @@
 //! [`StoreSpeech`]: a change here changes both, which is what makes replay figures
 //! trustworthy.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::asr::{AsrError, CompiledGrammar, Engine, GrammarSpec, Recognition};
-use crate::directory::{Directory, DirectoryVersion, StoreId};
+use crate::directory::{Directory, DirectoryVersion, EntryId, StoreId};
 use crate::flow::SpeechInterpreter;
 use crate::matching::interpreter::MatchingInterpreter;
 use crate::matching::{Decision, MatchError, NameIndex, Thresholds};
@@ -30,6 +31,9 @@ pub struct StoreSpeech {
     engine: Arc<dyn Engine>,
     grammar: CompiledGrammar,
     interpreter: Arc<MatchingInterpreter>,
+    /// Spoken names for confirmations and disambiguation menus (live calls only;
+    /// replay has none).
+    name_audio: HashMap<EntryId, crate::media::prompt::PromptAudio>,
 }
 
 impl std::fmt::Debug for StoreSpeech {
@@ -52,7 +56,18 @@ impl StoreSpeech {
             .map_err(|source| SpeechSetupError::Grammar { store, version, source })?;
         let index = NameIndex::build(&directory).map_err(|source| SpeechSetupError::Index { store, version, source })?;
         let interpreter = Arc::new(MatchingInterpreter { index, thresholds });
-        Ok(StoreSpeech { directory, engine, grammar, interpreter })
+        Ok(StoreSpeech { directory, engine, grammar, interpreter, name_audio: HashMap::new() })
+    }
+
+    /// Adds the entries' spoken names (see `directory::prompts::planned_names`).
+    pub fn with_name_audio(mut self, name_audio: HashMap<EntryId, crate::media::prompt::PromptAudio>) -> StoreSpeech {
+        self.name_audio = name_audio;
+        self
+    }
+
+    /// The spoken name of `entry`, if it was synthesised.
+    pub fn name_audio(&self, entry: EntryId) -> Option<&crate::media::prompt::PromptAudio> {
+        self.name_audio.get(&entry)
     }
 
     /// The directory version this was built from.

@@ -89,7 +89,9 @@ fn write_prompts(dir: &Path) {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let mut writer = hound::WavWriter::create(folder.join(format!("{}.wav", prompt.file_stem())), spec).unwrap();
+        let mut writer =
+            hound::WavWriter::create(folder.join(format!("{}.wav", prompt.file_stem())), spec)
+                .unwrap();
         for _ in 0..PROMPT_FRAMES * 160 {
             writer.write_sample(level).unwrap();
         }
@@ -165,7 +167,9 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
-    let server = Server::start(&config, store).await.expect("start the attendant");
+    let server = Server::start(&config, store)
+        .await
+        .expect("start the attendant");
     let sip = server.sip_addr();
     TestAttendant {
         server: Some(server),
@@ -189,7 +193,11 @@ impl TestAttendant {
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
-        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
+        assert_eq!(
+            server.active_dialogs(),
+            0,
+            "SIP dialogs still held after shutdown"
+        );
     }
 }
 
@@ -201,7 +209,7 @@ impl Drop for TestAttendant {
     }
 }
 
-fn init_logs() {
+pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -218,7 +226,9 @@ pub fn prompts_heard(datagrams: &[super::capture::Datagram], port: u16) -> Vec<P
     let mut heard: Vec<Prompt> = Vec::new();
     let mut last_frame: Option<Prompt> = None;
     for datagram in datagrams.iter().filter(|d| d.dst_port == port) {
-        let Some((0, payload)) = datagram.rtp() else { continue };
+        let Some((0, payload)) = datagram.rtp() else {
+            continue;
+        };
         let frame = prompt_of_payload(payload);
         if let Some(prompt) = frame
             && last_frame != Some(prompt)

@@ -5,6 +5,7 @@
 pub mod attendant;
 pub mod capture;
 pub mod raw_sip;
+pub mod speech;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -52,10 +53,18 @@ impl RtpBlock {
         for i in 0..Self::COUNT {
             let min = Self::FIRST + ((start + i) % Self::COUNT) * Self::SIZE;
             if let Ok(socket) = UdpSocket::bind(("127.0.0.1", min - 1)) {
-                return RtpBlock { min, max: min + Self::SIZE - 2, _reservation: socket };
+                return RtpBlock {
+                    min,
+                    max: min + Self::SIZE - 2,
+                    _reservation: socket,
+                };
             }
         }
-        panic!("no free block of RTP ports between {} and {}", Self::FIRST, Self::FIRST + Self::COUNT * Self::SIZE);
+        panic!(
+            "no free block of RTP ports between {} and {}",
+            Self::FIRST,
+            Self::FIRST + Self::COUNT * Self::SIZE
+        );
     }
 
     /// tcpdump filter for this block's traffic.
@@ -82,7 +91,9 @@ pub fn free_udp_tcp_port() -> u16 {
 
 /// Path of a SIPp scenario under tests/sipp.
 pub fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(name)
 }
 
 /// A SIPp process, killed when dropped.
@@ -100,7 +111,10 @@ impl Sipp {
         let mut args: Vec<String> = vec!["-s".into(), service.into()];
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(target.to_string());
-        let scenario_args = ["-sf".to_string(), scenario(scenario_name).display().to_string()];
+        let scenario_args = [
+            "-sf".to_string(),
+            scenario(scenario_name).display().to_string(),
+        ];
         Sipp::start(&scenario_args, &args)
     }
 
@@ -172,7 +186,11 @@ impl Sipp {
                 panic!("sipp did not finish within {limit:?}\n{}", self.logs());
             }
         };
-        assert!(!status.success(), "sipp unexpectedly succeeded\n{}", self.logs());
+        assert!(
+            !status.success(),
+            "sipp unexpectedly succeeded\n{}",
+            self.logs()
+        );
         self.logs()
     }
 

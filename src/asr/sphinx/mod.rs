@@ -6,7 +6,7 @@
 //! from [`g2p`] (espeak-ng rules mapped to CMU phones) and reports the words it
 //! cannot pronounce. Each recognizer buffers its utterance and decodes it whole in
 //! [`Recognizer::finish`], after upsampling 8 kHz to the model's 16 kHz with
-//! rubato: whole-utterance decoding is far more accurate than PocketSphinx's own
+//! `crate::speech::resample` (rubato, the one resampler of the speech path): whole-utterance decoding is far more accurate than PocketSphinx's own
 //! segmentation on short names.
 //!
 //! A decoder holds its own copy of the acoustic model (no sharing in this API
@@ -22,15 +22,13 @@ use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, Once, PoisonError};
 
-use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Resampler as _};
 
 use self::g2p::EspeakG2p;
 use super::grammar::{self, GrammarSpec, Meaning};
 use super::models::{self, ModelManifest};
 use super::{
     AsrError, CompiledGrammar, Engine, EngineKind, GrammarPayload, GuessedWord, Hypothesis,
-    INPUT_SAMPLE_RATE, Recognition, Recognizer, RejectedPhrase,
+    Recognition, Recognizer, RejectedPhrase,
 };
 use crate::directory::Language;
 
@@ -287,7 +285,6 @@ struct Decoder {
     ps: NonNull<ffi::ps_decoder_t>,
     /// The JSGF text of the active search, to skip reloading the same grammar.
     loaded: Option<String>,
-    resampler: Fft<f32>,
 }
 
 // SAFETY: a decoder is owned by one recognizer (or the idle pool) at a time and
@@ -346,26 +343,7 @@ impl Decoder {
         let ps = unsafe { ffi::ps_init(config_ptr) };
         unsafe { ffi::cmd_ln_free_r(config_ptr) };
         let ps = NonNull::new(ps).ok_or_else(load_error)?;
-        let resampler = Fft::<f32>::new(
-            INPUT_SAMPLE_RATE as usize,
-            MODEL_SAMPLE_RATE as usize,
-            1024,
-            1,
-            FixedSync::Input,
-        );
-        let resampler = match resampler {
-            Ok(r) => r,
-            Err(e) => {
-                // SAFETY: ps came from ps_init and is not used after this.
-                unsafe { ffi::ps_free(ps.as_ptr()) };
-                return Err(e.into());
-            }
-        };
-        Ok(Self {
-            ps,
-            loaded: None,
-            resampler,
-        })
+        Ok(Self { ps, loaded: None })
     }
 
     fn check(&self, call: &'static str, code: i32) -> Result<i32, AsrError> {
@@ -416,21 +394,10 @@ impl Decoder {
         Ok(())
     }
 
-    /// Upsamples 8 kHz audio to the model's 16 kHz.
+    /// Upsamples 8 kHz audio to the model's 16 kHz, with the one resampler of
+    /// the speech path (the endpointer's).
     fn upsample(&mut self, audio: &[i16]) -> Result<Vec<i16>, AsrError> {
-        let input: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
-        let adapter =
-            InterleavedSlice::new(&input, 1, input.len()).map_err(|_| AsrError::Decoder {
-                engine: EngineKind::Sphinx,
-                call: "resample",
-                code: -1,
-            })?;
-        let output = self.resampler.process_all(&adapter, input.len(), None)?;
-        Ok(output
-            .take_data()
-            .into_iter()
-            .map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
-            .collect())
+        Ok(crate::speech::resample::upsample_8k_to_16k(audio)?)
     }
 
     /// Decodes one whole utterance (16 kHz) and returns its N-best: the best path,

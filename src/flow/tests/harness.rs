@@ -106,6 +106,7 @@ pub(crate) fn settings() -> FlowSettings {
         max_call_duration: Duration::from_secs(300),
         speech_enabled: false,
         max_utterance: Duration::from_secs(10),
+        ..FlowSettings::default()
     }
 }
 

@@ -1,0 +1,22 @@
+//! QA: record calls, replay recordings through the live speech path, and score
+//! recognition.
+//!
+//! - [`record`]: a call's speech-phase audio as 8 kHz WAV with a JSON sidecar
+//!   (store, directory snapshot, engine, grammar hash, N-best, decision, DTMF,
+//!   transfer target), per store, with retention limits.
+//! - [`input`]: what replay reads (a folder of recordings, or a manifest).
+//! - [`run`]: each recording through [`crate::speech::understand::understand_recording`],
+//!   the very code live calls run, under a configuration (engine, thresholds,
+//!   endpoint settings, directory version); two configurations compared.
+//! - [`score`]: accuracy, false accepts and rejects, confirmation rate, confused
+//!   pairs, latency percentiles.
+//! - [`report`]: one self-contained HTML page with inline SVG charts.
+//! - [`sip`]: the same recordings as real calls through baresip.
+
+pub mod cli;
+pub mod input;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod score;
+pub mod sip;

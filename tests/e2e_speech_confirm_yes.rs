@@ -1,0 +1,45 @@
+//! With the accept threshold at its maximum, "이서연" is not sure enough to
+//! transfer blindly: the attendant asks "이서연. 맞습니까?", the caller says
+//! "네" (yes) and is transferred to ext 202 (Vosk, Korean store).
+
+mod common;
+
+use std::time::Duration;
+
+use attendant::directory::Language;
+use common::speech::{self, Caller, Mic, SpeechStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_name_is_transferred_after_yes() {
+    let test = async {
+        let target = speech::transfer_target();
+        let attendant = speech::start(
+            SpeechStore {
+                language: Language::Ko,
+                entries: speech::korean_entries(),
+                // Only a perfect score transfers without asking.
+                settings: serde_json::json!({"thresholds": {"accept": 1.0, "confirm": 0.05, "margin": 0.1}}),
+            },
+            format!("127.0.0.1:{}", target.port),
+        )
+        .await;
+        let name = speech::fixture("이서연", "ko");
+        let yes = speech::fixture("네", "ko");
+        let mut caller = Caller::dial(
+            attendant.sip,
+            &[
+                Mic::Silence(Duration::from_millis(1500)),
+                Mic::Fixture(&name),
+                Mic::Silence(Duration::from_millis(3500)),
+                Mic::Fixture(&yes),
+                Mic::Silence(Duration::from_secs(3)),
+            ],
+            Duration::from_secs(28),
+        );
+        assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
+        let output = caller.finish(Duration::from_secs(30)).await;
+        speech::expect_transferred_to(target, "202", &output).await;
+        attendant.stop().await;
+    };
+    tokio::time::timeout(Duration::from_secs(120), test).await.expect("test took too long");
+}

@@ -1,0 +1,52 @@
+//! A directory change during a call: the call started on the old version
+//! finishes on it (Sophie Martin at ext 201), and the next call uses the new
+//! one (Sophie Martin moved to another PBX address, ext 209).
+
+mod common;
+
+use std::time::Duration;
+
+use attendant::directory::{Language, TransferTarget};
+use common::speech::{self, Caller, Mic, SpeechStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_keeps_its_directory_version_and_the_next_gets_the_new_one() {
+    let test = async {
+        let old_target = speech::transfer_target();
+        let attendant = speech::start(
+            SpeechStore { language: Language::En, entries: speech::english_entries(), settings: serde_json::json!({}) },
+            format!("127.0.0.1:{}", old_target.port),
+        )
+        .await;
+        let name = speech::fixture("Sophie Martin", "en-us");
+        let mic = [Mic::Silence(Duration::from_millis(3500)), Mic::Fixture(&name), Mic::Silence(Duration::from_secs(4))];
+        let old_version = attendant.server().speech().current(attendant.store_id).unwrap().directory().version;
+
+        let mut first = Caller::dial(attendant.sip, &mic, Duration::from_secs(25));
+        assert!(first.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", first.output);
+        // While the first caller is still silent: Sophie moves, and the change is committed.
+        let new_target = speech::transfer_target();
+        let mut entries = speech::english_entries();
+        entries[0].target = TransferTarget::Uri(format!("sip:209@127.0.0.1:{}", new_target.port));
+        entries[0].extension = Some("209".to_string());
+        attendant.store.replace_directory(attendant.store_id, &entries, &[]).await.unwrap();
+        attendant.server().speech().refresh(attendant.store_id).await.unwrap();
+        let new_version = attendant.server().speech().current(attendant.store_id).unwrap().directory().version;
+        assert_ne!(new_version, old_version, "the refresh swapped in the new version");
+
+        // The first call, begun on the old version, reaches Sophie's old extension.
+        assert!(
+            speech::wait_for_target(&old_target, "INVITE sip:201@", Duration::from_secs(15)).await,
+            "the first call was not transferred to ext 201:\n{}",
+            old_target.logs()
+        );
+        let mut second = Caller::dial(attendant.sip, &mic, Duration::from_secs(25));
+        assert!(second.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", second.output);
+        let first_output = first.finish(Duration::from_secs(30)).await;
+        speech::expect_transferred_to(old_target, "201", &first_output).await;
+        let second_output = second.finish(Duration::from_secs(30)).await;
+        speech::expect_transferred_to(new_target, "209", &second_output).await;
+        attendant.stop().await;
+    };
+    tokio::time::timeout(Duration::from_secs(120), test).await.expect("test took too long");
+}
