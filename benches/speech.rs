@@ -55,6 +55,7 @@ fn entry(id: i64, name: &str) -> Entry {
         department: None,
         extension: Some(format!("{}", 200 + id)),
         target: TransferTarget::Extension(format!("{}", 200 + id)),
+        fallback: None,
         enabled: true,
     }
 }

@@ -18,6 +18,7 @@ fn entry(name: &str, extension: &str) -> NewEntry {
         department: None,
         extension: Some(extension.to_string()),
         target: TransferTarget::Extension(extension.to_string()),
+        fallback: None,
         enabled: true,
     }
 }

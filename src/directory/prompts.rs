@@ -555,6 +555,7 @@ mod tests {
             department: department.map(str::to_owned),
             extension: None,
             target: TransferTarget::Extension("1".to_owned()),
+            fallback: None,
             enabled,
         };
         let directory = Directory {

@@ -28,6 +28,7 @@ pub fn entry(name: &str, department: Option<&str>, extension: &str) -> NewEntry 
         department: department.map(str::to_string),
         extension: Some(extension.to_string()),
         target: TransferTarget::Extension(extension.to_string()),
+        fallback: None,
         enabled: true,
     }
 }
