@@ -76,6 +76,9 @@ pub enum ConfigError {
     /// A timer that must be positive is zero.
     #[error("{key} must be greater than 0 ms")]
     ZeroDuration { key: &'static str },
+    /// A limit that must be at least 1 is zero.
+    #[error("{key} must be at least 1")]
+    ZeroLimit { key: &'static str },
     /// `log.level` is not a valid tracing filter.
     #[error("log.level {value:?} is not a valid filter")]
     InvalidLogLevel {
@@ -306,6 +309,35 @@ impl Default for TimersConfig {
     }
 }
 
+/// `[limits]`: overload protection and graceful drain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Calls held at once (ringing or answered); past it a new INVITE gets 503
+    /// with Retry-After and the calls already up are not touched.
+    pub max_calls: usize,
+    /// Speech recognitions decoding at once; past it a call goes on with the
+    /// keypad only (see `runtime::RecognitionPermits`).
+    pub max_recognitions: usize,
+    /// Seconds sent in `Retry-After` with a 503 (overload or drain).
+    pub retry_after_secs: u32,
+    /// On SIGTERM/SIGINT: how long calls in progress may go on before the rest
+    /// are ended with BYE.
+    #[serde(with = "duration_ms")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_calls: 200,
+            max_recognitions: 8,
+            retry_after_secs: 30,
+            drain_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -332,6 +364,7 @@ struct ConfigFile {
     paths: PathsConfig,
     pbx: PbxConfig,
     timers: TimersConfig,
+    limits: LimitsConfig,
     log: LogConfig,
     /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
     flow: FlowSettings,
@@ -347,6 +380,7 @@ pub struct Config {
     /// The PBX that extension targets are sent to (parsed `pbx.address`).
     pub pbx: PbxAddress,
     pub timers: TimersConfig,
+    pub limits: LimitsConfig,
     pub log: LogConfig,
     /// Fleet-wide call-flow defaults; a store may override some keys
     /// ([`crate::directory::settings::StoreSettings`]).
@@ -481,9 +515,13 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         paths,
         pbx,
         timers,
+        limits,
         log,
         flow,
     } = file;
+    if limits.max_calls == 0 {
+        return Err(ConfigError::ZeroLimit { key: "limits.max_calls" });
+    }
 
     let public = sip.public_ip();
     if public.is_unspecified() {
@@ -540,6 +578,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         paths,
         pbx: pbx_address,
         timers,
+        limits,
         log,
         flow,
     })

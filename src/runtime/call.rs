@@ -56,6 +56,10 @@ pub(super) async fn run(context: Arc<CallContext>, incoming: IncomingCall, cance
             answer,
             negotiated,
         } = setup;
+        // Counted until this function returns, after the media shutdown below.
+        let _rtp_open = context.rtp_sockets.hold();
+        // All recognition slots taken: this call goes on with the keypad only.
+        let settings = context.recognitions.settings_for_new_call(settings);
         if !ring(&mut call, context.answer_delay, &cancel).await {
             // Dropping the RTP socket and the SIP handle releases both.
             return;

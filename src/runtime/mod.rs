@@ -10,8 +10,19 @@
 //! Shutdown: cancelling the server's token stops taking calls and ends every
 //! call (BYE if answered); [`Server::wait`] returns once every call task has
 //! released its dialog and RTP socket.
+//!
+//! Overload and drain ([`limits`]): past `limits.max_calls` a new INVITE gets
+//! 503 with `Retry-After` from the SIP layer, before any dialog or task is made
+//! for it; [`Server::drain`] stops taking calls (INVITE and OPTIONS get 503) and
+//! lets the calls in progress end, up to a deadline. [`serve`] drains on SIGTERM
+//! and SIGINT. [`Server::stats`] counts what is held, for leak tests.
 
 mod call;
+pub mod limits;
+mod stats;
+
+pub use limits::{RecognitionPermit, RecognitionPermits};
+pub use stats::Stats;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,7 +44,7 @@ pub enum ServeError {
     /// The SIP endpoint could not start (e.g. a port is taken).
     #[error("cannot start the SIP endpoint")]
     Sip(#[from] SipError),
-    /// Waiting for Ctrl-C failed.
+    /// The SIGTERM/SIGINT listeners could not be installed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
 }
@@ -53,6 +64,10 @@ struct CallContext {
     flow_defaults: FlowSettings,
     /// Ringing time before the 200 OK.
     answer_delay: std::time::Duration,
+    /// RTP sockets held by call tasks.
+    rtp_sockets: stats::Gauge,
+    /// The cap on concurrent recognitions (`limits.max_recognitions`).
+    recognitions: RecognitionPermits,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -64,6 +79,9 @@ pub struct Server {
     /// Stops the SIP endpoint, once the calls' BYEs are answered.
     sip_cancel: CancellationToken,
     tasks: TaskTracker,
+    /// The call tasks alone (the accept loop is in `tasks` only).
+    calls: TaskTracker,
+    context: Arc<CallContext>,
 }
 
 /// How long a shutdown waits for the BYEs of the calls it ends.
@@ -80,6 +98,8 @@ impl Server {
             tcp: Some(config.sip.tcp_listen),
             public_ip: Some(public_ip),
             ack_timeout: config.timers.ack_timeout,
+            max_calls: config.limits.max_calls,
+            retry_after_secs: config.limits.retry_after_secs,
             ..SipSettings::default()
         };
         let (sip, mut calls) = SipEndpoint::start(&sip_settings, sip_cancel.clone()).await?;
@@ -98,10 +118,15 @@ impl Server {
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
+            rtp_sockets: stats::Gauge::default(),
+            recognitions: RecognitionPermits::new(config.limits.max_recognitions),
         });
         let tasks = TaskTracker::new();
+        let calls_tracker = TaskTracker::new();
         let accept_cancel = cancel.clone();
         let call_tasks = tasks.clone();
+        let drain_calls = calls_tracker.clone();
+        let accept_context = context.clone();
         tasks.spawn(async move {
             loop {
                 let incoming = tokio::select! {
@@ -111,7 +136,9 @@ impl Server {
                     },
                     () = accept_cancel.cancelled() => break,
                 };
-                call_tasks.spawn(call::run(context.clone(), incoming, accept_cancel.child_token()));
+                let call = call::run(accept_context.clone(), incoming, accept_cancel.child_token());
+                // Tracked twice: `calls` for drains, `call_tasks` for shutdown.
+                call_tasks.spawn(drain_calls.track_future(call));
             }
         });
         info!(udp = %sip.udp_addr(), tcp = ?sip.tcp_addr(), "attendant answering calls");
@@ -120,6 +147,8 @@ impl Server {
             cancel,
             sip_cancel,
             tasks,
+            calls: calls_tracker,
+            context,
         })
     }
 
@@ -136,6 +165,35 @@ impl Server {
     /// SIP dialogs currently held, one per call not yet released.
     pub fn active_dialogs(&self) -> usize {
         self.sip.active_dialogs()
+    }
+
+    /// What the server holds now.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            active_calls: self.calls.len(),
+            sip_calls: self.sip.active_calls(),
+            active_dialogs: self.sip.active_dialogs(),
+            open_rtp_sockets: self.context.rtp_sockets.get(),
+            recognitions: self.context.recognitions.in_use(),
+            accepting: self.sip.is_accepting(),
+            runtime_tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+        }
+    }
+
+    /// The cap on concurrent recognitions, for the speech path.
+    pub fn recognition_permits(&self) -> &RecognitionPermits {
+        &self.context.recognitions
+    }
+
+    /// Graceful drain: stop taking calls (new INVITEs and OPTIONS get 503 with
+    /// `Retry-After`) and wait, at most `deadline`, for the calls in progress to
+    /// end by themselves. Returns whether they all did; either way, follow with
+    /// [`Server::shutdown`] and [`Server::wait`], which end the rest with BYE.
+    pub async fn drain(&self, deadline: std::time::Duration) -> bool {
+        self.sip.stop_accepting();
+        info!(calls = self.calls.len(), ?deadline, "draining: no new calls");
+        self.calls.close();
+        tokio::time::timeout(deadline, self.calls.wait()).await.is_ok()
     }
 
     /// Stop taking calls and end the current ones.
@@ -160,12 +218,30 @@ impl Server {
     }
 }
 
-/// Run the attendant until Ctrl-C.
+/// Run the attendant until SIGTERM or SIGINT, then drain: no new calls, the
+/// calls in progress go on for up to `limits.drain_timeout`, the rest are ended
+/// with BYE.
 pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Both listeners exist before the server answers anything, so an early
+    // signal is never lost.
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
     let server = Server::start(&config, store).await?;
-    let signal = tokio::signal::ctrl_c().await;
-    info!("shutting down");
+    let name = tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    info!(signal = name, "shutting down");
+    let drained = server.drain(config.limits.drain_timeout).await;
+    if drained {
+        info!("drain complete: every call ended by itself");
+    } else {
+        let left = server.stats().active_calls;
+        warn!(calls = left, "drain deadline passed: ending the remaining calls");
+    }
     server.shutdown();
     server.wait().await;
-    signal.map_err(ServeError::Signal)
+    info!("stopped");
+    Ok(())
 }

@@ -50,6 +50,11 @@ pub struct SipSettings {
     pub user_agent: String,
     /// New calls waiting for the runtime; beyond this an INVITE gets 503.
     pub max_pending_calls: usize,
+    /// Calls held at once (one dialog each, ringing or answered); past it a new
+    /// INVITE gets 503 with `Retry-After` before any dialog is made for it.
+    pub max_calls: usize,
+    /// Seconds in the `Retry-After` of those 503s (and of the drain's).
+    pub retry_after_secs: u32,
 }
 
 impl Default for SipSettings {
@@ -61,6 +66,8 @@ impl Default for SipSettings {
             ack_timeout: Duration::from_secs(8),
             user_agent: concat!("attendant/", env!("CARGO_PKG_VERSION")).to_string(),
             max_pending_calls: 64,
+            max_calls: usize::MAX,
+            retry_after_secs: 30,
         }
     }
 }
