@@ -31,7 +31,10 @@ impl Logs {
                 }
             }
         });
-        Logs { lines, text: String::new() }
+        Logs {
+            lines,
+            text: String::new(),
+        }
     }
 
     /// Read until `needle` has appeared `count` times in total (at most `limit`).
@@ -49,7 +52,12 @@ impl Logs {
             true
         })
         .await;
-        assert_eq!(found, Ok(true), "{needle:?} not seen {count} times:\n{}", self.text);
+        assert_eq!(
+            found,
+            Ok(true),
+            "{needle:?} not seen {count} times:\n{}",
+            self.text
+        );
     }
 
     /// Everything, once the process has exited.
@@ -68,7 +76,11 @@ async fn sigterm_drains_calls_then_exits_zero() {
     let (database_url, prompts, store) = harness::prepare_fixture(dir.path()).await;
     drop(store);
     let config = dir.path().join("attendant.toml");
-    std::fs::write(&config, "[limits]\ndrain_timeout = 5000\nretry_after_secs = 7\n").unwrap();
+    std::fs::write(
+        &config,
+        "[limits]\ndrain_timeout = 5000\nretry_after_secs = 7\n",
+    )
+    .unwrap();
     let port = free_udp_tcp_port();
     let listen = format!("127.0.0.1:{port}");
     let rtp = common::RtpBlock::reserve();
@@ -79,7 +91,12 @@ async fn sigterm_drains_calls_then_exits_zero() {
         .arg(&config)
         .args(["--sip-udp-listen", &listen, "--sip-tcp-listen", &listen])
         .args(["--rtp-port-min", &rtp_min, "--rtp-port-max", &rtp_max])
-        .args(["--database-url", &database_url, "--pbx-address", "pbx.example"])
+        .args([
+            "--database-url",
+            &database_url,
+            "--pbx-address",
+            "pbx.example",
+        ])
         .arg("--prompts-dir")
         .arg(&prompts)
         .env("ATTENDANT_LOG", "info")
@@ -91,7 +108,8 @@ async fn sigterm_drains_calls_then_exits_zero() {
         .spawn()
         .expect("start the attendant binary");
     let mut logs = Logs::follow(&mut attendant);
-    logs.wait_for("attendant answering calls", 1, Duration::from_secs(20)).await;
+    logs.wait_for("attendant answering calls", 1, Duration::from_secs(20))
+        .await;
     let sip = listen.parse().unwrap();
     let limit = Duration::from_secs(30);
 
@@ -102,7 +120,11 @@ async fn sigterm_drains_calls_then_exits_zero() {
     logs.wait_for("sip=Answered", 2, limit).await;
 
     let pid = attendant.id().expect("attendant running").to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
     assert!(killed.success());
     logs.wait_for("draining: no new calls", 1, limit).await;
 
@@ -136,5 +158,9 @@ async fn sigterm_drains_calls_then_exits_zero() {
         logs.find("REFER uri").unwrap() > logs.find("draining: no new calls").unwrap(),
         "the transfer should happen during the drain:\n{logs}"
     );
-    assert_eq!(logs.matches("INVITE received").count(), 2, "the 503'd INVITE became a call:\n{logs}");
+    assert_eq!(
+        logs.matches("INVITE received").count(),
+        2,
+        "the 503'd INVITE became a call:\n{logs}"
+    );
 }
