@@ -72,15 +72,19 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "max_calls=$max_calls, ${seconds}s per rate, baseline RSS ${baseline} KiB"
 printf '%6s %7s %9s %6s %6s %8s %10s %12s\n' cps placed completed 503 failed max_up peak_KiB KiB_per_call
 
+# Two passes over the rates: memory the allocator and the SQLite pool keep
+# after the first pass is a plateau if the second pass ends at the same level,
+# a leak if it keeps growing.
+for pass in 1 2; do
 for rate in "${rates[@]}"; do
     calls=$((rate * seconds))
-    dir="$work/rate-$rate"
+    dir="$work/pass-$pass-rate-$rate"
     mkdir -p "$dir"
     (
         cd "$dir"
         sipp -sf "$repo/tests/sipp/bench_caller_dtmf_transfer.xml" -s 1000 \
             -i 127.0.0.1 -mi 127.0.0.1 -m "$calls" -r "$rate" -l $((max_calls * 3)) \
-            -timeout $((seconds + 60))s -nostdin -bg=0 \
+            -timeout $((seconds + 60))s -nostdin \
             -trace_stat -fd 1 -stf stats.csv -trace_logs -log_file rejected.log \
             -trace_err -error_file errors.log \
             "127.0.0.1:$sip_port" >/dev/null 2>&1
@@ -94,7 +98,7 @@ for rate in "${rates[@]}"; do
     wait $sipp_pid || true
     read -r completed failed max_up < <(awk -F';' '
         NR==1 { for (i=1;i<=NF;i++) col[$i]=i; next }
-        { s=$col["SuccessfulCall(C)"]; f=$col["FailedCall(C)"]; c=$col["CurrentCall(P)"]; if (c>m) m=c }
+        { s=$col["SuccessfulCall(C)"]; f=$col["FailedCall(C)"]; c=$col["CurrentCall"]; if (c>m) m=c }
         END { print s, f, m }' "$dir/stats.csv")
     refused=$(grep -c REJECTED503 "$dir/rejected.log" 2>/dev/null || true)
     answered=$((completed - refused))
@@ -104,7 +108,8 @@ done
 
 sleep 35   # finished UDP transactions are kept for Timer J/K (32 s)
 after=$(rss_kib)
-echo "RSS after the last rate (idle): ${after} KiB (baseline ${baseline} KiB)"
+echo "pass $pass: RSS once idle ${after} KiB (baseline before any call ${baseline} KiB)"
+done
 kill -TERM $pid
 wait $pid && echo "attendant exited 0 after SIGTERM"
 trap - EXIT
