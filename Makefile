@@ -4,9 +4,11 @@ SHELL := /bin/bash
 
 # Debian packages: SIP test peers (sip-tester = SIPp, baresip), audio tools
 # (sox, espeak-ng), PocketSphinx (library, headers, English model, CLI tools)
-# and tcpdump for capturing evidence.
+# tcpdump for capturing evidence, PostgreSQL (the storage and admin tests run on
+# both backends) and Chromium with its WebDriver (the console's browser test).
 APT_PACKAGES := sip-tester baresip-core sox espeak-ng libpocketsphinx-dev libsphinxbase-dev \
-                pocketsphinx-en-us pocketsphinx tcpdump
+                pocketsphinx-en-us pocketsphinx tcpdump pkg-config python3-pip \
+                postgresql chromium chromium-driver
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -56,14 +58,18 @@ run: setup prompts
 ## cargo-nextest is installed (its Summary line ends the output), else cargo
 ## (cargo test, followed by a summary summed over the test binaries).
 TEST_RUNNER ?= $(shell cargo nextest --version >/dev/null 2>&1 && echo nextest || echo cargo)
+# A throwaway PostgreSQL cluster serves the PostgreSQL variants of the storage
+# and admin tests (ATTENDANT_TEST_PG_URL); it is stopped whatever the outcome.
+PG_START := eval "$$(scripts/start-postgres.sh)"; \
+	trap 'runuser -u postgres -- "$$(dirname "$$(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -n1)")/pg_ctl" -D "$$ATTENDANT_TEST_PG_DIR" -m fast stop >/dev/null 2>&1 || true' EXIT
 test: setup prompts
 	@mkdir -p var
 ifeq ($(TEST_RUNNER),nextest)
-	@status=0; cargo test --doc || status=$$?; \
+	@$(PG_START); status=0; cargo test --doc || status=$$?; \
 	cargo nextest run --no-fail-fast || status=$$?; \
 	exit $$status
 else
-	@status=0; cargo test --no-fail-fast 2>&1 | tee var/test.log || status=$$?; \
+	@$(PG_START); status=0; cargo test --no-fail-fast 2>&1 | tee var/test.log || status=$$?; \
 	awk '/^test result:/ { p += $$4; f += $$6; i += $$8 } \
 	     END { printf "Summary: %d passed, %d failed, %d ignored\n", p, f, i }' var/test.log; \
 	exit $$status

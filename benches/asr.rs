@@ -72,6 +72,7 @@ fn store(language: Language, names: &[&str]) -> Directory {
                 department: None,
                 extension: None,
                 target: TransferTarget::Extension(format!("{i}")),
+                fallback: None,
                 enabled: true,
             })
             .collect(),

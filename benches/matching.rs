@@ -46,6 +46,7 @@ fn synthetic_directory() -> Directory {
                 department: (j % 10 == 0).then(|| format!("rayon {}", i % 20)),
                 extension: Some(format!("{}", 1000 + id)),
                 target: TransferTarget::Extension(format!("{}", 1000 + id)),
+                fallback: None,
                 enabled: true,
             });
         }

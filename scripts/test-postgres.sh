@@ -29,5 +29,5 @@ trap stop EXIT
 "${as_owner[@]}" "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
     -o "-p $port -k $data -c listen_addresses=127.0.0.1" start >/dev/null
 
-export ATTENDANT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+export ATTENDANT_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 cargo test --lib directory::store -- --include-ignored

@@ -12,8 +12,10 @@
 //! - [`directory`]: stores, entries, menus; the only module that touches sqlx.
 //! - [`speech`]: audio front end of the speech path: resampling, voice activity, endpointing.
 //! - [`runtime`]: the IO tasks that drive a call's flow (one task per call) and the server.
+//! - [`admin`]: store administration: HTTP API and web console (the only module that touches axum).
 //! - [`config`]: configuration file and command-line flags.
 
+pub mod admin;
 pub mod asr;
 pub mod config;
 pub mod directory;

@@ -59,6 +59,34 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Import, export or diff a store's directory (CSV or JSON).
+    Directory {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        command: attendant::admin::cli::DirectoryCommand,
+    },
+    /// Administration: API tokens.
+    Admin {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        command: attendant::admin::cli::AdminCommand,
+    },
+    /// Write a JSON backup of every table (or of one store) to standard output.
+    Backup {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Only this store (its number).
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// Restore a backup into an empty database.
+    Restore {
+        #[command(flatten)]
+        config: ConfigArgs,
+        file: PathBuf,
+    },
     /// Print the prompts to synthesise, one per line: FILE <tab> VOICE <tab> TEXT
     /// (FILE under paths.prompts_dir). Used by scripts/make-prompts.sh.
     PromptPlan {
@@ -106,6 +134,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let text = toml::to_string_pretty(&config).context("cannot print the configuration")?;
             println!("{text}");
             Ok(())
+        }
+        Command::Directory { config, command } => {
+            let store = open_store(&config.load()?).await?;
+            Ok(attendant::admin::cli::directory(&store, command, &mut std::io::stdout().lock()).await?)
+        }
+        Command::Admin { config, command } => {
+            let store = open_store(&config.load()?).await?;
+            Ok(attendant::admin::cli::admin(&store, command, &mut std::io::stdout().lock()).await?)
+        }
+        Command::Backup { config, store: number } => {
+            let store = open_store(&config.load()?).await?;
+            Ok(attendant::admin::cli::backup(&store, number.as_deref(), &mut std::io::stdout().lock()).await?)
+        }
+        Command::Restore { config, file } => {
+            let store = open_store(&config.load()?).await?;
+            Ok(attendant::admin::cli::restore(&store, &file).await?)
         }
         Command::PromptPlan { config, texts } => {
             let config = config.load()?;

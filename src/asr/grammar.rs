@@ -368,6 +368,7 @@ mod tests {
             department: department.map(Into::into),
             extension: None,
             target: TransferTarget::Extension(format!("{id}")),
+            fallback: None,
             enabled,
         }
     }

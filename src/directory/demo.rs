@@ -6,7 +6,8 @@
 //! "Martin"s in different departments (homonyms) and a disabled entry.
 
 use super::settings::StoreSettings;
-use super::store::{NewEntry, NewStore};
+use super::NewEntry;
+use super::store::NewStore;
 use super::{Language, MenuOption, TransferTarget};
 
 /// One demo store with its directory.
@@ -37,6 +38,7 @@ fn entry(
         department: Some(department.to_owned()),
         extension: Some(extension.to_owned()),
         target: ext(extension),
+        fallback: None,
         enabled,
     }
 }

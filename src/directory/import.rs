@@ -51,24 +51,7 @@ impl Format {
     }
 }
 
-/// An entry as imported: everything but the id, which storage assigns.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NewEntry {
-    pub display_name: String,
-    pub aliases: Vec<String>,
-    pub department: Option<String>,
-    pub extension: Option<String>,
-    pub target: TransferTarget,
-    pub fallback: Option<TransferTarget>,
-    pub enabled: bool,
-}
-
-impl NewEntry {
-    /// Identity of an entry across versions: its name and department, normalised.
-    pub fn key(&self) -> EntryKey {
-        EntryKey::new(&self.display_name, self.department.as_deref())
-    }
-}
+pub use super::NewEntry;
 
 /// Identity of an entry across directory versions (two entries with the same name
 /// in one department would be indistinguishable to callers too).
@@ -158,6 +141,61 @@ pub fn parse(bytes: &[u8], format: Format, limits: ImportLimits) -> Result<Vec<N
         return Err(reject(ImportProblem::TooManyEntries { count: rows.len(), limit: limits.max_entries }));
     }
     validate(rows)
+}
+
+/// The fields of one entry as an admin types them (API, console): the same
+/// fields and rules as one line of an imported file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryFields {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub extension: Option<String>,
+    /// An extension or a `sip:`/`sips:` URI; defaults to the extension.
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+impl EntryFields {
+    /// The fields of a stored entry, as [`validate_entry`] reads them back.
+    pub fn from_entry(e: &NewEntry) -> EntryFields {
+        EntryFields {
+            name: e.display_name.clone(),
+            aliases: e.aliases.clone(),
+            department: e.department.clone(),
+            extension: e.extension.clone(),
+            target: Some(target_text(&e.target).to_owned()),
+            fallback: e.fallback.as_ref().map(|f| target_text(f).to_owned()),
+            enabled: Some(e.enabled),
+        }
+    }
+}
+
+/// Validates one entry with the rules of an imported line (reported as line 1).
+/// Uniqueness within the store is checked by storage, which sees the others.
+pub fn validate_entry(fields: EntryFields) -> Result<NewEntry, ImportRejected> {
+    let row = RawRow {
+        line: 1,
+        name: fields.name,
+        aliases: fields.aliases,
+        department: fields.department,
+        extension: fields.extension,
+        target: fields.target,
+        fallback: fields.fallback,
+        enabled: fields.enabled.map(EnabledValue::Bool),
+    };
+    let mut entries = validate(vec![row])?;
+    // validate returns one entry per row when it reports no problem.
+    Ok(entries.remove(0))
 }
 
 /// A row before validation, with the line it came from.
@@ -317,6 +355,19 @@ fn object_lines(text: &str) -> Vec<usize> {
     lines
 }
 
+/// Reads a transfer target as an admin types it: extension digits, or a
+/// `sip:`/`sips:` URI; `None` if it is neither.
+pub fn parse_target_text(value: &str) -> Option<TransferTarget> {
+    parse_target(1, "target", value).ok()
+}
+
+/// The text form of a target, as [`parse_target_text`] reads it.
+pub fn target_text(t: &TransferTarget) -> &str {
+    match t {
+        TransferTarget::Extension(e) | TransferTarget::Uri(e) => e,
+    }
+}
+
 fn parse_target(line: usize, field: &'static str, value: &str) -> Result<TransferTarget, ImportProblem> {
     let value = value.trim();
     if !value.is_empty() && value.len() <= 15 && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -456,35 +507,13 @@ pub fn diff(current: &[NewEntry], imported: &[NewEntry]) -> DirectoryDiff {
 }
 
 /// The importable form of a stored entry (drops the id).
-pub fn to_new_entry(e: &Entry, fallback: Option<TransferTarget>) -> NewEntry {
-    NewEntry {
-        display_name: e.display_name.clone(),
-        aliases: e.aliases.clone(),
-        department: e.department.clone(),
-        extension: e.extension.clone(),
-        target: e.target.clone(),
-        fallback,
-        enabled: e.enabled,
-    }
+pub fn to_new_entry(e: &Entry) -> NewEntry {
+    NewEntry::from(e)
 }
 
 /// A stored entry from an imported one, with the id storage gave it.
 pub fn to_entry(id: EntryId, e: &NewEntry) -> Entry {
-    Entry {
-        id,
-        display_name: e.display_name.clone(),
-        aliases: e.aliases.clone(),
-        department: e.department.clone(),
-        extension: e.extension.clone(),
-        target: e.target.clone(),
-        enabled: e.enabled,
-    }
-}
-
-fn target_text(t: &TransferTarget) -> &str {
-    match t {
-        TransferTarget::Extension(e) | TransferTarget::Uri(e) => e,
-    }
+    e.with_id(id)
 }
 
 /// Writes entries as a directory file that [`parse`] reads back to the same entries.

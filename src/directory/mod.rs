@@ -4,6 +4,8 @@
 //! than one store.
 
 pub mod demo;
+pub mod events;
+pub mod hours;
 pub mod import;
 pub mod prompts;
 pub mod settings;
@@ -93,7 +95,58 @@ pub struct Entry {
     /// Extension digits a caller may type directly, if any.
     pub extension: Option<String>,
     pub target: TransferTarget,
+    /// Second target, tried when the first is busy or does not answer.
+    pub fallback: Option<TransferTarget>,
     pub enabled: bool,
+}
+
+/// An entry as given to storage (by an import, the API or the demo seed):
+/// everything but the id, which storage assigns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewEntry {
+    pub display_name: String,
+    pub aliases: Vec<String>,
+    pub department: Option<String>,
+    pub extension: Option<String>,
+    pub target: TransferTarget,
+    /// Second target, tried when the first is busy or does not answer.
+    pub fallback: Option<TransferTarget>,
+    pub enabled: bool,
+}
+
+impl NewEntry {
+    /// Identity of an entry across versions: its name and department, normalised.
+    pub fn key(&self) -> import::EntryKey {
+        import::EntryKey::new(&self.display_name, self.department.as_deref())
+    }
+
+    /// This entry with the id storage gave it.
+    pub fn with_id(&self, id: EntryId) -> Entry {
+        Entry {
+            id,
+            display_name: self.display_name.clone(),
+            aliases: self.aliases.clone(),
+            department: self.department.clone(),
+            extension: self.extension.clone(),
+            target: self.target.clone(),
+            fallback: self.fallback.clone(),
+            enabled: self.enabled,
+        }
+    }
+}
+
+impl From<&Entry> for NewEntry {
+    fn from(entry: &Entry) -> NewEntry {
+        NewEntry {
+            display_name: entry.display_name.clone(),
+            aliases: entry.aliases.clone(),
+            department: entry.department.clone(),
+            extension: entry.extension.clone(),
+            target: entry.target.clone(),
+            fallback: entry.fallback.clone(),
+            enabled: entry.enabled,
+        }
+    }
 }
 
 /// One option of a store's DTMF menu: a key and where it leads.

@@ -30,6 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::demo;
+use super::events::DirectoryEvents;
 use super::settings::{SettingsError, StoreSettings};
 use super::{
     Directory, DirectoryVersion, Entry, EntryId, Language, MenuOption, Store, StoreId,
@@ -133,29 +134,8 @@ pub struct NewStore {
 /// A directory entry as written by [`DirectoryStore::replace_directory`].
 ///
 /// Entries get new [`EntryId`]s at each replacement: an id identifies an entry
-/// within one [`DirectoryVersion`] only.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEntry {
-    pub display_name: String,
-    pub aliases: Vec<String>,
-    pub department: Option<String>,
-    pub extension: Option<String>,
-    pub target: TransferTarget,
-    pub enabled: bool,
-}
-
-impl From<&Entry> for NewEntry {
-    fn from(entry: &Entry) -> NewEntry {
-        NewEntry {
-            display_name: entry.display_name.clone(),
-            aliases: entry.aliases.clone(),
-            department: entry.department.clone(),
-            extension: entry.extension.clone(),
-            target: entry.target.clone(),
-            enabled: entry.enabled,
-        }
-    }
-}
+/// within one [`DirectoryVersion`] only (single-entry edits keep ids).
+pub use super::NewEntry;
 
 /// What [`DirectoryStore::seed_demo`] did for one demo store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,19 +194,13 @@ macro_rules! on_pool {
 #[derive(Debug, Clone)]
 pub struct DirectoryStore {
     pool: Pool,
+    /// Told of every committed change (see [`DirectoryEvents`]).
+    events: DirectoryEvents,
 }
 
 type StoreRow = (i64, String, String, String, String, String, String);
-type EntryRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    bool,
-);
+type EntryRow =
+    (i64, String, String, Option<String>, Option<String>, String, String, Option<String>, Option<String>, bool);
 type MenuRow = (String, String, String, String);
 
 /// The store columns in [`StoreRow`] order, as a literal so `concat!` can build
@@ -304,7 +278,12 @@ impl DirectoryStore {
                 });
             }
         };
-        Ok(DirectoryStore { pool })
+        Ok(DirectoryStore { pool, events: DirectoryEvents::new() })
+    }
+
+    /// Where committed changes are announced; subscribe to refresh grammars.
+    pub fn events(&self) -> &DirectoryEvents {
+        &self.events
     }
 
     /// Every store, ordered by number.
@@ -423,7 +402,7 @@ impl DirectoryStore {
                         .during("load directory version")?;
                 let entries: Vec<EntryRow> = sqlx::query_as(
                     "SELECT id, display_name, aliases, department, extension, \
-                     target_kind, target_value, enabled \
+                     target_kind, target_value, fallback_kind, fallback_value, enabled \
                      FROM entries WHERE store_id = $1 ORDER BY position",
                 )
                 .bind(id)
@@ -474,10 +453,8 @@ impl DirectoryStore {
         let entry_columns: Vec<_> = entries
             .iter()
             .map(|entry| {
-                (
-                    serde_json::Value::from(entry.aliases.clone()).to_string(),
-                    target_columns(&entry.target),
-                )
+                let fallback = entry.fallback.as_ref().map(target_columns);
+                (serde_json::Value::from(entry.aliases.clone()).to_string(), target_columns(&entry.target), fallback)
             })
             .collect();
         on_pool!(self, |pool, backend| {
@@ -510,12 +487,11 @@ impl DirectoryStore {
                 .execute(&mut *tx)
                 .await
                 .during("delete menu")?;
-            for (position, (entry, (aliases, (kind, value)))) in
-                entries.iter().zip(&entry_columns).enumerate()
-            {
+            for (position, (entry, (aliases, (kind, value), fallback))) in entries.iter().zip(&entry_columns).enumerate() {
                 sqlx::query(
                     "INSERT INTO entries (store_id, position, display_name, aliases, department, extension, \
-                     target_kind, target_value, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     target_kind, target_value, fallback_kind, fallback_value, enabled) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(store.0)
                 // A directory holds far fewer than i64::MAX entries.
@@ -526,6 +502,8 @@ impl DirectoryStore {
                 .bind(&entry.extension)
                 .bind(*kind)
                 .bind(*value)
+                .bind(fallback.map(|(kind, _)| kind))
+                .bind(fallback.map(|(_, value)| value))
                 .bind(entry.enabled)
                 .execute(&mut *tx)
                 .await
@@ -549,6 +527,7 @@ impl DirectoryStore {
             tx.commit().await.during("commit directory replacement")?;
             Ok(DirectoryVersion(version))
         })
+        .inspect(|version| self.events.publish(store, *version))
     }
 
     /// Writes the demo stores ("1000", English; "2000", French) and their
@@ -663,15 +642,14 @@ fn store_from_row(row: StoreRow) -> Result<(Store, StoreSettings), StoreError> {
 }
 
 fn entry_from_row(store: StoreId, row: EntryRow) -> Result<Entry, StoreError> {
-    let (id, display_name, aliases, department, extension, target_kind, target_value, enabled) =
+    let (id, display_name, aliases, department, extension, target_kind, target_value, fallback_kind, fallback_value, enabled) =
         row;
-    let aliases: Vec<String> =
-        serde_json::from_str(&aliases).map_err(|_| StoreError::CorruptRow {
-            store,
-            table: "entries",
-            column: "aliases",
-            value: aliases.clone(),
-        })?;
+    let aliases: Vec<String> = serde_json::from_str(&aliases).map_err(|_| StoreError::CorruptRow {
+        store,
+        table: "entries",
+        column: "aliases",
+        value: aliases.clone(),
+    })?;
     Ok(Entry {
         id: EntryId(id),
         display_name,
@@ -679,6 +657,10 @@ fn entry_from_row(store: StoreId, row: EntryRow) -> Result<Entry, StoreError> {
         department,
         extension,
         target: parse_target(store, "entries", target_kind, target_value)?,
+        fallback: match (fallback_kind, fallback_value) {
+            (Some(kind), Some(value)) => Some(parse_target(store, "entries", kind, value)?),
+            _ => None,
+        },
         enabled,
     })
 }
@@ -703,6 +685,9 @@ fn menu_from_row(store: StoreId, row: MenuRow) -> Result<MenuOption, StoreError>
         target: parse_target(store, "menu_options", target_kind, target_value)?,
     })
 }
+
+// Declared after the macros above, which it uses.
+pub mod admin;
 
 #[cfg(test)]
 mod tests;

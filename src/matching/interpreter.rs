@@ -44,6 +44,7 @@ mod tests {
             department: e.department.clone(),
             extension: e.extension.clone(),
             target: e.target.clone(),
+            fallback: e.fallback.clone(),
             enabled: e.enabled,
         });
         let store = Store { id: StoreId(1), name: d.store.name, number: d.store.number, language: d.store.language, operator: d.store.operator };

@@ -15,6 +15,7 @@ fn entry(id: i64, display_name: &str, aliases: &[&str], department: Option<&str>
         department: department.map(str::to_owned),
         extension: Some(format!("{}", 100 + id)),
         target: TransferTarget::Extension(format!("{}", 100 + id)),
+        fallback: None,
         enabled: true,
     }
 }

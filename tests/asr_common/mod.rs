@@ -156,6 +156,7 @@ pub fn entry(id: i64, name: &str, aliases: &[&str], department: Option<&str>) ->
         department: department.map(Into::into),
         extension: Some(format!("{}", 200 + id)),
         target: TransferTarget::Extension(format!("{}", 200 + id)),
+        fallback: None,
         enabled: true,
     }
 }

@@ -137,6 +137,7 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
         department: None,
         extension: Some("301".to_string()),
         target: TransferTarget::Extension("301".to_string()),
+        fallback: None,
         enabled: true,
     }];
     store.replace_directory(id, &entries, &menu).await.unwrap();

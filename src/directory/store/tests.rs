@@ -3,9 +3,9 @@
 //! unknown keys, idempotent demo seeding; plus SQLite file handling.
 //!
 //! Each shared scenario runs on a temporary SQLite file (`<name>::sqlite`) and,
-//! when asked, on PostgreSQL (`<name>::postgres`, ignored by default: run
-//! `scripts/test-postgres.sh`, which starts a throw-away server and sets
-//! `ATTENDANT_TEST_POSTGRES_URL`).
+//! on PostgreSQL (`<name>::postgres`; `make test` starts a throw-away server;
+//! alone, `scripts/test-postgres.sh` does the same), named by
+//! `ATTENDANT_TEST_PG_URL`).
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -24,7 +24,6 @@ macro_rules! on_both_backends {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
             async fn postgres() {
                 super::$name(super::open_postgres().await).await;
             }
@@ -42,12 +41,12 @@ on_both_backends!(
     demo_seed_is_idempotent,
 );
 
-/// A fresh database on the PostgreSQL server named by `ATTENDANT_TEST_POSTGRES_URL`
+/// A fresh database on the PostgreSQL server named by `ATTENDANT_TEST_PG_URL`
 /// (e.g. `postgres://postgres@127.0.0.1:55432/postgres`).
 async fn open_postgres() -> DirectoryStore {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("ATTENDANT_TEST_POSTGRES_URL").expect(
-        "ATTENDANT_TEST_POSTGRES_URL must name a PostgreSQL server (see scripts/test-postgres.sh)",
+    let url = std::env::var("ATTENDANT_TEST_PG_URL").expect(
+        "ATTENDANT_TEST_PG_URL must name a PostgreSQL server: run `make test` (or scripts/test-postgres.sh)",
     );
     let name = format!(
         "attendant_test_{}_{}",
@@ -94,6 +93,7 @@ fn person(name: &str, extension: &str) -> NewEntry {
         department: None,
         extension: Some(extension.to_owned()),
         target: TransferTarget::Extension(extension.to_owned()),
+        fallback: None,
         enabled: true,
     }
 }
@@ -126,6 +126,7 @@ async fn directory_round_trips_through_the_database(db: DirectoryStore) {
             department: Some("Caisses".to_owned()),
             extension: Some("204".to_owned()),
             target: TransferTarget::Extension("204".to_owned()),
+            fallback: Some(TransferTarget::Uri("sip:caisses@pbx.example".to_owned())),
             enabled: false,
         },
         NewEntry {
@@ -134,6 +135,7 @@ async fn directory_round_trips_through_the_database(db: DirectoryStore) {
             department: None,
             extension: None,
             target: TransferTarget::Uri("sip:drive@10.0.0.9:5070".to_owned()),
+            fallback: None,
             enabled: true,
         },
         person("Anne Zola", "205"),

@@ -45,6 +45,7 @@ fn entry(id: i64, name: &str, extension: &str, target: &str, enabled: bool) -> E
         department: None,
         extension: Some(extension.to_owned()),
         target: ext(target),
+        fallback: None,
         enabled,
     }
 }

@@ -1,0 +1,678 @@
+//! Route table and handlers of the API and the console.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::AdminState;
+use super::auth::Caller;
+use super::error::{ApiError, from_rejection};
+use super::sync::{SyncReport, sync_report};
+use crate::directory::hours::OpeningHours;
+use crate::directory::import::{self, DirectoryDiff, EntryFields, Format};
+use crate::directory::settings::StoreSettings;
+use crate::directory::store::NewStore;
+use crate::directory::store::admin::{AdminError, AuditRecord, CallRecord, IssuedToken, TokenScope};
+use crate::directory::{Directory, Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
+
+/// Every route of the router: method and path (axum syntax). The OpenAPI
+/// description is tested against this list, and this list against the router.
+pub const ROUTES: &[(Method, &str)] = &[
+    (Method::GET, "/"),
+    (Method::GET, "/console.js"),
+    (Method::GET, "/console.css"),
+    (Method::GET, "/api/v1/openapi.json"),
+    (Method::GET, "/api/v1/me"),
+    (Method::GET, "/api/v1/stores"),
+    (Method::POST, "/api/v1/stores"),
+    (Method::GET, "/api/v1/stores/{store}"),
+    (Method::POST, "/api/v1/stores/{store}/tokens"),
+    (Method::DELETE, "/api/v1/tokens/{token}"),
+    (Method::GET, "/api/v1/stores/{store}/entries"),
+    (Method::POST, "/api/v1/stores/{store}/entries"),
+    (Method::GET, "/api/v1/stores/{store}/entries/{entry}"),
+    (Method::PUT, "/api/v1/stores/{store}/entries/{entry}"),
+    (Method::DELETE, "/api/v1/stores/{store}/entries/{entry}"),
+    (Method::GET, "/api/v1/stores/{store}/menu"),
+    (Method::PUT, "/api/v1/stores/{store}/menu"),
+    (Method::GET, "/api/v1/stores/{store}/hours"),
+    (Method::PUT, "/api/v1/stores/{store}/hours"),
+    (Method::POST, "/api/v1/stores/{store}/import"),
+    (Method::GET, "/api/v1/stores/{store}/export"),
+    (Method::GET, "/api/v1/stores/{store}/sync-report"),
+    (Method::GET, "/api/v1/stores/{store}/calls"),
+    (Method::GET, "/api/v1/stores/{store}/audit"),
+    (Method::GET, "/api/v1/audit"),
+];
+
+pub(super) fn build(state: AdminState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/", get(console_html))
+        .route("/console.js", get(console_js))
+        .route("/console.css", get(console_css))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/stores", get(list_stores).post(create_store))
+        .route("/api/v1/stores/{store}", get(get_store))
+        .route("/api/v1/stores/{store}/tokens", post(issue_token))
+        .route("/api/v1/tokens/{token}", delete(revoke_token))
+        .route("/api/v1/stores/{store}/entries", get(list_entries).post(create_entry))
+        .route("/api/v1/stores/{store}/entries/{entry}", get(get_entry).put(update_entry).delete(delete_entry))
+        .route("/api/v1/stores/{store}/menu", get(get_menu).put(put_menu))
+        .route("/api/v1/stores/{store}/hours", get(get_hours).put(put_hours))
+        .route("/api/v1/stores/{store}/import", post(import_file))
+        .route("/api/v1/stores/{store}/export", get(export_file))
+        .route("/api/v1/stores/{store}/sync-report", get(get_sync_report))
+        .route("/api/v1/stores/{store}/calls", get(recent_calls))
+        .route("/api/v1/stores/{store}/audit", get(store_audit))
+        .route("/api/v1/audit", get(all_audit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+// ---------------------------------------------------------------------------
+// Extraction helpers: every axum rejection becomes our JSON error.
+
+fn path<T>(extracted: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+    extracted.map(|Path(v)| v).map_err(|r| ApiError::BadRequest { message: r.body_text() })
+}
+
+fn query<T>(extracted: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    extracted.map(|Query(v)| v).map_err(|r| ApiError::BadRequest { message: r.body_text() })
+}
+
+fn body<T>(extracted: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    extracted.map(|Json(v)| v).map_err(|r| from_rejection(r.status(), r.body_text()))
+}
+
+fn raw_body(extracted: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    extracted.map_err(|r| from_rejection(r.status(), r.body_text()))
+}
+
+/// Limits for list routes: `?limit=` (default 100, at most 1000).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQuery {
+    limit: Option<u32>,
+}
+
+impl LimitQuery {
+    fn limit(&self) -> ApiResult<u32> {
+        match self.limit {
+            None => Ok(100),
+            Some(n @ 1..=1000) => Ok(n),
+            Some(n) => Err(ApiError::Invalid { message: format!("limit {n} is not in 1..=1000") }),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Views: what the API reads and writes (targets as text, as in import files).
+
+#[derive(Debug, Serialize)]
+struct EntryView {
+    id: i64,
+    #[serde(flatten)]
+    fields: EntryFields,
+}
+
+impl EntryView {
+    fn of(entry: &Entry) -> EntryView {
+        EntryView { id: entry.id.0, fields: EntryFields::from_entry(&NewEntry::from(entry)) }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct StoreView {
+    id: i64,
+    name: String,
+    number: String,
+    language: Language,
+    operator: String,
+    version: i64,
+}
+
+impl StoreView {
+    fn of(store: &Store, version: i64) -> StoreView {
+        StoreView {
+            id: store.id.0,
+            name: store.name.clone(),
+            number: store.number.clone(),
+            language: store.language,
+            operator: import::target_text(&store.operator).to_owned(),
+            version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MenuItem {
+    digit: String,
+    label: String,
+    target: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DiffView {
+    added: Vec<EntryFields>,
+    changed: Vec<ChangedView>,
+    removed: Vec<EntryFields>,
+    unchanged: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangedView {
+    before: EntryFields,
+    after: EntryFields,
+}
+
+impl DiffView {
+    fn of(diff: &DirectoryDiff) -> DiffView {
+        DiffView {
+            added: diff.added.iter().map(EntryFields::from_entry).collect(),
+            changed: diff
+                .changed
+                .iter()
+                .map(|(b, a)| ChangedView { before: EntryFields::from_entry(b), after: EntryFields::from_entry(a) })
+                .collect(),
+            removed: diff.removed.iter().map(EntryFields::from_entry).collect(),
+            unchanged: diff.unchanged,
+        }
+    }
+}
+
+fn parse_target(field: &str, value: &str) -> ApiResult<crate::directory::TransferTarget> {
+    import::parse_target_text(value).ok_or_else(|| ApiError::Invalid {
+        message: format!("`{field}` value `{value}` is neither an extension (digits) nor a sip:/sips: URI"),
+    })
+}
+
+fn validated_entry(fields: EntryFields) -> ApiResult<NewEntry> {
+    import::validate_entry(fields).map_err(ApiError::from)
+}
+
+// ---------------------------------------------------------------------------
+// Console (static assets embedded in the binary).
+
+fn asset(content_type: &'static str, text: &'static str) -> Response {
+    let mut response = (StatusCode::OK, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'none'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn console_html() -> Response {
+    asset("text/html; charset=utf-8", include_str!("console/index.html"))
+}
+
+async fn console_js() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("console/console.js"))
+}
+
+async fn console_css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("console/console.css"))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound { what: "route".to_owned() }
+}
+
+async fn method_not_allowed() -> Response {
+    let body = json!({"error": {"code": "method_not_allowed", "message": "method not allowed on this route"}});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
+async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}
+
+// ---------------------------------------------------------------------------
+// Identity and stores.
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({
+        "token": caller.token.id,
+        "label": caller.token.label,
+        "scope": caller.token.scope,
+        "expires_at": caller.token.expires_at,
+    }))
+}
+
+async fn list_stores(caller: Caller, State(state): State<AdminState>) -> ApiResult<Json<Vec<StoreView>>> {
+    caller.require_operator("list stores")?;
+    let mut views = Vec::new();
+    for store in state.store.list_stores().await.map_err(admin_err)? {
+        let version = state.store.load_directory(store.id).await.map_err(admin_err)?.version.0;
+        views.push(StoreView::of(&store, version));
+    }
+    Ok(Json(views))
+}
+
+fn admin_err(e: crate::directory::store::StoreError) -> ApiError {
+    ApiError::from(crate::directory::store::admin::AdminError::from(e))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreBody {
+    name: String,
+    number: String,
+    language: Language,
+    operator: String,
+}
+
+async fn create_store(
+    caller: Caller,
+    State(state): State<AdminState>,
+    json: Result<Json<StoreBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<StoreView>)> {
+    caller.require_operator("create stores")?;
+    let input = body(json)?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(ApiError::Invalid { message: "`name` must be 1 to 120 characters, without control characters".into() });
+    }
+    let number = input.number.trim();
+    let digits = number.strip_prefix('+').unwrap_or(number);
+    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::Invalid { message: format!("`number` value `{number}` must be 1 to 20 digits, with an optional leading +") });
+    }
+    let operator = parse_target("operator", &input.operator)?;
+    let new = NewStore {
+        name: name.to_owned(),
+        number: number.to_owned(),
+        language: input.language,
+        operator,
+        settings: StoreSettings::none(),
+    };
+    let id = state.store.create_store(&new, &caller.actor()).await?;
+    let directory = state.store.load_directory(id).await.map_err(admin_err)?;
+    Ok((StatusCode::CREATED, Json(StoreView::of(&directory.store, directory.version.0))))
+}
+
+async fn get_store(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<StoreView>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let directory = state.store.load_directory(store).await.map_err(admin_err)?;
+    Ok(Json(StoreView::of(&directory.store, directory.version.0)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    label: String,
+    /// Days until the token expires; none: it does not expire.
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn issue_token(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    json: Result<Json<TokenBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    let store = StoreId(path(store)?);
+    caller.require_operator("issue tokens")?;
+    let input = body(json)?;
+    let label = input.label.trim();
+    if label.is_empty() || label.chars().count() > 120 {
+        return Err(ApiError::Invalid { message: "`label` must be 1 to 120 characters".into() });
+    }
+    let expires_at = match input.expires_in_days {
+        None => None,
+        Some(days @ 1..=3660) => {
+            let span = jiff::SignedDuration::from_hours(i64::from(days) * 24);
+            Some(caller.now.checked_add(span).map_err(|_| ApiError::Invalid { message: "expiry out of range".into() })?)
+        }
+        Some(days) => return Err(ApiError::Invalid { message: format!("`expires_in_days` {days} is not in 1..=3660") }),
+    };
+    let issued = state.store.issue_token(TokenScope::Store(store), label, expires_at, &caller.actor()).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+async fn revoke_token(
+    caller: Caller,
+    State(state): State<AdminState>,
+    token: Result<Path<String>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let token = path(token)?;
+    caller.require_operator("revoke tokens")?;
+    state.store.revoke_token(&token, &caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------
+// Entries.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+async fn list_entries(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    search: Result<Query<SearchQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<EntryView>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let search = query(search)?;
+    let entries = state.store.list_entries(store, search.q.as_deref()).await?;
+    Ok(Json(entries.iter().map(EntryView::of).collect()))
+}
+
+async fn get_entry(
+    caller: Caller,
+    State(state): State<AdminState>,
+    ids: Result<Path<(i64, i64)>, PathRejection>,
+) -> ApiResult<Json<EntryView>> {
+    let (store, entry) = path(ids)?;
+    let store = StoreId(store);
+    caller.require_store(store)?;
+    let entry = state.store.get_entry(store, EntryId(entry)).await?;
+    Ok(Json(EntryView::of(&entry)))
+}
+
+#[derive(Debug, Serialize)]
+struct EntryChange {
+    entry: EntryView,
+    version: i64,
+}
+
+async fn create_entry(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    json: Result<Json<EntryFields>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<EntryChange>)> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let entry = validated_entry(body(json)?)?;
+    let (entry, version) = state.store.create_entry(store, &entry, &caller.actor()).await?;
+    Ok((StatusCode::CREATED, Json(EntryChange { entry: EntryView::of(&entry), version: version.0 })))
+}
+
+async fn update_entry(
+    caller: Caller,
+    State(state): State<AdminState>,
+    ids: Result<Path<(i64, i64)>, PathRejection>,
+    json: Result<Json<EntryFields>, JsonRejection>,
+) -> ApiResult<Json<EntryChange>> {
+    let (store, id) = path(ids)?;
+    let store = StoreId(store);
+    caller.require_store(store)?;
+    let entry = validated_entry(body(json)?)?;
+    let (entry, version) = state.store.update_entry(store, EntryId(id), &entry, &caller.actor()).await?;
+    Ok(Json(EntryChange { entry: EntryView::of(&entry), version: version.0 }))
+}
+
+async fn delete_entry(
+    caller: Caller,
+    State(state): State<AdminState>,
+    ids: Result<Path<(i64, i64)>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let (store, id) = path(ids)?;
+    let store = StoreId(store);
+    caller.require_store(store)?;
+    let version = state.store.delete_entry(store, EntryId(id), &caller.actor()).await?;
+    Ok(Json(json!({ "version": version.0 })))
+}
+
+// ---------------------------------------------------------------------------
+// Menu and hours.
+
+fn menu_view(menu: &[MenuOption]) -> Vec<MenuItem> {
+    menu.iter()
+        .map(|o| MenuItem {
+            digit: o.digit.to_string(),
+            label: o.label.clone(),
+            target: import::target_text(&o.target).to_owned(),
+        })
+        .collect()
+}
+
+async fn get_menu(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Vec<MenuItem>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    Ok(Json(menu_view(&state.store.menu(store).await?)))
+}
+
+async fn put_menu(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    json: Result<Json<Vec<MenuItem>>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let items = body(json)?;
+    let mut menu = Vec::with_capacity(items.len());
+    for item in items {
+        let mut chars = item.digit.chars();
+        let digit = match (chars.next(), chars.next()) {
+            (Some(d), None) => d,
+            _ => return Err(ApiError::Invalid { message: format!("menu digit `{}` must be one key, 1-9", item.digit) }),
+        };
+        let label = item.label.trim();
+        if label.is_empty() || label.chars().count() > 120 || label.chars().any(char::is_control) {
+            return Err(ApiError::Invalid { message: format!("menu {digit}: the label must be 1 to 120 characters") });
+        }
+        menu.push(MenuOption { digit, label: label.to_owned(), target: parse_target("target", &item.target)? });
+    }
+    let version = state.store.set_menu(store, &menu, &caller.actor()).await?;
+    Ok(Json(json!({ "version": version.0, "menu": menu_view(&state.store.menu(store).await?) })))
+}
+
+async fn get_hours(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Option<OpeningHours>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    Ok(Json(state.store.opening_hours(store).await?))
+}
+
+async fn put_hours(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    json: Result<Json<Option<OpeningHours>>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let hours = body(json)?;
+    let version = state.store.set_opening_hours(store, hours.as_ref(), &caller.actor()).await?;
+    Ok(Json(json!({ "version": version.0, "hours": hours })))
+}
+
+// ---------------------------------------------------------------------------
+// Import, export, sync report.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn body_format(headers: &HeaderMap) -> ApiResult<Format> {
+    let found = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = found.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match mime.as_str() {
+        "text/csv" => Ok(Format::Csv),
+        "application/json" => Ok(Format::Json),
+        _ => Err(ApiError::UnsupportedMediaType { found: found.to_owned(), expected: "text/csv or application/json" }),
+    }
+}
+
+/// The sync report of `directory`, computed on the blocking pool: the
+/// similar-names check is CPU-bound (up to seconds on large directories) and
+/// must not stall the runtime's workers.
+async fn report_of(state: &AdminState, directory: Directory) -> ApiResult<SyncReport> {
+    let vocabulary = state.vocabulary.clone();
+    let similar = state.similar.clone();
+    tokio::task::spawn_blocking(move || sync_report(&directory, vocabulary.as_deref(), similar.as_ref()))
+        .await
+        .map_err(|source| ApiError::Internal { source: AdminError::HashTask { source } })
+}
+
+async fn current_report(state: &AdminState, store: StoreId) -> ApiResult<(i64, SyncReport)> {
+    let directory = state.store.load_directory(store).await.map_err(admin_err)?;
+    let version = directory.version.0;
+    Ok((version, report_of(state, directory).await?))
+}
+
+async fn import_file(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    options: Result<Query<ImportQuery>, QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let options = query(options)?;
+    let format = body_format(&headers)?;
+    let bytes = raw_body(bytes)?;
+    let entries = import::parse(&bytes, format, state.limits.import)?;
+    if options.dry_run {
+        let directory = state.store.load_directory(store).await.map_err(admin_err)?;
+        let current: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
+        let diff = import::diff(&current, &entries);
+        // The report of the directory as it would be (ids are placeholders).
+        let preview = Directory {
+            entries: entries.iter().enumerate().map(|(i, e)| e.with_id(EntryId(i as i64 + 1))).collect(),
+            ..directory.clone()
+        };
+        let report = report_of(&state, preview).await?;
+        return Ok(Json(json!({
+            "dry_run": true,
+            "version": directory.version.0,
+            "diff": DiffView::of(&diff),
+            "sync": report,
+        })));
+    }
+    let (version, diff) = state.store.import_entries(store, &entries, &caller.actor()).await?;
+    let (_, report) = current_report(&state, store).await?;
+    Ok(Json(json!({
+        "dry_run": false,
+        "version": version.0,
+        "diff": DiffView::of(&diff),
+        "sync": report,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: Option<Format>,
+}
+
+async fn export_file(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    options: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let format = query(options)?.format.unwrap_or(Format::Csv);
+    let directory = state.store.load_directory(store).await.map_err(admin_err)?;
+    let entries: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
+    let bytes = import::export(&entries, format);
+    let (content_type, extension) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Json => ("application/json", "json"),
+    };
+    let disposition = format!("attachment; filename=\"directory-{}-v{}.{extension}\"", store.0, directory.version.0);
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The file name is built from numbers only: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+async fn get_sync_report(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let (version, report) = current_report(&state, store).await?;
+    Ok(Json(json!({ "version": version, "sync": report })))
+}
+
+// ---------------------------------------------------------------------------
+// Calls and audit.
+
+async fn recent_calls(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    limit: Result<Query<LimitQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<CallRecord>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let limit = query(limit)?.limit()?;
+    // Distinguish an unknown store (404) from one without calls.
+    state.store.load_directory(store).await.map_err(admin_err)?;
+    Ok(Json(state.store.recent_calls(store, limit).await?))
+}
+
+async fn store_audit(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    limit: Result<Query<LimitQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let limit = query(limit)?.limit()?;
+    state.store.load_directory(store).await.map_err(admin_err)?;
+    Ok(Json(state.store.audit_log(Some(store), limit).await?))
+}
+
+async fn all_audit(
+    caller: Caller,
+    State(state): State<AdminState>,
+    limit: Result<Query<LimitQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
+    caller.require_operator("read the installation's audit log")?;
+    let limit = query(limit)?.limit()?;
+    Ok(Json(state.store.audit_log(None, limit).await?))
+}
