@@ -29,6 +29,7 @@ fn entries_of(round: usize) -> Vec<NewEntry> {
             department: None,
             extension: Some(format!("{}", 400 + i)),
             target: TransferTarget::Extension(format!("{}", 400 + i)),
+            fallback: None,
             enabled: true,
         })
         .collect()
