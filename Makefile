@@ -52,7 +52,7 @@ prompts: seed
 
 ## run: everything needed, then the attendant with the demo stores.
 run: setup prompts
-	$(ATTENDANT) run --demo $(CONFIG_ARG)
+	$(ATTENDANT) run --demo --admin-listen 127.0.0.1:8080 $(CONFIG_ARG)
 
 ## test: everything needed, then all tests with TEST_RUNNER: nextest when
 ## cargo-nextest is installed (its Summary line ends the output), else cargo

@@ -80,6 +80,12 @@ pub enum ConfigError {
     /// A key of `asr.engines` is no language code.
     #[error("asr.engines: {code:?} is not a language code (en, fr, ko)")]
     UnknownAsrLanguage { code: String },
+    /// `--admin-listen` is not an address.
+    #[error("admin.listen: {value:?} is not an address such as 127.0.0.1:8080")]
+    InvalidAdminListen { value: String },
+    /// A limit that must be at least 1 is zero.
+    #[error("{key} must be at least 1")]
+    ZeroLimit { key: &'static str },
     /// `log.level` is not a valid tracing filter.
     #[error("log.level {value:?} is not a valid filter")]
     InvalidLogLevel {
@@ -319,6 +325,71 @@ impl Default for TimersConfig {
     }
 }
 
+/// `[admin]`: the store admins' HTTP API and web console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Where the API and console listen, e.g. `127.0.0.1:8080` (put a TLS proxy
+    /// in front to expose them). Empty (`""`, the default) turns them off.
+    #[serde(with = "optional_addr")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        // Off unless asked for (`make run` asks for 127.0.0.1:8080): several
+        // attendants on one host, as in the tests, would otherwise fight for a port.
+        AdminConfig { listen: None }
+    }
+}
+
+/// `admin.listen` as a string: an address, or empty for "off".
+mod optional_addr {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::net::SocketAddr;
+
+    pub fn serialize<S: Serializer>(addr: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&addr.map(|a| a.to_string()).unwrap_or_default())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("admin.listen: {text:?} is not an address such as 127.0.0.1:8080")))
+    }
+}
+
+/// `[limits]`: overload protection and graceful drain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Calls held at once (ringing or answered); past it a new INVITE gets 503
+    /// with Retry-After and the calls already up are not touched.
+    pub max_calls: usize,
+    /// Speech recognitions decoding at once; past it a call goes on with the
+    /// keypad only (see `runtime::RecognitionPermits`).
+    pub max_recognitions: usize,
+    /// Seconds sent in `Retry-After` with a 503 (overload or drain).
+    pub retry_after_secs: u32,
+    /// On SIGTERM/SIGINT: how long calls in progress may go on before the rest
+    /// are ended with BYE.
+    #[serde(with = "duration_ms")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_calls: 200,
+            max_recognitions: 8,
+            retry_after_secs: 30,
+            drain_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -379,6 +450,8 @@ struct ConfigFile {
     paths: PathsConfig,
     pbx: PbxConfig,
     timers: TimersConfig,
+    limits: LimitsConfig,
+    admin: AdminConfig,
     log: LogConfig,
     /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
     flow: FlowSettings,
@@ -395,6 +468,8 @@ pub struct Config {
     /// The PBX that extension targets are sent to (parsed `pbx.address`).
     pub pbx: PbxAddress,
     pub timers: TimersConfig,
+    pub limits: LimitsConfig,
+    pub admin: AdminConfig,
     pub log: LogConfig,
     /// Fleet-wide call-flow defaults; a store may override some keys
     /// ([`crate::directory::settings::StoreSettings`]).
@@ -433,6 +508,9 @@ pub struct ConfigOverrides {
     /// Overrides pbx.address.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub pbx_address: Option<String>,
+    /// Overrides admin.listen (the admin API and console; empty: off).
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<String>,
     /// Overrides log.level.
     #[arg(long, value_name = "FILTER", env = "ATTENDANT_LOG")]
     pub log_level: Option<String>,
@@ -483,6 +561,13 @@ impl Config {
         if let Some(v) = o.pbx_address {
             file.pbx.address = v;
         }
+        if let Some(v) = o.admin_listen {
+            file.admin.listen = if v.trim().is_empty() {
+                None
+            } else {
+                Some(v.parse().map_err(|_| ConfigError::InvalidAdminListen { value: v.clone() })?)
+            };
+        }
         if let Some(v) = o.log_level {
             file.log.level = v;
         }
@@ -531,12 +616,17 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         paths,
         pbx,
         timers,
+        limits,
+        admin,
         log,
         flow,
         asr,
     } = file;
     if let Some(code) = asr.engines.keys().find(|code| Language::from_code(code).is_none()) {
         return Err(ConfigError::UnknownAsrLanguage { code: code.clone() });
+    }
+    if limits.max_calls == 0 {
+        return Err(ConfigError::ZeroLimit { key: "limits.max_calls" });
     }
 
     let public = sip.public_ip();
@@ -594,6 +684,8 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         paths,
         pbx: pbx_address,
         timers,
+        limits,
+        admin,
         log,
         flow,
         asr,

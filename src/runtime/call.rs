@@ -81,6 +81,10 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             answer,
             negotiated,
         } = setup;
+        // Counted until this function returns, after the media shutdown below.
+        let _rtp_open = context.rtp_sockets.hold();
+        // All recognition slots taken: this call goes on with the keypad only.
+        let settings = context.recognitions.settings_for_new_call(settings);
         if !ring(&mut call, context.answer_delay, &cancel).await {
             // Dropping the RTP socket and the SIP handle releases both.
             return;
@@ -371,6 +375,8 @@ struct Listening {
     generation: u64,
     audio: broadcast::Receiver<Vec<i16>>,
     endpointer: Endpointer,
+    /// One of `limits.max_recognitions`, held from listening to the end of decoding.
+    permit: crate::runtime::RecognitionPermit,
 }
 
 /// A decoded utterance, tagged with the recognition it belongs to.
@@ -504,7 +510,7 @@ impl CallDriver {
                 EndpointEvent::NoiseDiscarded => debug!("noise discarded"),
                 EndpointEvent::Utterance(utterance) => {
                     self.speech_ended_at = Some(now());
-                    self.listening = None;
+                    let permit = self.listening.take().map(|l| l.permit);
                     if let Some(recording) = self.recording.as_mut() {
                         recording.utterance_ended(utterance.pcm.len(), utterance.truncated);
                     }
@@ -516,6 +522,7 @@ impl CallDriver {
                     let results = self.results_tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let result = speech.recognize(&utterance.pcm);
+                        drop(permit);
                         // The call may have ended meanwhile: nobody to tell.
                         let _ = results.send((generation, result));
                     });
@@ -650,12 +657,19 @@ impl CallDriver {
                     warn!(?grammar, "no speech for this call: answering NoSpeech");
                     return Some(Input::NoSpeech);
                 }
+                let Some(permit) = self.context.recognitions.try_acquire() else {
+                    // Every recognition slot is busy: this caller gets the keypad
+                    // rather than waiting in silence for another call's decode.
+                    warn!(?grammar, "all recognitions busy: answering NoSpeech");
+                    return Some(Input::NoSpeech);
+                };
                 match Endpointer::new(self.endpoint.clone()) {
                     Ok(endpointer) => {
                         self.listening = Some(Listening {
                             generation: self.generation,
                             audio: self.media.subscribe_audio(),
                             endpointer,
+                            permit,
                         });
                     }
                     Err(error) => {

@@ -10,10 +10,21 @@
 //! Shutdown: cancelling the server's token stops taking calls and ends every
 //! call (BYE if answered); [`Server::wait`] returns once every call task has
 //! released its dialog and RTP socket.
+//!
+//! Overload and drain ([`limits`]): past `limits.max_calls` a new INVITE gets
+//! 503 with `Retry-After` from the SIP layer, before any dialog or task is made
+//! for it; [`Server::drain`] stops taking calls (INVITE and OPTIONS get 503) and
+//! lets the calls in progress end, up to a deadline. [`serve`] drains on SIGTERM
+//! and SIGINT. [`Server::stats`] counts what is held, for leak tests.
 
 mod call;
 #[doc(hidden)]
 pub mod fault;
+pub mod limits;
+mod stats;
+
+pub use limits::{RecognitionPermit, RecognitionPermits};
+pub use stats::Stats;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,7 +50,10 @@ pub enum ServeError {
     /// The store list could not be read to set up speech.
     #[error("cannot read the stores to set up speech")]
     Speech(#[from] crate::directory::store::StoreError),
-    /// Waiting for Ctrl-C failed.
+    /// The admin API's address is taken or not ours.
+    #[error("cannot listen for the admin API on {addr}")]
+    Admin { addr: SocketAddr, source: std::io::Error },
+    /// The SIGTERM/SIGINT listeners could not be installed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
 }
@@ -63,6 +77,10 @@ struct CallContext {
     speech: Arc<SpeechRegistry>,
     /// Where calls of stores with recording enabled are saved.
     recorder: crate::replay::record::CallRecorder,
+    /// RTP sockets held by call tasks.
+    rtp_sockets: stats::Gauge,
+    /// The cap on concurrent recognitions (`limits.max_recognitions`).
+    recognitions: RecognitionPermits,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -75,6 +93,9 @@ pub struct Server {
     /// Stops the SIP endpoint, once the calls' BYEs are answered.
     sip_cancel: CancellationToken,
     tasks: TaskTracker,
+    /// The call tasks alone (the accept loop is in `tasks` only).
+    calls: TaskTracker,
+    context: Arc<CallContext>,
 }
 
 /// How long a shutdown waits for the BYEs of the calls it ends.
@@ -92,10 +113,15 @@ impl Server {
             public_ip: Some(public_ip),
             ack_timeout: config.timers.ack_timeout,
             trusted_networks: config.sip.trusted_networks.clone(),
+            max_calls: config.limits.max_calls,
+            retry_after_secs: config.limits.retry_after_secs,
             ..SipSettings::default()
         };
         // Speech first: compiling every store's grammar takes a moment, and a call
         // answered before that would miss its store's speech.
+        // Subscribed before the registry reads the stores, so no change made in
+        // between is missed.
+        let mut directory_changes = store.events().subscribe();
         let speech = SpeechRegistry::start(
             RegistrySettings {
                 asr: config.asr.clone(),
@@ -124,10 +150,50 @@ impl Server {
             answer_delay: config.timers.answer_delay,
             speech: speech.clone(),
             recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
+            rtp_sockets: stats::Gauge::default(),
+            recognitions: RecognitionPermits::new(config.limits.max_recognitions),
         });
         let tasks = TaskTracker::new();
+        // Every committed directory change (admin API, import, CLI) recompiles that
+        // store's grammar off the call path and swaps it in: the next call uses it,
+        // calls in progress keep theirs.
+        let registry = speech.clone();
+        let watch_cancel = cancel.clone();
+        let watched_store = context.store.clone();
+        tasks.spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let changed = tokio::select! {
+                    changed = directory_changes.recv() => changed,
+                    () = watch_cancel.cancelled() => break,
+                };
+                let stores = match changed {
+                    Ok(change) => vec![change.store],
+                    Err(RecvError::Lagged(missed)) => {
+                        warn!(missed, "directory changes missed: refreshing every store");
+                        match watched_store.list_stores().await {
+                            Ok(stores) => stores.into_iter().map(|s| s.id).collect(),
+                            Err(error) => {
+                                warn!(%error, "cannot list the stores to refresh speech");
+                                continue;
+                            }
+                        }
+                    }
+                    Err(RecvError::Closed) => break,
+                };
+                for store in stores {
+                    match registry.refresh(store).await {
+                        Ok(()) => info!(%store, "speech refreshed after a directory change"),
+                        Err(error) => warn!(%store, %error, "speech not refreshed: the previous version stays"),
+                    }
+                }
+            }
+        });
+        let calls_tracker = TaskTracker::new();
         let accept_cancel = cancel.clone();
         let call_tasks = tasks.clone();
+        let drain_calls = calls_tracker.clone();
+        let accept_context = context.clone();
         tasks.spawn(async move {
             loop {
                 let incoming = tokio::select! {
@@ -137,7 +203,9 @@ impl Server {
                     },
                     () = accept_cancel.cancelled() => break,
                 };
-                call_tasks.spawn(call::supervise(context.clone(), incoming, accept_cancel.child_token()));
+                let call = call::supervise(accept_context.clone(), incoming, accept_cancel.child_token());
+                // Tracked twice: `calls` for drains, `call_tasks` for shutdown.
+                call_tasks.spawn(drain_calls.track_future(call));
             }
         });
         info!(udp = %sip.udp_addr(), tcp = ?sip.tcp_addr(), "attendant answering calls");
@@ -147,6 +215,8 @@ impl Server {
             cancel,
             sip_cancel,
             tasks,
+            calls: calls_tracker,
+            context,
         })
     }
 
@@ -171,6 +241,35 @@ impl Server {
         self.sip.active_dialogs()
     }
 
+    /// What the server holds now.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            active_calls: self.calls.len(),
+            sip_calls: self.sip.active_calls(),
+            active_dialogs: self.sip.active_dialogs(),
+            open_rtp_sockets: self.context.rtp_sockets.get(),
+            recognitions: self.context.recognitions.in_use(),
+            accepting: self.sip.is_accepting(),
+            runtime_tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+        }
+    }
+
+    /// The cap on concurrent recognitions, for the speech path.
+    pub fn recognition_permits(&self) -> &RecognitionPermits {
+        &self.context.recognitions
+    }
+
+    /// Graceful drain: stop taking calls (new INVITEs and OPTIONS get 503 with
+    /// `Retry-After`) and wait, at most `deadline`, for the calls in progress to
+    /// end by themselves. Returns whether they all did; either way, follow with
+    /// [`Server::shutdown`] and [`Server::wait`], which end the rest with BYE.
+    pub async fn drain(&self, deadline: std::time::Duration) -> bool {
+        self.sip.stop_accepting();
+        info!(calls = self.calls.len(), ?deadline, "draining: no new calls");
+        self.calls.close();
+        tokio::time::timeout(deadline, self.calls.wait()).await.is_ok()
+    }
+
     /// Stop taking calls and end the current ones.
     pub fn shutdown(&self) {
         self.cancel.cancel();
@@ -193,12 +292,53 @@ impl Server {
     }
 }
 
-/// Run the attendant until Ctrl-C.
+/// Run the attendant until SIGTERM or SIGINT, then drain: no new calls, the
+/// calls in progress go on for up to `limits.drain_timeout`, the rest are ended
+/// with BYE.
 pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Both listeners exist before the server answers anything, so an early
+    // signal is never lost.
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
+    let admin_store = store.clone();
     let server = Server::start(&config, store).await?;
-    let signal = tokio::signal::ctrl_c().await;
-    info!("shutting down");
+    // The store admins' API and console, in the same process: it stops accepting
+    // requests at shutdown, finishing those in flight.
+    let admin_stop = tokio_util::sync::CancellationToken::new();
+    let admin = match config.admin.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Admin { addr, source })?;
+            info!(%addr, "admin API and console listening");
+            let state = crate::admin::AdminState::new(admin_store)
+                .with_similar_names(std::sync::Arc::new(crate::admin::sync::MatcherSimilarity));
+            let stop = admin_stop.clone();
+            Some(tokio::spawn(crate::admin::serve(listener, state, async move { stop.cancelled().await })))
+        }
+        None => None,
+    };
+    let name = tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    info!(signal = name, "shutting down");
+    let drained = server.drain(config.limits.drain_timeout).await;
+    if drained {
+        info!("drain complete: every call ended by itself");
+    } else {
+        let left = server.stats().active_calls;
+        warn!(calls = left, "drain deadline passed: ending the remaining calls");
+    }
+    admin_stop.cancel();
+    if let Some(admin) = admin {
+        match admin.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => warn!(%error, "admin API ended with an error"),
+            Err(error) => warn!(%error, "admin API task failed"),
+        }
+    }
     server.shutdown();
     server.wait().await;
-    signal.map_err(ServeError::Signal)
+    info!("stopped");
+    Ok(())
 }

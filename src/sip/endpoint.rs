@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog::Dialog;
@@ -31,6 +32,8 @@ pub struct SipEndpoint {
     /// The call tasks, each owning one dialog.
     calls: TaskTracker,
     dialogs: Arc<DialogLayer>,
+    /// Set by [`SipEndpoint::stop_accepting`]: new INVITEs and OPTIONS get 503.
+    draining: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SipEndpoint {
@@ -132,8 +135,10 @@ impl SipEndpoint {
             tcp_addr,
             cancel: cancel.clone(),
             tasks: TaskTracker::new(),
+            draining: Arc::new(AtomicBool::new(false)),
         };
         let calls = dispatcher.tasks.clone();
+        let draining = dispatcher.draining.clone();
         tokio::spawn(dispatcher.run(incoming));
         Ok((
             SipEndpoint {
@@ -141,6 +146,7 @@ impl SipEndpoint {
                 tcp_addr,
                 calls,
                 dialogs,
+                draining,
             },
             calls_rx,
         ))
@@ -160,6 +166,27 @@ impl SipEndpoint {
     /// checks and leak tests.
     pub fn active_dialogs(&self) -> usize {
         self.dialogs.len()
+    }
+
+    /// Calls whose SIP task is still running (one per dialog, from INVITE until
+    /// its last transaction is answered): what [`SipSettings::max_calls`] counts.
+    ///
+    /// [`SipSettings::max_calls`]: super::SipSettings::max_calls
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Stop taking calls, for a graceful drain: from now on a new INVITE gets
+    /// 503 with `Retry-After`, and OPTIONS gets 503 so that a dispatcher probing
+    /// us (Kamailio's `dispatcher` module) sends new calls elsewhere. Calls
+    /// already up carry on. There is no way back: a drain ends in shutdown.
+    pub fn stop_accepting(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// False once [`SipEndpoint::stop_accepting`] was called.
+    pub fn is_accepting(&self) -> bool {
+        !self.draining.load(Ordering::Relaxed)
     }
 
     /// Wait, at most `grace`, until every call task has ended: each ends once
@@ -182,6 +209,7 @@ struct Dispatcher {
     tcp_addr: Option<SocketAddr>,
     cancel: CancellationToken,
     tasks: TaskTracker,
+    draining: Arc<AtomicBool>,
 }
 
 impl Dispatcher {
@@ -222,7 +250,16 @@ impl Dispatcher {
             return;
         }
         match method {
-            Method::Invite => self.new_call(tx),
+            Method::Invite => match self.admission() {
+                Admission::Accept => self.new_call(tx),
+                refusal => {
+                    debug!(?refusal, "INVITE refused with 503");
+                    reply_in_task(tx, StatusCode::ServiceUnavailable, self.retry_after());
+                }
+            },
+            Method::Options if self.draining.load(Ordering::Relaxed) => {
+                reply_in_task(tx, StatusCode::ServiceUnavailable, self.retry_after())
+            }
             Method::Options => reply_in_task(tx, StatusCode::OK, capability_headers()),
             Method::Ack => {}
             // Requests that only make sense inside a dialog we do not have.
@@ -238,6 +275,23 @@ impl Dispatcher {
                 reply_in_task(tx, StatusCode::MethodNotAllowed, capability_headers())
             }
         }
+    }
+
+    /// Whether a new INVITE may become a call. Only this loop spawns call
+    /// tasks, so the count it reads cannot grow before the spawn.
+    fn admission(&self) -> Admission {
+        if self.draining.load(Ordering::Relaxed) {
+            Admission::Draining
+        } else if self.tasks.len() >= self.settings.max_calls {
+            Admission::Overloaded
+        } else {
+            Admission::Accept
+        }
+    }
+
+    /// The `Retry-After` header of our 503s.
+    fn retry_after(&self) -> Vec<Header> {
+        vec![Header::RetryAfter(self.settings.retry_after_secs.to_string().into())]
     }
 
     fn new_call(&self, mut tx: Transaction) {
@@ -337,6 +391,16 @@ impl Dispatcher {
             ..Default::default()
         }
     }
+}
+
+/// What the dispatcher does with a new INVITE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    Accept,
+    /// `max_calls` calls are held already.
+    Overloaded,
+    /// The endpoint stopped accepting calls (graceful drain).
+    Draining,
 }
 
 /// `Allow` and `Accept` headers, for OPTIONS and 405 answers.

@@ -55,6 +55,11 @@ pub struct SipSettings {
     pub max_pending_calls: usize,
     /// Who may send SIP; everyone when not configured (warned at start-up).
     pub trusted_networks: TrustedNetworks,
+    /// Calls held at once (one dialog each, ringing or answered); past it a new
+    /// INVITE gets 503 with `Retry-After` before any dialog is made for it.
+    pub max_calls: usize,
+    /// Seconds in the `Retry-After` of those 503s (and of the drain's).
+    pub retry_after_secs: u32,
 }
 
 impl Default for SipSettings {
@@ -67,6 +72,8 @@ impl Default for SipSettings {
             user_agent: concat!("attendant/", env!("CARGO_PKG_VERSION")).to_string(),
             max_pending_calls: 64,
             trusted_networks: TrustedNetworks::allow_all(),
+            max_calls: usize::MAX,
+            retry_after_secs: 30,
         }
     }
 }

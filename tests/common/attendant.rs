@@ -65,6 +65,10 @@ pub struct TestOptions {
     pub ack_timeout: Duration,
     /// `sip.trusted_networks`.
     pub trusted_networks: attendant::sip::TrustedNetworks,
+    /// `limits.max_calls`.
+    pub max_calls: usize,
+    /// `timers.rtp_inactivity_timeout`.
+    pub rtp_inactivity: Duration,
 }
 
 impl Default for TestOptions {
@@ -75,6 +79,8 @@ impl Default for TestOptions {
             answer_delay: Duration::ZERO,
             ack_timeout: Duration::from_secs(4),
             trusted_networks: attendant::sip::TrustedNetworks::allow_all(),
+            max_calls: 200,
+            rtp_inactivity: Duration::from_secs(30),
         }
     }
 }
@@ -163,7 +169,8 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     let mut config = Config::load(None, &overrides).expect("test configuration");
     config.timers.ack_timeout = options.ack_timeout;
     config.sip.trusted_networks = options.trusted_networks.clone();
-    config.timers.rtp_inactivity_timeout = Duration::from_secs(30);
+    config.timers.rtp_inactivity_timeout = options.rtp_inactivity;
+    config.limits.max_calls = options.max_calls;
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
@@ -185,6 +192,27 @@ impl TestAttendant {
         self.server.as_ref().map_or(0, |s| s.active_dialogs())
     }
 
+    /// The running server (stats, drain).
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("server running")
+    }
+
+    /// Wait (at most `limit`) until `done` holds for the server's stats; panics
+    /// with the last stats otherwise.
+    pub async fn wait_for_stats(&self, limit: Duration, done: impl Fn(&attendant::runtime::Stats) -> bool) {
+        let server = self.server();
+        let waited = tokio::time::timeout(limit, async {
+            loop {
+                if done(&server.stats()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "condition not reached within {limit:?}: {:?}", server.stats());
+    }
+
     /// Shut down, check every call task finished (within 10 s) and no SIP
     /// dialog is left behind.
     pub async fn stop(mut self) {
@@ -193,10 +221,12 @@ impl TestAttendant {
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
+        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
+        let stats = server.stats();
         assert_eq!(
-            server.active_dialogs(),
-            0,
-            "SIP dialogs still held after shutdown"
+            (stats.active_calls, stats.sip_calls, stats.open_rtp_sockets, stats.recognitions),
+            (0, 0, 0, 0),
+            "resources still held after shutdown: {stats:?}"
         );
     }
 }
