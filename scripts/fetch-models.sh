@@ -2,10 +2,19 @@
 # Installs the speech engines' native library and models into .deps/ from the
 # manifests under models/*.toml (see models/README.md for the format).
 #
-#   scripts/fetch-models.sh [--verify] [--deps DIR] [NAME...]
+#   scripts/fetch-models.sh [--verify] [--deps DIR] [--models DIR] [NAME...]
+#   scripts/fetch-models.sh --pin NAME [--deps DIR] [--models DIR]
 #
 # NAME restricts the run to some manifests (their `name`). --verify re-hashes
 # every installed file instead of trusting the install stamp and sizes.
+# --models reads the manifests from DIR instead of models/.
+#
+# --pin is for a URL item whose publisher gives no checksum (the French Vosk
+# model): run it once on a machine that reaches the URL. It downloads the
+# archive, checks that it holds the files the manifest's [[check]] entries
+# name, prints its sha256 and size, and writes them into the manifest, which
+# must still have `sha256 = ""`. Review and commit that diff: from then on
+# every install is verified against it. A manifest already pinned is refused.
 # Idempotent: an installed, intact item is left alone. Every archive is checked
 # against the sha256 and size in its manifest before anything is extracted; an
 # item without a published sha256 is refused. A missing or corrupt required
@@ -18,7 +27,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 exec python3 - "$ROOT" "$@" <<'PY'
-import base64, csv, hashlib, io, os, shutil, subprocess, sys, tomllib, urllib.request, zipfile
+import base64, csv, hashlib, io, os, re, shutil, subprocess, sys, tomllib, urllib.request, zipfile
 from pathlib import Path
 
 root = Path(sys.argv[1])
@@ -28,6 +37,11 @@ deps = Path(os.environ.get("ATTENDANT_DEPS", root / ".deps"))
 if "--deps" in args:
     deps = Path(args[args.index("--deps") + 1]).resolve()
     del args[args.index("--deps"):args.index("--deps") + 2]
+models_dir = root / "models"
+if "--models" in args:
+    models_dir = Path(args[args.index("--models") + 1]).resolve()
+    del args[args.index("--models"):args.index("--models") + 2]
+pin = "--pin" in args
 wanted = [a for a in args if not a.startswith("--")]
 cache = deps / "cache"
 STAMP = ".installed"
@@ -59,6 +73,51 @@ def check_files(m: dict, target: Path, full: bool) -> None:
                 raise Failure(f"{p} has sha256 {got}, manifest says {c['sha256']}: corrupt")
 
 
+def download(url: str, archive: Path) -> None:
+    """Downloads `url` to `archive` through a `.part` file (never a partial archive)."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_suffix(".part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp, open(tmp, "wb") as out:
+            shutil.copyfileobj(resp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise Failure(f"cannot download {url}: {e}")
+    tmp.rename(archive)
+
+
+def pin_manifest(m: dict) -> str:
+    """Downloads an unpinned URL item, checks its contents, writes sha256 and size."""
+    src, path = m["source"], models_dir / m["_file"]
+    if "url" not in src:
+        raise Failure(f"models/{m['_file']}: --pin is for URL items; registry items carry their own hash")
+    if src.get("sha256"):
+        raise Failure(f"models/{m['_file']} is already pinned to {src['sha256']}: "
+                      f"clear sha256 first if the publisher really changed the archive")
+    archive = cache / src["file"]
+    download(src["url"], archive)
+    # The archive must hold what the manifest says a model holds, or it is not
+    # the model: extract into a throw-away directory and run the file checks.
+    probe = deps / (m["install_dir"] + ".pin-probe")
+    try:
+        extract({**m, "source": {**src, "sha256": "unpinned"}}, archive, probe)
+    except Failure:
+        archive.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    size, digest = archive.stat().st_size, sha256_file(archive)
+    text = path.read_text()
+    pinned, n = re.subn(r'(?m)^sha256 = ""$', f'sha256 = "{digest}"', text, count=1)
+    pinned, k = re.subn(r"(?m)^size = [0-9]+$", f"size = {size}", pinned, count=1)
+    if n != 1:
+        raise Failure(f"models/{m['_file']}: no `sha256 = \"\"` line to fill")
+    if k != 1:
+        pinned = pinned.replace(f'sha256 = "{digest}"', f'sha256 = "{digest}"\nsize = {size}', 1)
+    path.write_text(pinned)
+    return f"pinned: sha256 {digest}, {size} bytes, written to {path} (review and commit it)"
+
+
 def fetch_archive(m: dict) -> Path:
     src = m["source"]
     if not src.get("sha256"):
@@ -78,14 +137,7 @@ def fetch_archive(m: dict) -> Path:
             raise Failure(f"pip download {src['pypi']} failed (is python3-pip installed?): "
                           f"{r.stderr.strip().splitlines()[-1:]}")
     elif "url" in src:
-        tmp = archive.with_suffix(".part")
-        try:
-            with urllib.request.urlopen(src["url"], timeout=30) as resp, open(tmp, "wb") as out:
-                shutil.copyfileobj(resp, out)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise Failure(f"cannot download {src['url']}: {e}")
-        tmp.rename(archive)
+        download(src["url"], archive)
     else:
         raise Failure(f"models/{m['_file']}: source has neither pypi, url nor debian")
     if not archive.is_file():
@@ -191,7 +243,7 @@ def install(m: dict) -> str:
 
 
 manifests = []
-for f in sorted((root / "models").glob("*.toml")):
+for f in sorted(models_dir.glob("*.toml")):
     m = tomllib.loads(f.read_text())
     m["_file"] = f.name
     if not wanted or m["name"] in wanted:
@@ -199,6 +251,15 @@ for f in sorted((root / "models").glob("*.toml")):
 unknown = set(wanted) - {m["name"] for m in manifests}
 if unknown:
     sys.exit(f"fetch-models: no manifest named {', '.join(sorted(unknown))} under models/")
+
+if pin:
+    if len(wanted) != 1:
+        sys.exit("fetch-models: --pin takes exactly one manifest name")
+    try:
+        print(f"{manifests[0]['name']}: {pin_manifest(manifests[0])}")
+    except Failure as e:
+        sys.exit(f"{manifests[0]['name']}: ERROR: {e}")
+    sys.exit(0)
 
 failed = False
 for m in manifests:
