@@ -109,11 +109,12 @@ impl Default for Thresholds {
 /// One entry ranked by [`rank`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// The best hit for this entry over all alternatives.
+    /// The hit for this entry of the alternative that contributes most to it.
     pub hit: Hit,
     /// Engine confidence of the alternative that gave `hit`.
     pub confidence: f32,
-    /// `confidence * hit.quality`.
+    /// Summed `confidence × quality` over the alternatives naming this entry,
+    /// capped at 1 (see [`rank`]).
     pub score: f32,
 }
 
@@ -172,12 +173,18 @@ fn hits_for_text(index: &NameIndex, text: &str) -> Vec<Hit> {
     hits
 }
 
-/// Every entry any alternative of `rec` points to, best first: for each
-/// entry, the best `confidence × quality` over the alternatives. Ties are
-/// ordered by display name, then id. Confidences are clamped to `0..=1`
+/// Every entry any alternative of `rec` points to, best first. An entry's
+/// score is the sum, over the alternatives that point to it, of
+/// `confidence × quality` (each alternative counted once per entry, with its
+/// best hit), capped at 1. Both engines give confidences normalised over the
+/// N-best list, so the sum is the share of the list's probability that means
+/// this entry: two spellings of one name ("Hervé" / "Herve Prodhomme", the
+/// same sounds) at 0.5 each make one sure entry, not two doubtful ones. Ties
+/// are ordered by display name, then id. Confidences are clamped to `0..=1`
 /// (NaN counts as 0).
 pub fn rank(index: &NameIndex, rec: &Recognition) -> Vec<Candidate> {
-    let mut best: HashMap<EntryId, Candidate> = HashMap::new();
+    // Per entry: the summed score, and the candidate of the best contributor.
+    let mut best: HashMap<EntryId, (f32, Candidate)> = HashMap::new();
     for alternative in &rec.alternatives {
         let confidence = if alternative.confidence.is_nan() {
             0.0
@@ -185,23 +192,34 @@ pub fn rank(index: &NameIndex, rec: &Recognition) -> Vec<Candidate> {
             alternative.confidence.clamp(0.0, 1.0)
         };
         for hit in index.best_per_entry(hits_for_text(index, &alternative.text)) {
-            let score = confidence * hit.quality;
-            match best.get(&hit.entry) {
-                Some(b) if b.score >= score => {}
-                _ => {
-                    best.insert(
-                        hit.entry,
-                        Candidate {
-                            hit,
-                            confidence,
-                            score,
-                        },
-                    );
-                }
+            let share = confidence * hit.quality;
+            let entry = hit.entry;
+            let (mass, top) = best.entry(entry).or_insert((
+                0.0,
+                Candidate {
+                    hit: hit.clone(),
+                    confidence,
+                    score: share,
+                },
+            ));
+            *mass += share;
+            // The reported hit is the one of the alternative that contributes most.
+            if share > top.score {
+                *top = Candidate {
+                    hit,
+                    confidence,
+                    score: share,
+                };
             }
         }
     }
-    let mut ranked: Vec<Candidate> = best.into_values().collect();
+    let mut ranked: Vec<Candidate> = best
+        .into_values()
+        .map(|(mass, top)| Candidate {
+            score: mass.min(1.0),
+            ..top
+        })
+        .collect();
     ranked.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then_with(|| {
             index

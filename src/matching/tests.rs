@@ -716,3 +716,65 @@ fn lookup_reports_how_each_name_was_found() {
         "{exact} {alias} {phonetic} {fuzzy}"
     );
 }
+
+#[test]
+fn alternatives_naming_one_entry_add_up() {
+    // Confidences are shares of one N-best list: the share that means an
+    // entry is the sum over its spellings, so two equal spellings of one name
+    // make a sure entry, while two different entries at 0.5 stay too close.
+    let dir = directory(
+        Language::Fr,
+        vec![
+            entry(1, "Hervé Prodhomme", &["Herve Prodhomme"], None),
+            entry(2, "Sophie Martin", &[], None),
+            entry(3, "Paul Leclerc", &[], None),
+        ],
+    );
+    check_decisions(
+        &dir,
+        &[
+            (
+                "two spellings of one name, half each",
+                &[("hervé prodhomme", 0.5), ("herve prodhomme", 0.5)],
+                Transfer(EntryId(1)),
+            ),
+            (
+                "name and carrier phrase variant",
+                &[
+                    ("sophie martin", 0.45),
+                    ("sophie martin s'il vous plaît", 0.4),
+                    ("paul leclerc", 0.15),
+                ],
+                Transfer(EntryId(2)),
+            ),
+            (
+                "two entries, half each: ask again",
+                &[("sophie martin", 0.5), ("paul leclerc", 0.5)],
+                NoMatch,
+            ),
+            (
+                "a sure name split three ways stays sure, capped at 1",
+                &[
+                    ("sophie martin", 0.6),
+                    ("sophie martin", 0.3),
+                    ("sophie martin", 0.3),
+                ],
+                Transfer(EntryId(2)),
+            ),
+        ],
+    );
+    let index = NameIndex::build(&dir).expect("index builds");
+    let ranked = rank(
+        &index,
+        &rec(&[
+            ("sophie martin", 0.6),
+            ("sophie martin", 0.3),
+            ("sophie martin", 0.3),
+        ]),
+    );
+    assert_eq!(ranked[0].score, 1.0, "capped: {ranked:?}");
+    assert_eq!(
+        ranked[0].confidence, 0.6,
+        "the biggest contributor is reported"
+    );
+}
