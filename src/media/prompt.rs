@@ -211,6 +211,124 @@ impl Playback {
     }
 }
 
+/// Prompt audio shared by every call of the process: each WAV file is read
+/// and decoded once, not once per call (a store's prompts are about 650 KiB
+/// of samples, which every call used to hold its own copy of).
+///
+/// A file is identified by its path and checked against its size,
+/// modification time and inode on every lookup (one `stat`), so a prompt replaced on disk
+/// (written to a temporary file and renamed, as prompt generation does) is
+/// read again by the next call; calls in progress keep the audio they started
+/// with. The cache holds at most `budget_bytes` of samples: past it the least
+/// recently used prompts are dropped and read again when next needed.
+pub struct PromptCache {
+    cache: quick_cache::sync::Cache<PathBuf, CachedPrompt, SampleBytes>,
+}
+
+/// A decoded prompt and the file it was read from.
+#[derive(Clone)]
+struct CachedPrompt {
+    stamp: FileStamp,
+    audio: PromptAudio,
+}
+
+/// What tells two versions of a prompt file apart without reading it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    /// A file renamed over the old one is a new inode even when its size and
+    /// time (coarse on some file systems) are the same.
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Result<FileStamp, PromptError> {
+        let meta = std::fs::metadata(path).map_err(|source| PromptError::Read {
+            path: path.to_owned(),
+            source: hound::Error::IoError(source),
+        })?;
+        Ok(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode: std::os::unix::fs::MetadataExt::ino(&meta),
+        })
+    }
+}
+
+/// Weighs a cached prompt by its samples' size in bytes.
+#[derive(Clone)]
+struct SampleBytes;
+
+impl quick_cache::Weighter<PathBuf, CachedPrompt> for SampleBytes {
+    fn weight(&self, _path: &PathBuf, prompt: &CachedPrompt) -> u64 {
+        // At least 1: the cache treats weight 0 as "never evicted".
+        (std::mem::size_of_val(prompt.audio.samples()) as u64).max(1)
+    }
+}
+
+impl PromptCache {
+    /// Default budget: 64 MiB of samples, about 70 minutes of 8 kHz audio,
+    /// enough for the prompts and spoken names of a hundred stores.
+    pub const DEFAULT_BUDGET_BYTES: u64 = 64 << 20;
+
+    /// A cache holding at most `budget_bytes` of decoded samples.
+    pub fn new(budget_bytes: u64) -> PromptCache {
+        // A prompt is typically 20-100 KiB; the estimate only sizes the tables.
+        let estimated_items = usize::try_from(budget_bytes / (32 << 10))
+            .unwrap_or(usize::MAX)
+            .max(16);
+        PromptCache {
+            cache: quick_cache::sync::Cache::with_weighter(
+                estimated_items,
+                budget_bytes,
+                SampleBytes,
+            ),
+        }
+    }
+
+    /// The prompt at `path`, from the cache when the file has not changed since
+    /// it was read, else read and checked as [`PromptAudio::load`] does.
+    /// Blocking (file IO): call it off the async threads.
+    pub fn load(&self, path: &Path) -> Result<PromptAudio, PromptError> {
+        let stamp = FileStamp::of(path)?;
+        if let Some(cached) = self.cache.get(path)
+            && cached.stamp == stamp
+        {
+            return Ok(cached.audio);
+        }
+        let audio = PromptAudio::load(path)?;
+        self.cache.insert(
+            path.to_owned(),
+            CachedPrompt {
+                stamp,
+                audio: audio.clone(),
+            },
+        );
+        Ok(audio)
+    }
+
+    /// Bytes of samples held now.
+    pub fn weight(&self) -> u64 {
+        self.cache.weight()
+    }
+}
+
+impl Default for PromptCache {
+    fn default() -> PromptCache {
+        PromptCache::new(PromptCache::DEFAULT_BUDGET_BYTES)
+    }
+}
+
+impl std::fmt::Debug for PromptCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptCache")
+            .field("prompts", &self.cache.len())
+            .field("bytes", &self.cache.weight())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Proves WAV loading accepts only telephone-format prompts with file-naming errors, and
@@ -358,5 +476,74 @@ mod tests {
         assert_eq!(playback.tick(), PlaybackTick::Finished);
         playback.play(vec![PromptAudio::from_samples(vec![])]);
         assert_eq!(playback.tick(), PlaybackTick::Finished);
+    }
+
+    fn telephone() -> hound::WavSpec {
+        spec(1, 8000, 16, hound::SampleFormat::Int)
+    }
+
+    fn same_samples(a: &PromptAudio, b: &PromptAudio) -> bool {
+        std::ptr::eq(a.samples().as_ptr(), b.samples().as_ptr())
+    }
+
+    #[test]
+    fn cache_shares_one_copy_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_wav(dir.path(), "greeting.wav", telephone(), 4000);
+        let cache = PromptCache::default();
+        let first = cache.load(&path).unwrap();
+        let second = cache.load(&path).unwrap();
+        assert!(same_samples(&first, &second), "one decoded copy shared");
+        assert_eq!(cache.weight(), 8000);
+
+        // Replaced the way prompt generation does it: a new file renamed over.
+        let staged = write_wav(dir.path(), "greeting.tmp.wav", telephone(), 2000);
+        std::fs::rename(&staged, &path).unwrap();
+        let third = cache.load(&path).unwrap();
+        assert_eq!(third.samples().len(), 2000, "the new file is read");
+        assert_eq!(
+            first.samples().len(),
+            4000,
+            "a call in progress keeps its audio"
+        );
+        assert!(same_samples(&third, &cache.load(&path).unwrap()));
+        assert_eq!(cache.weight(), 4000);
+    }
+
+    #[test]
+    fn cache_stays_within_its_budget_and_reports_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // Three prompts of 8000 bytes each in a 20000-byte budget.
+        let paths: Vec<PathBuf> = (0..3)
+            .map(|i| write_wav(dir.path(), &format!("p{i}.wav"), telephone(), 4000))
+            .collect();
+        let cache = PromptCache::new(20_000);
+        for path in &paths {
+            assert_eq!(cache.load(path).unwrap().samples().len(), 4000);
+        }
+        assert!(cache.weight() <= 20_000, "{cache:?}");
+        // An evicted prompt is simply read again.
+        for path in &paths {
+            assert_eq!(cache.load(path).unwrap().samples().len(), 4000);
+        }
+
+        let missing = cache.load(&dir.path().join("missing.wav")).unwrap_err();
+        assert!(
+            matches!(missing, PromptError::Read { ref path, .. } if path.ends_with("missing.wav"))
+        );
+        let stereo = write_wav(
+            dir.path(),
+            "stereo.wav",
+            spec(2, 8000, 16, hound::SampleFormat::Int),
+            100,
+        );
+        assert!(matches!(
+            cache.load(&stereo),
+            Err(PromptError::NotMono { .. })
+        ));
+        assert!(
+            cache.load(&stereo).is_err(),
+            "a bad file is not cached as good"
+        );
     }
 }
