@@ -1,0 +1,164 @@
+//! End to end: registration with SIPp as the registrar. The attendant answers
+//! the 401 challenge with a digest SIPp verifies, honours the registrar's
+//! granted 5 s by refreshing within it (not sooner than a few seconds), sends
+//! `Expires: 0` when drained; with a wrong password it retries with a growing
+//! delay instead of a tight loop; and no log line, even at trace level, shows
+//! the password.
+
+mod common;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use attendant::sip::registration::{FailureReason, Password, RegistrationTransport};
+use attendant::sip::{RegistrationAccount, RegistrationState};
+use common::attendant::{self as harness, TestOptions};
+use common::{Sipp, scenario};
+
+const RIGHT_PASSWORD: &str = "right-pa55";
+const WRONG_PASSWORD: &str = "wrong-Pa55-7731";
+
+/// Everything logged by this test process, at trace level for every crate
+/// (rsipstack prints whole SIP messages there).
+fn captured_logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("trace")
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .init();
+        logs
+    })
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logs_text() -> String {
+    String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned()
+}
+
+fn account(registrar: SocketAddr, password: &str, retry_initial: Duration, retry_max: Duration) -> RegistrationAccount {
+    RegistrationAccount {
+        registrar: format!("sip:{registrar}"),
+        user: "store-1000".to_string(),
+        auth_username: None,
+        password: Some(Password::new(password)),
+        // The registrar grants 5 s whatever we ask: the refresh must follow it.
+        expires: 3600,
+        transport: RegistrationTransport::Udp,
+        outbound_proxy: None,
+        retry_initial,
+        retry_max,
+    }
+}
+
+fn registrar(name: &str) -> Sipp {
+    Sipp::start(&["-sf".to_string(), scenario(name).display().to_string()], &[])
+}
+
+/// Poll the first registration's state until `done` holds (at most `limit`).
+async fn wait_for_registration(
+    attendant: &harness::TestAttendant,
+    limit: Duration,
+    done: impl Fn(&attendant::sip::RegistrationStatus) -> bool,
+) -> attendant::sip::RegistrationStatus {
+    let waited = tokio::time::timeout(limit, async {
+        loop {
+            let status = attendant.server().registrations().remove(0);
+            if done(&status) {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    waited.unwrap_or_else(|_| panic!("registration not as expected within {limit:?}: {:?}", attendant.server().registrations()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_with_digest_refreshes_within_the_granted_lifetime_and_unregisters_on_drain() {
+    captured_logs();
+    let sipp = registrar("registrar_refresh_unregister.xml");
+    let attendant = harness::start(TestOptions {
+        registrations: vec![account(sipp.addr(), RIGHT_PASSWORD, Duration::from_secs(1), Duration::from_secs(2))],
+        ..TestOptions::default()
+    })
+    .await;
+
+    let first = wait_for_registration(&attendant, Duration::from_secs(10), |s| s.registered_count >= 1).await;
+    let registered_at = tokio::time::Instant::now();
+    assert_eq!(first.state, RegistrationState::Registered { granted: 5 }, "the registrar's 5 s, not the 3600 asked");
+    assert_eq!(first.aor, format!("sip:store-1000@{}", sipp.addr()));
+
+    wait_for_registration(&attendant, Duration::from_secs(6), |s| s.registered_count >= 2).await;
+    let refreshed_after = registered_at.elapsed();
+    // 80 % of 5 s, counted from the first REGISTER: about 4 s after the first
+    // 200 (SIPp itself checks it came before the 5 s ran out).
+    assert!(
+        refreshed_after > Duration::from_millis(3000) && refreshed_after < Duration::from_millis(5000),
+        "refresh {refreshed_after:?} after the first registration"
+    );
+
+    // The drain removes the binding before the calls' wait is over.
+    assert!(attendant.server().drain(Duration::from_secs(5)).await, "no calls to wait for");
+    assert_eq!(attendant.server().registrations()[0].state, RegistrationState::Unregistered);
+    sipp.expect_success(Duration::from_secs(10)).await;
+    attendant.stop().await;
+
+    let logs = logs_text();
+    assert!(logs.contains("registered") && logs.contains("unregistered"), "{logs}");
+    assert!(logs.contains("Authorization: Digest"), "the trace level shows the messages: {logs}");
+    assert!(!logs.contains(RIGHT_PASSWORD), "the password appears in the logs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_refused_and_retried_with_a_growing_delay() {
+    captured_logs();
+    let sipp = registrar("registrar_wrong_password.xml");
+    let started = tokio::time::Instant::now();
+    let attendant = harness::start(TestOptions {
+        registrations: vec![account(sipp.addr(), WRONG_PASSWORD, Duration::from_secs(1), Duration::from_secs(60))],
+        ..TestOptions::default()
+    })
+    .await;
+
+    // Three refused attempts: retries after about 1 s then 2 s (jitter takes
+    // at most a fifth off), so at least 2.4 s; a tight loop would take
+    // milliseconds.
+    sipp.expect_success(Duration::from_secs(15)).await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(2400), "three attempts in {took:?}");
+    let status = wait_for_registration(&attendant, Duration::from_secs(2), |s| {
+        matches!(s.state, RegistrationState::Retrying { failures: 3.., .. })
+    })
+    .await;
+    assert_eq!(
+        status.state,
+        RegistrationState::Retrying {
+            failures: 3,
+            reason: FailureReason::Rejected { status: 403 }
+        },
+        "the fourth attempt is about 4 s away"
+    );
+    assert_eq!(status.registered_count, 0);
+    attendant.stop().await;
+
+    let logs = logs_text();
+    assert!(logs.contains("registration failed") && logs.contains("rejected with 403"), "{logs}");
+    assert!(!logs.contains(WRONG_PASSWORD), "the password appears in the logs");
+}
