@@ -261,6 +261,7 @@ impl Server {
             recognitions: self.context.recognitions.in_use(),
             accepting: self.sip.is_accepting(),
             runtime_tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+            dropped_datagrams: self.sip.dropped_datagrams(),
         }
     }
 

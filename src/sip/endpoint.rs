@@ -20,7 +20,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::call::CallTask;
-use super::guard::GuardedUdpSocket;
+use super::guard::{DropCounters, DroppedDatagrams, GuardedUdpSocket};
 use super::registration::{RegistrationStatus, RegistrationTransport, Registrations};
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
 
@@ -37,6 +37,8 @@ pub struct SipEndpoint {
     draining: Arc<AtomicBool>,
     /// One task per account registered with a PBX or trunk.
     registrations: Registrations,
+    /// Datagrams the guarded UDP socket kept from rsipstack.
+    dropped: Arc<DropCounters>,
 }
 
 impl std::fmt::Debug for SipEndpoint {
@@ -68,6 +70,7 @@ impl SipEndpoint {
         let socket = GuardedUdpSocket::bind(settings.udp, settings.trusted_networks.clone())
             .await
             .map_err(bind_error)?;
+        let dropped = socket.counters();
         let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(cancel.child_token()))
             .await
             .map_err(|source| SipError::Bind {
@@ -169,6 +172,7 @@ impl SipEndpoint {
                 dialogs,
                 draining,
                 registrations,
+                dropped,
             },
             calls_rx,
         ))
@@ -209,6 +213,11 @@ impl SipEndpoint {
     /// False once [`SipEndpoint::stop_accepting`] was called.
     pub fn is_accepting(&self) -> bool {
         !self.draining.load(Ordering::Relaxed)
+    }
+
+    /// UDP datagrams dropped or refused before rsipstack since start-up, per cause.
+    pub fn dropped_datagrams(&self) -> DroppedDatagrams {
+        self.dropped.snapshot()
     }
 
     /// Each registration's state (in configuration order; empty without

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 pub use call::SipCall;
 pub use endpoint::SipEndpoint;
-pub use guard::TrustedNetworks;
+pub use guard::{DroppedDatagrams, TrustedNetworks};
 pub use message::parse_sipfrag_status;
 pub use registration::{RegistrationAccount, RegistrationState, RegistrationStatus};
 
