@@ -1,7 +1,7 @@
 //! End to end: registration with SIPp as the registrar. The attendant answers
 //! the 401 challenge with a digest SIPp verifies, honours the registrar's
 //! granted 5 s by refreshing within it (not sooner than a few seconds), sends
-//! `Expires: 0` when drained; with a wrong password it retries with a growing
+//! `Expires: 0` when drained or shut down; with a wrong password it retries with a growing
 //! delay instead of a tight loop; and no log line, even at trace level, shows
 //! the password.
 
@@ -90,8 +90,26 @@ async fn wait_for_registration(
     waited.unwrap_or_else(|_| panic!("registration not as expected within {limit:?}: {:?}", attendant.server().registrations()))
 }
 
+/// How the test ends the attendant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// `Server::drain`, as on SIGTERM.
+    Drain,
+    /// `Server::shutdown` and `wait` with no drain before.
+    Shutdown,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registers_with_digest_refreshes_within_the_granted_lifetime_and_unregisters_on_drain() {
+    register_refresh_then(Ending::Drain).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unregisters_on_shutdown_without_a_drain() {
+    register_refresh_then(Ending::Shutdown).await;
+}
+
+async fn register_refresh_then(ending: Ending) {
     captured_logs();
     let sipp = registrar("registrar_refresh_unregister.xml");
     let attendant = harness::start(TestOptions {
@@ -114,11 +132,20 @@ async fn registers_with_digest_refreshes_within_the_granted_lifetime_and_unregis
         "refresh {refreshed_after:?} after the first registration"
     );
 
-    // The drain removes the binding before the calls' wait is over.
-    assert!(attendant.server().drain(Duration::from_secs(5)).await, "no calls to wait for");
-    assert_eq!(attendant.server().registrations()[0].state, RegistrationState::Unregistered);
-    sipp.expect_success(Duration::from_secs(10)).await;
-    attendant.stop().await;
+    match ending {
+        Ending::Drain => {
+            // The drain removes the binding alongside the wait for calls.
+            assert!(attendant.server().drain(Duration::from_secs(5)).await, "no calls to wait for");
+            assert_eq!(attendant.server().registrations()[0].state, RegistrationState::Unregistered);
+            sipp.expect_success(Duration::from_secs(10)).await;
+            attendant.stop().await;
+        }
+        Ending::Shutdown => {
+            attendant.stop().await;
+            // SIPp succeeds only once it has received and checked the Expires: 0.
+            sipp.expect_success(Duration::from_secs(10)).await;
+        }
+    }
 
     let logs = logs_text();
     assert!(logs.contains("registered") && logs.contains("unregistered"), "{logs}");

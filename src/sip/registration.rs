@@ -274,6 +274,9 @@ pub enum FailureReason {
     Timeout,
     /// The request could not be built or sent (unresolvable host, TCP refused…).
     Transport,
+    /// The registrar's answer could not be used: e.g. a challenge whose digest
+    /// algorithm rsipstack does not parse (RFC 8760's `SHA-256`).
+    UnusableAnswer,
 }
 
 impl fmt::Display for FailureReason {
@@ -283,6 +286,7 @@ impl fmt::Display for FailureReason {
             FailureReason::NothingGranted => f.write_str("200 granting no lifetime"),
             FailureReason::Timeout => f.write_str("no answer"),
             FailureReason::Transport => f.write_str("could not be sent"),
+            FailureReason::UnusableAnswer => f.write_str("answer not understood"),
         }
     }
 }
@@ -439,6 +443,11 @@ impl Driver {
                 ) => attempt,
                 () = self.stop.cancelled() => break,
             };
+            // rsipstack's error text names what went wrong (never the password).
+            let detail = match &attempt {
+                Ok(Err(error)) => Some(error.to_string()),
+                _ => None,
+            };
             let (outcome, reason) = classify(attempt, &registration);
             if let Outcome::Registered { granted } = outcome
                 && granted > 0
@@ -469,7 +478,7 @@ impl Driver {
                         // reached a new power of two, so a long outage logs a few lines
                         // an hour and not one per attempt.
                         if failures <= 1 || failures.is_power_of_two() {
-                            warn!(%aor, %reason, failures, retry_in = ?delay, "registration failed");
+                            warn!(%aor, %reason, ?detail, failures, retry_in = ?delay, "registration failed");
                         }
                         self.status.send_modify(|s| s.state = RegistrationState::Retrying { failures, reason });
                     } else {
@@ -510,6 +519,7 @@ fn classify(
             // rsipstack ends a transaction whose Timer F fired with a dialog error.
             return (Outcome::Failed, Some(FailureReason::Timeout));
         }
+        Ok(Err(rsipstack::Error::SipMessageError(_))) => return (Outcome::Failed, Some(FailureReason::UnusableAnswer)),
         Ok(Err(_)) => return (Outcome::Failed, Some(FailureReason::Transport)),
         Ok(Ok(response)) => response,
     };
