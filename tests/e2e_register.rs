@@ -189,3 +189,97 @@ async fn a_wrong_password_is_refused_and_retried_with_a_growing_delay() {
     assert!(logs.contains("registration failed") && logs.contains("rejected with 403"), "{logs}");
     assert!(!logs.contains(WRONG_PASSWORD), "the password appears in the logs");
 }
+
+/// A registrar of our own, for digest algorithms SIPp cannot check: it
+/// challenges one REGISTER with `algorithm`, checks the SHA-256 digest of
+/// the retry itself (RFC 7616 §3.4.1, `qop=auth`, computed here with `sha2`),
+/// and answers 200 (`Expires: 60`) or 403. Returns whether the digest checked
+/// out, or `None` if no authenticated REGISTER came within `limit`.
+async fn sha256_registrar(socket: tokio::net::UdpSocket, algorithm: &str, password: &str, limit: Duration) -> Option<bool> {
+    use sha2::{Digest, Sha256};
+    let hex = |text: String| Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut buf = vec![0u8; 65_535];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let (len, from) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await.ok()?.ok()?;
+        let request = String::from_utf8_lossy(&buf[..len]).into_owned();
+        if !request.starts_with("REGISTER ") {
+            continue;
+        }
+        let header = |name: &str| {
+            request
+                .lines()
+                .find(|line| line.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+                .map(|line| line.to_string())
+        };
+        let echoed: String = ["Via", "From", "To", "Call-ID", "CSeq"]
+            .iter()
+            .filter_map(|name| header(name))
+            .map(|line| if line.starts_with("To:") { format!("{line};tag=reg\r\n") } else { format!("{line}\r\n") })
+            .collect();
+        let Some(authorization) = header("Authorization") else {
+            let challenge = format!(
+                "SIP/2.0 401 Unauthorized\r\n{echoed}WWW-Authenticate: Digest realm=\"attendant.test\", nonce=\"sha-nonce\", qop=\"auth\", algorithm={algorithm}\r\nContent-Length: 0\r\n\r\n"
+            );
+            socket.send_to(challenge.as_bytes(), from).await.ok()?;
+            continue;
+        };
+        let param = |name: &str| {
+            authorization.split([',', ' ']).find_map(|part| {
+                let (key, value) = part.trim().split_once('=')?;
+                (key == name).then(|| value.trim_matches('"').to_string())
+            })
+        };
+        let (user, realm, nonce, uri, nc, cnonce, response) = (
+            param("username")?,
+            param("realm")?,
+            param("nonce")?,
+            param("uri")?,
+            param("nc")?,
+            param("cnonce")?,
+            param("response")?,
+        );
+        let ha1 = hex(format!("{user}:{realm}:{password}"));
+        let ha2 = hex(format!("REGISTER:{uri}"));
+        let verified = user == "store-1000" && response == hex(format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
+        let answer = if verified {
+            format!("SIP/2.0 200 OK\r\n{echoed}Expires: 60\r\nContent-Length: 0\r\n\r\n")
+        } else {
+            format!("SIP/2.0 403 Forbidden\r\n{echoed}Content-Length: 0\r\n\r\n")
+        };
+        socket.send_to(answer.as_bytes(), from).await.ok()?;
+        return Some(verified);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sha256_challenges_are_answered_and_rfc8760_spelling_is_reported() {
+    captured_logs();
+    // (algorithm in the challenge, digest checked by the registrar, state after)
+    let cases = [
+        ("SHA256", Some(true), RegistrationState::Registered { granted: 60 }),
+        (
+            "SHA-256",
+            None,
+            RegistrationState::Retrying {
+                failures: 1,
+                reason: FailureReason::UnusableAnswer,
+            },
+        ),
+    ];
+    for (algorithm, verified, state) in cases {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let registrar = tokio::spawn(sha256_registrar(socket, algorithm, RIGHT_PASSWORD, Duration::from_secs(3)));
+        let attendant = harness::start(TestOptions {
+            registrations: vec![account(addr, RIGHT_PASSWORD, Duration::from_secs(30), Duration::from_secs(60))],
+            ..TestOptions::default()
+        })
+        .await;
+        assert_eq!(registrar.await.unwrap(), verified, "{algorithm}");
+        let status = wait_for_registration(&attendant, Duration::from_secs(5), |s| s.state != RegistrationState::Registering).await;
+        assert_eq!(status.state, state, "{algorithm}");
+        attendant.stop().await;
+    }
+    assert!(!logs_text().contains(RIGHT_PASSWORD), "the password appears in the logs");
+}
