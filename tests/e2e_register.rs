@@ -101,19 +101,33 @@ enum Ending {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registers_with_digest_refreshes_within_the_granted_lifetime_and_unregisters_on_drain() {
-    register_refresh_then(Ending::Drain).await;
+    register_refresh_then(RegistrationTransport::Udp, Ending::Drain).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unregisters_on_shutdown_without_a_drain() {
-    register_refresh_then(Ending::Shutdown).await;
+    register_refresh_then(RegistrationTransport::Udp, Ending::Shutdown).await;
 }
 
-async fn register_refresh_then(ending: Ending) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_refreshes_and_unregisters_over_tcp() {
+    register_refresh_then(RegistrationTransport::Tcp, Ending::Drain).await;
+}
+
+async fn register_refresh_then(transport: RegistrationTransport, ending: Ending) {
     captured_logs();
-    let sipp = registrar("registrar_refresh_unregister.xml");
+    let sipp = match transport {
+        RegistrationTransport::Udp => registrar("registrar_refresh_unregister.xml"),
+        // SIPp answers on the connection the attendant opens to it.
+        RegistrationTransport::Tcp => Sipp::start(
+            &["-sf".to_string(), scenario("registrar_refresh_unregister.xml").display().to_string()],
+            &["-t".to_string(), "t1".to_string()],
+        ),
+    };
+    let mut registration = account(sipp.addr(), RIGHT_PASSWORD, Duration::from_secs(1), Duration::from_secs(2));
+    registration.transport = transport;
     let attendant = harness::start(TestOptions {
-        registrations: vec![account(sipp.addr(), RIGHT_PASSWORD, Duration::from_secs(1), Duration::from_secs(2))],
+        registrations: vec![registration],
         ..TestOptions::default()
     })
     .await;
