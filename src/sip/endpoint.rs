@@ -149,7 +149,7 @@ impl SipEndpoint {
                 }
                 addr
             };
-            Registrations::start(&settings.registrations, endpoint_inner, contact, cancel.child_token())
+            Registrations::start(&settings.registrations, endpoint_inner, contact, &cancel)
         };
         let dispatcher = Dispatcher {
             dialogs: dialogs.clone(),

@@ -324,13 +324,16 @@ pub struct Registrations {
 
 impl Registrations {
     /// Start one task per account. `contact` gives our Contact address for a
-    /// transport; `stop` ends them (each un-REGISTERs first).
+    /// transport; [`Registrations::unregister`] ends them (each un-REGISTERs
+    /// first). `endpoint_stopped` is the endpoint's own token: once it is
+    /// cancelled nothing can be sent, so the tasks end without un-REGISTER.
     pub(super) fn start(
         accounts: &[RegistrationAccount],
         endpoint: EndpointInnerRef,
         contact: impl Fn(RegistrationTransport) -> SocketAddr,
-        stop: CancellationToken,
+        endpoint_stopped: &CancellationToken,
     ) -> Registrations {
+        let stop = endpoint_stopped.child_token();
         let tasks = TaskTracker::new();
         let mut statuses = Vec::with_capacity(accounts.len());
         for account in accounts {
@@ -346,6 +349,7 @@ impl Registrations {
                 endpoint: endpoint.clone(),
                 status: status_tx,
                 stop: stop.clone(),
+                endpoint_stopped: endpoint_stopped.clone(),
             };
             tasks.spawn(driver.run());
         }
@@ -384,7 +388,10 @@ struct Driver {
     contact: SocketAddr,
     endpoint: EndpointInnerRef,
     status: watch::Sender<RegistrationStatus>,
+    /// Ends the refreshes (a child of `endpoint_stopped`).
     stop: CancellationToken,
+    /// The endpoint's token: once cancelled, an un-REGISTER could not be sent.
+    endpoint_stopped: CancellationToken,
 }
 
 impl Driver {
@@ -492,16 +499,22 @@ impl Driver {
                 () = self.stop.cancelled() => break,
             }
         }
-        if may_hold_binding {
+        if may_hold_binding && self.endpoint_stopped.is_cancelled() {
+            warn!(%aor, "SIP endpoint stopped before the un-REGISTER: the binding stays until it expires");
+        } else if may_hold_binding {
             // Expires: 0 with our Contact removes our binding only (RFC 3261 §10.2.2).
-            let removed = tokio::time::timeout(ATTEMPT_TIMEOUT, registration.register(registrar.clone(), Some(0))).await;
+            let removed = tokio::select! {
+                removed = tokio::time::timeout(ATTEMPT_TIMEOUT, registration.register(registrar.clone(), Some(0))) => Some(removed),
+                () = self.endpoint_stopped.cancelled() => None,
+            };
             match removed {
-                Ok(Ok(response)) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
+                None => warn!(%aor, "SIP endpoint stopped during the un-REGISTER"),
+                Some(Ok(Ok(response))) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
                     info!(%aor, "unregistered");
                 }
-                Ok(Ok(response)) => warn!(%aor, status = u16::from(response.status_code), "un-REGISTER refused"),
-                Ok(Err(error)) => warn!(%aor, %error, "un-REGISTER failed"),
-                Err(_) => warn!(%aor, "un-REGISTER got no answer"),
+                Some(Ok(Ok(response))) => warn!(%aor, status = u16::from(response.status_code), "un-REGISTER refused"),
+                Some(Ok(Err(error))) => warn!(%aor, %error, "un-REGISTER failed"),
+                Some(Err(_)) => warn!(%aor, "un-REGISTER got no answer"),
             }
         }
         self.status.send_modify(|s| s.state = RegistrationState::Unregistered);
