@@ -36,7 +36,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// The share of the granted lifetime after which a binding is refreshed
 /// (counted from when the REGISTER was sent): 80 % leaves a fifth of the
@@ -462,6 +462,7 @@ impl Driver {
                 may_hold_binding = true;
             }
             let previous = self.status.borrow().state;
+            let failures_before = schedule.failures();
             let next = schedule.next(outcome, rand::random::<f64>());
             let wake = match next {
                 Next::RefreshAfterSent(delay) => {
@@ -469,7 +470,9 @@ impl Driver {
                         Outcome::Registered { granted } => granted,
                         _ => 0,
                     };
-                    if !matches!(previous, RegistrationState::Registered { .. }) {
+                    if matches!(previous, RegistrationState::Registered { .. }) {
+                        debug!(%aor, granted, refresh_in = ?delay, "registration refreshed");
+                    } else {
                         info!(%aor, granted, refresh_in = ?delay, "registered");
                     }
                     self.status.send_modify(|s| {
@@ -478,19 +481,21 @@ impl Driver {
                     });
                     sent + delay
                 }
+                Next::RetryIn(delay) if schedule.failures() == failures_before => {
+                    // Not a failure: a 423 answered at once with its Min-Expires.
+                    info!(%aor, expires = schedule.expires(), "registrar wants a longer lifetime: asking again");
+                    Instant::now() + delay
+                }
                 Next::RetryIn(delay) => {
-                    if let Some(reason) = reason {
-                        let failures = schedule.failures();
-                        // The first failure, and then every failure whose retry delay
-                        // reached a new power of two, so a long outage logs a few lines
-                        // an hour and not one per attempt.
-                        if failures <= 1 || failures.is_power_of_two() {
-                            warn!(%aor, %reason, ?detail, failures, retry_in = ?delay, "registration failed");
-                        }
-                        self.status.send_modify(|s| s.state = RegistrationState::Retrying { failures, reason });
-                    } else {
-                        info!(%aor, expires = schedule.expires(), "registrar wants a longer lifetime: asking again");
+                    let failures = schedule.failures();
+                    // `classify` gives a reason with every failing outcome.
+                    let reason = reason.unwrap_or(FailureReason::Transport);
+                    // The 1st, 2nd, 4th, 8th… failure in a row: a long outage logs a
+                    // few lines, not one per attempt (the status has every one).
+                    if failures.is_power_of_two() {
+                        warn!(%aor, %reason, ?detail, failures, retry_in = ?delay, "registration failed");
                     }
+                    self.status.send_modify(|s| s.state = RegistrationState::Retrying { failures, reason });
                     Instant::now() + delay
                 }
             };
