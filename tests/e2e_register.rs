@@ -87,7 +87,12 @@ async fn wait_for_registration(
         }
     })
     .await;
-    waited.unwrap_or_else(|_| panic!("registration not as expected within {limit:?}: {:?}", attendant.server().registrations()))
+    waited.unwrap_or_else(|_| {
+        panic!(
+            "registration not as expected within {limit:?}: {:?}",
+            attendant.server().registrations()
+        )
+    })
 }
 
 /// How the test ends the attendant.
@@ -120,11 +125,19 @@ async fn register_refresh_then(transport: RegistrationTransport, ending: Ending)
         RegistrationTransport::Udp => registrar("registrar_refresh_unregister.xml"),
         // SIPp answers on the connection the attendant opens to it.
         RegistrationTransport::Tcp => Sipp::start(
-            &["-sf".to_string(), scenario("registrar_refresh_unregister.xml").display().to_string()],
+            &[
+                "-sf".to_string(),
+                scenario("registrar_refresh_unregister.xml").display().to_string(),
+            ],
             &["-t".to_string(), "t1".to_string()],
         ),
     };
-    let mut registration = account(sipp.addr(), RIGHT_PASSWORD, Duration::from_secs(1), Duration::from_secs(2));
+    let mut registration = account(
+        sipp.addr(),
+        RIGHT_PASSWORD,
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+    );
     registration.transport = transport;
     let attendant = harness::start(TestOptions {
         registrations: vec![registration],
@@ -134,7 +147,11 @@ async fn register_refresh_then(transport: RegistrationTransport, ending: Ending)
 
     let first = wait_for_registration(&attendant, Duration::from_secs(10), |s| s.registered_count >= 1).await;
     let registered_at = tokio::time::Instant::now();
-    assert_eq!(first.state, RegistrationState::Registered { granted: 5 }, "the registrar's 5 s, not the 3600 asked");
+    assert_eq!(
+        first.state,
+        RegistrationState::Registered { granted: 5 },
+        "the registrar's 5 s, not the 3600 asked"
+    );
     assert_eq!(first.aor, format!("sip:store-1000@{}", sipp.addr()));
 
     wait_for_registration(&attendant, Duration::from_secs(6), |s| s.registered_count >= 2).await;
@@ -149,8 +166,14 @@ async fn register_refresh_then(transport: RegistrationTransport, ending: Ending)
     match ending {
         Ending::Drain => {
             // The drain removes the binding alongside the wait for calls.
-            assert!(attendant.server().drain(Duration::from_secs(5)).await, "no calls to wait for");
-            assert_eq!(attendant.server().registrations()[0].state, RegistrationState::Unregistered);
+            assert!(
+                attendant.server().drain(Duration::from_secs(5)).await,
+                "no calls to wait for"
+            );
+            assert_eq!(
+                attendant.server().registrations()[0].state,
+                RegistrationState::Unregistered
+            );
             sipp.expect_success(Duration::from_secs(10)).await;
             attendant.stop().await;
         }
@@ -163,7 +186,10 @@ async fn register_refresh_then(transport: RegistrationTransport, ending: Ending)
 
     let logs = logs_text();
     assert!(logs.contains("registered") && logs.contains("unregistered"), "{logs}");
-    assert!(logs.contains("Authorization: Digest"), "the trace level shows the messages: {logs}");
+    assert!(
+        logs.contains("Authorization: Digest"),
+        "the trace level shows the messages: {logs}"
+    );
     assert!(!logs.contains(RIGHT_PASSWORD), "the password appears in the logs");
 }
 
@@ -173,7 +199,12 @@ async fn a_wrong_password_is_refused_and_retried_with_a_growing_delay() {
     let sipp = registrar("registrar_wrong_password.xml");
     let started = tokio::time::Instant::now();
     let attendant = harness::start(TestOptions {
-        registrations: vec![account(sipp.addr(), WRONG_PASSWORD, Duration::from_secs(1), Duration::from_secs(60))],
+        registrations: vec![account(
+            sipp.addr(),
+            WRONG_PASSWORD,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+        )],
         ..TestOptions::default()
     })
     .await;
@@ -200,7 +231,10 @@ async fn a_wrong_password_is_refused_and_retried_with_a_growing_delay() {
     attendant.stop().await;
 
     let logs = logs_text();
-    assert!(logs.contains("registration failed") && logs.contains("rejected with 403"), "{logs}");
+    assert!(
+        logs.contains("registration failed") && logs.contains("rejected with 403"),
+        "{logs}"
+    );
     assert!(!logs.contains(WRONG_PASSWORD), "the password appears in the logs");
 }
 
@@ -209,13 +243,26 @@ async fn a_wrong_password_is_refused_and_retried_with_a_growing_delay() {
 /// the retry itself (RFC 7616 §3.4.1, `qop=auth`, computed here with `sha2`),
 /// and answers 200 (`Expires: 60`) or 403. Returns whether the digest checked
 /// out, or `None` if no authenticated REGISTER came within `limit`.
-async fn sha256_registrar(socket: tokio::net::UdpSocket, algorithm: &str, password: &str, limit: Duration) -> Option<bool> {
+async fn sha256_registrar(
+    socket: tokio::net::UdpSocket,
+    algorithm: &str,
+    password: &str,
+    limit: Duration,
+) -> Option<bool> {
     use sha2::{Digest, Sha256};
-    let hex = |text: String| Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = |text: String| {
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
     let mut buf = vec![0u8; 65_535];
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let (len, from) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await.ok()?.ok()?;
+        let (len, from) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
         let request = String::from_utf8_lossy(&buf[..len]).into_owned();
         if !request.starts_with("REGISTER ") {
             continue;
@@ -223,13 +270,22 @@ async fn sha256_registrar(socket: tokio::net::UdpSocket, algorithm: &str, passwo
         let header = |name: &str| {
             request
                 .lines()
-                .find(|line| line.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+                .find(|line| {
+                    line.to_ascii_lowercase()
+                        .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+                })
                 .map(|line| line.to_string())
         };
         let echoed: String = ["Via", "From", "To", "Call-ID", "CSeq"]
             .iter()
             .filter_map(|name| header(name))
-            .map(|line| if line.starts_with("To:") { format!("{line};tag=reg\r\n") } else { format!("{line}\r\n") })
+            .map(|line| {
+                if line.starts_with("To:") {
+                    format!("{line};tag=reg\r\n")
+                } else {
+                    format!("{line}\r\n")
+                }
+            })
             .collect();
         let Some(authorization) = header("Authorization") else {
             let challenge = format!(
@@ -284,16 +340,32 @@ async fn sha256_challenges_are_answered_and_rfc8760_spelling_is_reported() {
     for (algorithm, verified, state) in cases {
         let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = socket.local_addr().unwrap();
-        let registrar = tokio::spawn(sha256_registrar(socket, algorithm, RIGHT_PASSWORD, Duration::from_secs(3)));
+        let registrar = tokio::spawn(sha256_registrar(
+            socket,
+            algorithm,
+            RIGHT_PASSWORD,
+            Duration::from_secs(3),
+        ));
         let attendant = harness::start(TestOptions {
-            registrations: vec![account(addr, RIGHT_PASSWORD, Duration::from_secs(30), Duration::from_secs(60))],
+            registrations: vec![account(
+                addr,
+                RIGHT_PASSWORD,
+                Duration::from_secs(30),
+                Duration::from_secs(60),
+            )],
             ..TestOptions::default()
         })
         .await;
         assert_eq!(registrar.await.unwrap(), verified, "{algorithm}");
-        let status = wait_for_registration(&attendant, Duration::from_secs(5), |s| s.state != RegistrationState::Registering).await;
+        let status = wait_for_registration(&attendant, Duration::from_secs(5), |s| {
+            s.state != RegistrationState::Registering
+        })
+        .await;
         assert_eq!(status.state, state, "{algorithm}");
         attendant.stop().await;
     }
-    assert!(!logs_text().contains(RIGHT_PASSWORD), "the password appears in the logs");
+    assert!(
+        !logs_text().contains(RIGHT_PASSWORD),
+        "the password appears in the logs"
+    );
 }

@@ -239,7 +239,10 @@ impl Schedule {
                 Next::RetryIn(Duration::ZERO)
             }
             // A 2xx granting nothing is a refusal in disguise.
-            Outcome::Registered { .. } | Outcome::IntervalTooBrief { .. } | Outcome::Rejected { .. } | Outcome::Failed => {
+            Outcome::Registered { .. }
+            | Outcome::IntervalTooBrief { .. }
+            | Outcome::Rejected { .. }
+            | Outcome::Failed => {
                 self.failures = self.failures.saturating_add(1);
                 Next::RetryIn(backoff_delay(self.retry_initial, self.retry_max, self.failures, jitter))
             }
@@ -407,7 +410,9 @@ impl Driver {
         };
         let mut contact_params = vec![];
         if self.account.transport == RegistrationTransport::Tcp {
-            registrar.params.push(rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp));
+            registrar
+                .params
+                .push(rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp));
             contact_params.push(rsipstack::sip::Param::Transport(rsipstack::sip::Transport::Tcp));
         }
         // rsipstack takes the AOR's user from the credential, so there is always
@@ -415,7 +420,12 @@ impl Driver {
         // empty one, which the registrar refuses (logged as a rejection).
         let credential = Credential {
             username: self.account.user.clone(),
-            password: self.account.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default(),
+            password: self
+                .account
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .unwrap_or_default(),
             realm: None,
             auth_username: self.account.auth_username.clone(),
         };
@@ -495,7 +505,8 @@ impl Driver {
                     if failures.is_power_of_two() {
                         warn!(%aor, %reason, ?detail, failures, retry_in = ?delay, "registration failed");
                     }
-                    self.status.send_modify(|s| s.state = RegistrationState::Retrying { failures, reason });
+                    self.status
+                        .send_modify(|s| s.state = RegistrationState::Retrying { failures, reason });
                     Instant::now() + delay
                 }
             };
@@ -552,7 +563,10 @@ fn classify(
                 rsipstack::sip::Header::MinExpires(value) => value.value().trim().parse::<u32>().ok(),
                 _ => None,
             });
-            (Outcome::IntervalTooBrief { min_expires }, Some(FailureReason::Rejected { status }))
+            (
+                Outcome::IntervalTooBrief { min_expires },
+                Some(FailureReason::Rejected { status }),
+            )
         }
         _ => (Outcome::Rejected { status }, Some(FailureReason::Rejected { status })),
     }
@@ -569,7 +583,14 @@ mod tests {
 
     #[test]
     fn refresh_is_four_fifths_of_the_granted_lifetime_from_sending() {
-        let cases = [(3600, S(2880)), (600, S(480)), (5, S(4)), (2, Duration::from_millis(1600)), (1, S(1)), (0, S(1))];
+        let cases = [
+            (3600, S(2880)),
+            (600, S(480)),
+            (5, S(4)),
+            (2, Duration::from_millis(1600)),
+            (1, S(1)),
+            (0, S(1)),
+        ];
         for (granted, expected) in cases {
             assert_eq!(refresh_delay(granted), expected, "granted {granted}");
         }
@@ -578,18 +599,40 @@ mod tests {
     #[test]
     fn backoff_doubles_from_initial_up_to_the_cap() {
         let (initial, max) = (S(2), S(60));
-        let cases = [(1, S(2)), (2, S(4)), (3, S(8)), (5, S(32)), (6, S(60)), (7, S(60)), (40, S(60)), (u32::MAX, S(60))];
+        let cases = [
+            (1, S(2)),
+            (2, S(4)),
+            (3, S(8)),
+            (5, S(32)),
+            (6, S(60)),
+            (7, S(60)),
+            (40, S(60)),
+            (u32::MAX, S(60)),
+        ];
         for (failures, expected) in cases {
-            assert_eq!(backoff_delay(initial, max, failures, 0.0), expected, "failure {failures}");
+            assert_eq!(
+                backoff_delay(initial, max, failures, 0.0),
+                expected,
+                "failure {failures}"
+            );
         }
     }
 
     #[test]
     fn jitter_only_shortens_by_at_most_the_spread() {
-        let cases = [(0.0, S(10)), (0.5, S(9)), (0.999_999, Duration::from_secs_f64(8.000_002)), (7.0, S(8)), (-1.0, S(10))];
+        let cases = [
+            (0.0, S(10)),
+            (0.5, S(9)),
+            (0.999_999, Duration::from_secs_f64(8.000_002)),
+            (7.0, S(8)),
+            (-1.0, S(10)),
+        ];
         for (jitter, expected) in cases {
             let delay = backoff_delay(S(10), S(100), 1, jitter);
-            assert!(delay.abs_diff(expected) < Duration::from_micros(1), "jitter {jitter}: {delay:?}");
+            assert!(
+                delay.abs_diff(expected) < Duration::from_micros(1),
+                "jitter {jitter}: {delay:?}"
+            );
         }
     }
 
@@ -610,14 +653,32 @@ mod tests {
             // A 200 granting nothing is a failure.
             (Registered { granted: 0 }, RetryIn(S(2)), 2, 3600),
             // 423 with a longer Min-Expires: ask again at once, with it.
-            (IntervalTooBrief { min_expires: Some(7200) }, RetryIn(S(0)), 2, 7200),
+            (
+                IntervalTooBrief {
+                    min_expires: Some(7200),
+                },
+                RetryIn(S(0)),
+                2,
+                7200,
+            ),
             // A second 423 (even with a larger value) backs off instead of looping.
-            (IntervalTooBrief { min_expires: Some(9000) }, RetryIn(S(4)), 3, 7200),
+            (
+                IntervalTooBrief {
+                    min_expires: Some(9000),
+                },
+                RetryIn(S(4)),
+                3,
+                7200,
+            ),
             (Registered { granted: 7200 }, RefreshAfterSent(S(5760)), 0, 7200),
         ];
         for (i, (outcome, next, failures, expires)) in steps.into_iter().enumerate() {
             assert_eq!(schedule.next(outcome, 0.0), next, "step {i}: {outcome:?}");
-            assert_eq!((schedule.failures(), schedule.expires()), (failures, expires), "step {i}");
+            assert_eq!(
+                (schedule.failures(), schedule.expires()),
+                (failures, expires),
+                "step {i}"
+            );
         }
     }
 
@@ -640,7 +701,10 @@ mod tests {
             ("pbx.example.com", Err(RegistrarUriProblem::NotSip)),
             ("sips:pbx.example.com", Err(RegistrarUriProblem::NotSip)),
             ("sip:1000@pbx.example.com", Err(RegistrarUriProblem::HasUser)),
-            ("sip:pbx.example.com;transport=tcp", Err(RegistrarUriProblem::HasParameters)),
+            (
+                "sip:pbx.example.com;transport=tcp",
+                Err(RegistrarUriProblem::HasParameters),
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(check_registrar_uri(text), expected, "{text}");
