@@ -98,7 +98,9 @@ fn write_prompts(dir: &Path) {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let mut writer = hound::WavWriter::create(folder.join(format!("{}.wav", prompt.file_stem())), spec).unwrap();
+        let mut writer =
+            hound::WavWriter::create(folder.join(format!("{}.wav", prompt.file_stem())), spec)
+                .unwrap();
         for _ in 0..PROMPT_FRAMES * 160 {
             writer.write_sample(level).unwrap();
         }
@@ -176,7 +178,9 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
     config.registration = options.registrations.clone();
-    let server = Server::start(&config, store).await.expect("start the attendant");
+    let server = Server::start(&config, store)
+        .await
+        .expect("start the attendant");
     let sip = server.sip_addr();
     TestAttendant {
         server: Some(server),
@@ -210,11 +214,7 @@ impl TestAttendant {
             }
         })
         .await;
-        assert!(
-            waited.is_ok(),
-            "condition not reached within {limit:?}: {:?}",
-            server.stats()
-        );
+        assert!(waited.is_ok(), "condition not reached within {limit:?}: {:?}", server.stats());
     }
 
     /// Shut down, check every call task finished (within 10 s) and no SIP
@@ -228,12 +228,7 @@ impl TestAttendant {
         assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
         let stats = server.stats();
         assert_eq!(
-            (
-                stats.active_calls,
-                stats.sip_calls,
-                stats.open_rtp_sockets,
-                stats.recognitions
-            ),
+            (stats.active_calls, stats.sip_calls, stats.open_rtp_sockets, stats.recognitions),
             (0, 0, 0, 0),
             "resources still held after shutdown: {stats:?}"
         );

@@ -69,7 +69,11 @@ impl Capture {
         );
         // Keep draining stderr so tcpdump never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Capture { child, path, _dir: dir }
+        Capture {
+            child,
+            path,
+            _dir: dir,
+        }
     }
 
     /// Stop capturing and return the datagrams, in capture order.
@@ -77,7 +81,10 @@ impl Capture {
         // Immediate mode and -U write each packet as it comes; SIGTERM still lets
         // tcpdump drain what the kernel holds before it exits.
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
         }
         if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
             .await

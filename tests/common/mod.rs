@@ -91,7 +91,9 @@ pub fn free_udp_tcp_port() -> u16 {
 
 /// Path of a SIPp scenario under tests/sipp.
 pub fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(name)
 }
 
 /// A SIPp process, killed when dropped.
@@ -109,7 +111,10 @@ impl Sipp {
         let mut args: Vec<String> = vec!["-s".into(), service.into()];
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(target.to_string());
-        let scenario_args = ["-sf".to_string(), scenario(scenario_name).display().to_string()];
+        let scenario_args = [
+            "-sf".to_string(),
+            scenario(scenario_name).display().to_string(),
+        ];
         Sipp::start(&scenario_args, &args)
     }
 
@@ -181,7 +186,11 @@ impl Sipp {
                 panic!("sipp did not finish within {limit:?}\n{}", self.logs());
             }
         };
-        assert!(!status.success(), "sipp unexpectedly succeeded\n{}", self.logs());
+        assert!(
+            !status.success(),
+            "sipp unexpectedly succeeded\n{}",
+            self.logs()
+        );
         self.logs()
     }
 

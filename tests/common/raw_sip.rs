@@ -164,19 +164,12 @@ impl RawPeer {
     pub async fn answered_call(&self, call_id: &str) -> Dialog {
         let response = self.call_with(call_id, &self.offer()).await;
         assert!(response.starts_with("SIP/2.0 200"), "call not answered: {response}");
-        assert!(
-            header(&response, "CSeq").is_some_and(|c| c.ends_with("INVITE")),
-            "{response}"
-        );
+        assert!(header(&response, "CSeq").is_some_and(|c| c.ends_with("INVITE")), "{response}");
         let to = header(&response, "To").expect("To in 200");
         let contact = header(&response, "Contact").expect("Contact in 200");
         let contact = contact.trim_start_matches('<').split('>').next().unwrap().to_string();
         let (_, body) = response.split_once("\r\n\r\n").expect("SDP in 200");
-        let ip = body
-            .lines()
-            .find_map(|l| l.strip_prefix("c=IN IP4 "))
-            .expect("c= line")
-            .trim();
+        let ip = body.lines().find_map(|l| l.strip_prefix("c=IN IP4 ")).expect("c= line").trim();
         let port = body
             .lines()
             .find_map(|l| l.strip_prefix("m=audio "))
@@ -214,9 +207,7 @@ impl RawPeer {
     /// meanwhile (e.g. its own BYE) are skipped.
     pub async fn hang_up(&self, dialog: &mut Dialog) {
         dialog.cseq += 1;
-        let response = self
-            .transact(&self.in_dialog(dialog, dialog.cseq, "BYE", "", ""), "BYE")
-            .await;
+        let response = self.transact(&self.in_dialog(dialog, dialog.cseq, "BYE", "", ""), "BYE").await;
         assert!(response.starts_with("SIP/2.0 200"), "BYE not answered 200: {response}");
     }
 

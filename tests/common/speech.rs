@@ -86,7 +86,12 @@ fn write_prompts(dir: &Path, language: Language) {
                 .join(format!("{}.wav", p.file_stem()))
         })
         .collect();
-    for stem in ["ask_name", "not_understood", "did_you_mean", "disambiguation"] {
+    for stem in [
+        "ask_name",
+        "not_understood",
+        "did_you_mean",
+        "disambiguation",
+    ] {
         files.push(
             PathBuf::from("default")
                 .join(language.code())
@@ -104,7 +109,11 @@ fn write_prompts(dir: &Path, language: Language) {
             sample_format: hound::SampleFormat::Int,
         };
         // The name question lasts 3 s, so that speech and keys can come during it.
-        let frames = if file.ends_with("ask_name.wav") { 150 } else { 10 };
+        let frames = if file.ends_with("ask_name.wav") {
+            150
+        } else {
+            10
+        };
         let mut writer = hound::WavWriter::create(path, spec).unwrap();
         for _ in 0..frames * 160 {
             writer.write_sample(500 + 100 * i as i16).unwrap();
@@ -185,7 +194,11 @@ impl SpeechAttendant {
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
-        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
+        assert_eq!(
+            server.active_dialogs(),
+            0,
+            "SIP dialogs still held after shutdown"
+        );
     }
 
     pub fn server(&self) -> &Server {
@@ -211,8 +224,10 @@ pub enum Mic<'a> {
 /// The fixture of `voice` (e.g. "en-us") saying `spoken`, from the manifest.
 pub fn fixture(spoken: &str, voice: &str) -> String {
     let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names/manifest.json"))
-            .unwrap(),
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/names/manifest.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     manifest
@@ -292,7 +307,11 @@ impl Caller {
             mic = microphone.display()
         );
         std::fs::write(dir.path().join("config"), config).unwrap();
-        std::fs::write(dir.path().join("accounts"), "<sip:0611223344@127.0.0.1>;regint=0\n").unwrap();
+        std::fs::write(
+            dir.path().join("accounts"),
+            "<sip:0611223344@127.0.0.1>;regint=0\n",
+        )
+        .unwrap();
         let mut child = Command::new("baresip")
             .arg("-f")
             .arg(dir.path())
@@ -339,7 +358,9 @@ impl Caller {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         // End of key press: without it the digit never ends.
-        cons.send_to(b"\x04", ("127.0.0.1", self.cons_port)).await.unwrap();
+        cons.send_to(b"\x04", ("127.0.0.1", self.cons_port))
+            .await
+            .unwrap();
     }
 
     /// Waits for baresip to quit (within `limit`), collecting its output.
