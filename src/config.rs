@@ -86,6 +86,21 @@ pub enum ConfigError {
     /// A limit that must be at least 1 is zero.
     #[error("{key} must be at least 1")]
     ZeroLimit { key: &'static str },
+    /// A `[[registration]]` entry has a bad value (`index` counts from 0).
+    #[error("registration[{index}].{key}: {problem}")]
+    Registration {
+        index: usize,
+        key: &'static str,
+        problem: RegistrationProblem,
+    },
+    /// A registration's `password_file` cannot be read.
+    #[error("registration[{index}].password_file: cannot read {path}")]
+    PasswordFile {
+        index: usize,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// `log.level` is not a valid tracing filter.
     #[error("log.level {value:?} is not a valid filter")]
     InvalidLogLevel {
@@ -106,6 +121,23 @@ pub enum PbxAddressProblem {
     UnbracketedIpv6,
     #[error("the host contains a character not allowed in a SIP host")]
     InvalidHostCharacter,
+}
+
+/// What is wrong with a `[[registration]]` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationProblem {
+    #[error("{0}")]
+    Registrar(#[from] crate::sip::registration::RegistrarUriProblem),
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be a SIP user part (no spaces, @, :, ;, <, > or quotes)")]
+    NotAUser,
+    #[error("give password or password_file, not both")]
+    PasswordTwice,
+    #[error("must be at least 1")]
+    Zero,
+    #[error("must not be below retry_initial")]
+    RetryMaxBelowInitial,
 }
 
 /// Where extension targets are sent: `host[:port]` of the stores' PBX.
@@ -325,6 +357,125 @@ impl Default for TimersConfig {
     }
 }
 
+/// `[[registration]]`: one account the attendant keeps registered with a PBX
+/// or SIP trunk, so that it is reachable at `sip:user@registrar-host`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// The registrar, `sip:host[:port]`: Request-URI of the REGISTERs and
+    /// domain of the address of record.
+    pub registrar: String,
+    /// User part of the address of record and of our Contact (the number or
+    /// account name the PBX knows us by).
+    pub user: String,
+    /// Digest username, when the PBX's authentication ID is not `user`.
+    #[serde(default)]
+    pub auth_username: Option<String>,
+    /// Digest password, written in the file (prefer `password_file`).
+    #[serde(default)]
+    pub password: Option<crate::sip::registration::Password>,
+    /// File holding the password (one line; a final newline is ignored), so
+    /// that the configuration file holds no secret.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Lifetime asked for, in seconds; the registrar may grant less, and the
+    /// binding is refreshed at 80 % of what it grants.
+    #[serde(default = "default_registration_expires")]
+    pub expires: u32,
+    /// `udp` or `tcp`: how REGISTERs are sent and what our Contact says.
+    #[serde(default)]
+    pub transport: crate::sip::registration::RegistrationTransport,
+    /// `ip:port` to send the REGISTERs to when the registrar's host does not
+    /// resolve from here (an SBC); the registrar URI stays in the headers.
+    #[serde(default)]
+    pub outbound_proxy: Option<SocketAddr>,
+    /// First retry delay after a failed REGISTER (ms); doubled per failure.
+    #[serde(default = "default_retry_initial", with = "duration_ms")]
+    pub retry_initial: Duration,
+    /// Longest retry delay (ms).
+    #[serde(default = "default_retry_max", with = "duration_ms")]
+    pub retry_max: Duration,
+}
+
+fn default_registration_expires() -> u32 {
+    3600
+}
+
+fn default_retry_initial() -> Duration {
+    Duration::from_secs(2)
+}
+
+fn default_retry_max() -> Duration {
+    Duration::from_secs(300)
+}
+
+impl RegistrationConfig {
+    /// Validate the entry at `index` and read its password file.
+    fn validate(self, index: usize) -> Result<crate::sip::RegistrationAccount, ConfigError> {
+        let problem = |key: &'static str, problem: RegistrationProblem| ConfigError::Registration { index, key, problem };
+        crate::sip::registration::check_registrar_uri(&self.registrar)
+            .map_err(|p| problem("registrar", p.into()))?;
+        let is_user = |text: &str| {
+            !text.is_empty()
+                && !text
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | ':' | ';' | '<' | '>' | '"'))
+        };
+        if self.user.is_empty() {
+            return Err(problem("user", RegistrationProblem::Empty));
+        }
+        if !is_user(&self.user) {
+            return Err(problem("user", RegistrationProblem::NotAUser));
+        }
+        if let Some(auth) = &self.auth_username
+            && !is_user(auth)
+        {
+            return Err(problem("auth_username", RegistrationProblem::NotAUser));
+        }
+        let password = match (self.password, &self.password_file) {
+            (Some(_), Some(_)) => return Err(problem("password", RegistrationProblem::PasswordTwice)),
+            (Some(password), None) if password.is_empty() => {
+                return Err(problem("password", RegistrationProblem::Empty));
+            }
+            (Some(password), None) => Some(password),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::PasswordFile {
+                    index,
+                    path: path.clone(),
+                    source,
+                })?;
+                let secret = text.strip_suffix('\n').unwrap_or(&text);
+                let secret = secret.strip_suffix('\r').unwrap_or(secret);
+                if secret.is_empty() {
+                    return Err(problem("password_file", RegistrationProblem::Empty));
+                }
+                Some(crate::sip::registration::Password::new(secret))
+            }
+            (None, None) => None,
+        };
+        if self.expires == 0 {
+            return Err(problem("expires", RegistrationProblem::Zero));
+        }
+        if self.retry_initial.is_zero() {
+            return Err(problem("retry_initial", RegistrationProblem::Zero));
+        }
+        if self.retry_max < self.retry_initial {
+            return Err(problem("retry_max", RegistrationProblem::RetryMaxBelowInitial));
+        }
+        Ok(crate::sip::RegistrationAccount {
+            registrar: self.registrar,
+            user: self.user,
+            auth_username: self.auth_username,
+            password,
+            expires: self.expires,
+            transport: self.transport,
+            outbound_proxy: self.outbound_proxy,
+            retry_initial: self.retry_initial,
+            retry_max: self.retry_max,
+        })
+    }
+}
+
 /// `[admin]`: the store admins' HTTP API and web console.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -456,6 +607,8 @@ struct ConfigFile {
     /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
     flow: FlowSettings,
     asr: AsrConfig,
+    /// `[[registration]]` entries, in file order.
+    registration: Vec<RegistrationConfig>,
 }
 
 /// The validated configuration.
@@ -476,6 +629,9 @@ pub struct Config {
     pub flow: FlowSettings,
     /// Speech engines per language.
     pub asr: AsrConfig,
+    /// Accounts to keep registered with a PBX or trunk (passwords read from
+    /// their files; `Debug` and `Serialize` hide them).
+    pub registration: Vec<crate::sip::RegistrationAccount>,
 }
 
 /// Command-line flags that override the file (`attendant run --sip-udp-listen …`).
@@ -621,6 +777,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         log,
         flow,
         asr,
+        registration,
     } = file;
     if let Some(code) = asr.engines.keys().find(|code| Language::from_code(code).is_none()) {
         return Err(ConfigError::UnknownAsrLanguage { code: code.clone() });
@@ -677,6 +834,11 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
             source,
         });
     }
+    let registration = registration
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| entry.validate(index))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Config {
         sip,
         rtp,
@@ -689,6 +851,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         log,
         flow,
         asr,
+        registration,
     })
 }
 
@@ -898,6 +1061,80 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = load_text(text, &ConfigOverrides::default()).unwrap_err();
+            let err = chain(&err);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn registrations_load_with_defaults_and_a_password_file() {
+        let mut secret = tempfile::NamedTempFile::new().unwrap();
+        secret.write_all(b"from-the-file\n").unwrap();
+        let text = format!(
+            r#"
+            [[registration]]
+            registrar = "sip:pbx.example.com"
+            user = "0142000000"
+            password_file = "{}"
+            [[registration]]
+            registrar = "sip:10.0.0.1:5080"
+            user = "store-1000"
+            auth_username = "auth-1000"
+            password = "in-the-file"
+            expires = 600
+            transport = "tcp"
+            outbound_proxy = "10.0.0.2:5060"
+            retry_initial = 500
+            retry_max = 8000
+            "#,
+            secret.path().display()
+        );
+        let config = load_text(&text, &ConfigOverrides::default()).unwrap();
+        let [first, second] = config.registration.as_slice() else {
+            panic!("two registrations expected: {:?}", config.registration)
+        };
+        assert_eq!(first.password, Some(crate::sip::registration::Password::new("from-the-file")), "final newline dropped");
+        assert_eq!((first.expires, first.retry_initial, first.retry_max), (3600, Duration::from_secs(2), Duration::from_secs(300)));
+        assert_eq!(first.transport, crate::sip::registration::RegistrationTransport::Udp);
+        assert_eq!(second.password, Some(crate::sip::registration::Password::new("in-the-file")));
+        assert_eq!(second.auth_username.as_deref(), Some("auth-1000"));
+        assert_eq!(second.transport, crate::sip::registration::RegistrationTransport::Tcp);
+        assert_eq!(second.outbound_proxy, Some("10.0.0.2:5060".parse().unwrap()));
+        assert_eq!((second.expires, second.retry_initial, second.retry_max), (600, Duration::from_millis(500), Duration::from_secs(8)));
+        // Neither the Debug form nor check-config's output shows a password.
+        let shown = format!("{config:?}\n{}", toml::to_string(&config).unwrap());
+        for secret in ["from-the-file", "in-the-file"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+    }
+
+    #[test]
+    fn registration_errors_name_the_entry_and_key() {
+        let entry = |extra: &str| format!("[[registration]]\nregistrar = \"sip:pbx.example\"\nuser = \"1000\"\n{extra}");
+        let cases = [
+            ("[[registration]]\nuser = \"1000\"\n".to_string(), "missing field `registrar`"),
+            (entry("pasword = \"x\"\n"), "unknown field `pasword`"),
+            (entry("transport = \"tls\"\n"), "unknown variant `tls`"),
+            (
+                "[[registration]]\nregistrar = \"pbx.example\"\nuser = \"1000\"\n".to_string(),
+                "registration[0].registrar: it must start with sip:",
+            ),
+            (
+                "[[registration]]\nregistrar = \"sip:1000@pbx.example\"\nuser = \"1000\"\n".to_string(),
+                "registration[0].registrar: it must name the registrar only",
+            ),
+            ("[[registration]]\nregistrar = \"sip:pbx.example\"\nuser = \"\"\n".to_string(), "registration[0].user: must not be empty"),
+            ("[[registration]]\nregistrar = \"sip:pbx.example\"\nuser = \"a@b\"\n".to_string(), "registration[0].user: must be a SIP user part"),
+            (entry("password = \"x\"\npassword_file = \"/etc/hostname\"\n"), "registration[0].password: give password or password_file, not both"),
+            (entry("password = \"\"\n"), "registration[0].password: must not be empty"),
+            (entry("password_file = \"/nonexistent/secret\"\n"), "registration[0].password_file: cannot read /nonexistent/secret"),
+            (entry("expires = 0\n"), "registration[0].expires: must be at least 1"),
+            (entry("retry_initial = 0\n"), "registration[0].retry_initial: must be at least 1"),
+            (entry("retry_initial = 5000\nretry_max = 1000\n"), "registration[0].retry_max: must not be below retry_initial"),
+            (format!("{}{}", entry(""), entry("expires = 0\n")), "registration[1].expires"),
+        ];
+        for (text, expected) in cases {
+            let err = load_text(&text, &ConfigOverrides::default()).unwrap_err();
             let err = chain(&err);
             assert!(err.contains(expected), "{text:?}: {err}");
         }

@@ -1,6 +1,7 @@
 //! End to end: garbage datagrams sprayed on the SIP port and on every RTP port
 //! (before and during a call) are ignored; a normal SIPp call (press 1, REFER,
-//! BYE) still goes through with the right prompts.
+//! BYE) still goes through with the right prompts; the SIP garbage is counted
+//! in the server's stats.
 
 mod common;
 
@@ -36,6 +37,18 @@ async fn garbage_on_sip_and_rtp_ports_does_not_disturb_a_call() {
     let attendant = harness::start(TestOptions::default()).await;
     let garbage = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     spray(&garbage, attendant.sip, &attendant.rtp).await;
+    // Every garbage datagram the guard keeps from the SIP stack is counted,
+    // logged or not (a parseable response goes on to rsipstack, which drops it).
+    let sent = GARBAGE
+        .iter()
+        .filter(|d| attendant::sip::guard::screen(d) != attendant::sip::guard::Screened::Pass)
+        .count() as u64;
+    assert!(sent >= 4, "the garbage includes datagrams the guard stops");
+    attendant
+        .wait_for_stats(Duration::from_secs(5), |s| {
+            s.dropped_datagrams.malformed + s.dropped_datagrams.refused == sent && s.dropped_datagrams.untrusted == 0
+        })
+        .await;
 
     let capture = Capture::start(&attendant.rtp.capture_filter()).await;
     let sipp = Sipp::uac("caller_dtmf_transfer.xml", attendant.sip, harness::STORE_NUMBER, &[]);

@@ -98,6 +98,10 @@ pub struct Server {
     context: Arc<CallContext>,
 }
 
+/// How long a shutdown or drain waits for the registrars to answer our
+/// un-REGISTERs.
+const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long a shutdown waits for the BYEs of the calls it ends.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -115,6 +119,7 @@ impl Server {
             trusted_networks: config.sip.trusted_networks.clone(),
             max_calls: config.limits.max_calls,
             retry_after_secs: config.limits.retry_after_secs,
+            registrations: config.registration.clone(),
             ..SipSettings::default()
         };
         // Speech first: compiling every store's grammar takes a moment, and a call
@@ -241,6 +246,11 @@ impl Server {
         self.sip.active_dialogs()
     }
 
+    /// Each `[[registration]]` account's state, in configuration order.
+    pub fn registrations(&self) -> Vec<crate::sip::RegistrationStatus> {
+        self.sip.registrations()
+    }
+
     /// What the server holds now.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -251,6 +261,7 @@ impl Server {
             recognitions: self.context.recognitions.in_use(),
             accepting: self.sip.is_accepting(),
             runtime_tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+            dropped_datagrams: self.sip.dropped_datagrams(),
         }
     }
 
@@ -263,11 +274,20 @@ impl Server {
     /// `Retry-After`) and wait, at most `deadline`, for the calls in progress to
     /// end by themselves. Returns whether they all did; either way, follow with
     /// [`Server::shutdown`] and [`Server::wait`], which end the rest with BYE.
+    ///
+    /// The registrations are removed (`Expires: 0`) at the start of the drain,
+    /// alongside the wait, so the PBX stops routing calls here while the calls
+    /// in progress finish.
     pub async fn drain(&self, deadline: std::time::Duration) -> bool {
         self.sip.stop_accepting();
         info!(calls = self.calls.len(), ?deadline, "draining: no new calls");
         self.calls.close();
-        tokio::time::timeout(deadline, self.calls.wait()).await.is_ok()
+        let calls = tokio::time::timeout(deadline, self.calls.wait());
+        let (calls, unregistered) = tokio::join!(calls, self.sip.unregister(UNREGISTER_GRACE.min(deadline)));
+        if !unregistered {
+            warn!("some registrations were not removed before the drain deadline");
+        }
+        calls.is_ok()
     }
 
     /// Stop taking calls and end the current ones.
@@ -280,8 +300,18 @@ impl Server {
     /// until the calls' BYEs are answered (at most [`SHUTDOWN_GRACE`]).
     pub async fn wait(&self) {
         self.cancel.cancelled().await;
-        self.tasks.close();
-        self.tasks.wait().await;
+        // Un-REGISTER (if no drain did it) while the SIP endpoint still runs.
+        let unregistering = self.sip.unregister(UNREGISTER_GRACE);
+        let ((), unregistered) = tokio::join!(
+            async {
+                self.tasks.close();
+                self.tasks.wait().await;
+            },
+            unregistering
+        );
+        if !unregistered {
+            warn!("some registrations were not removed before shutdown");
+        }
         let answered = self.sip.drain(SHUTDOWN_GRACE).await;
         self.sip_cancel.cancel();
         if !answered {

@@ -24,6 +24,9 @@ pub struct Stats {
     /// Tasks alive in the tokio runtime the server runs on (all of them, the
     /// server's and others').
     pub runtime_tasks: usize,
+    /// SIP datagrams kept from the SIP stack since start-up (untrusted
+    /// source, malformed): counted even when their log lines are rate-limited.
+    pub dropped_datagrams: crate::sip::DroppedDatagrams,
 }
 
 /// A count of resources held, shared by the call tasks.

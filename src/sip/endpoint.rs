@@ -20,7 +20,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::call::CallTask;
-use super::guard::GuardedUdpSocket;
+use super::guard::{DropCounters, DroppedDatagrams, GuardedUdpSocket};
+use super::registration::{RegistrationStatus, RegistrationTransport, Registrations};
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
 
 /// A running SIP user agent. Dropping it does not stop it: cancel the token
@@ -34,6 +35,10 @@ pub struct SipEndpoint {
     dialogs: Arc<DialogLayer>,
     /// Set by [`SipEndpoint::stop_accepting`]: new INVITEs and OPTIONS get 503.
     draining: Arc<AtomicBool>,
+    /// One task per account registered with a PBX or trunk.
+    registrations: Registrations,
+    /// Datagrams the guarded UDP socket kept from rsipstack.
+    dropped: Arc<DropCounters>,
 }
 
 impl std::fmt::Debug for SipEndpoint {
@@ -65,6 +70,7 @@ impl SipEndpoint {
         let socket = GuardedUdpSocket::bind(settings.udp, settings.trusted_networks.clone())
             .await
             .map_err(bind_error)?;
+        let dropped = socket.counters();
         let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(cancel.child_token()))
             .await
             .map_err(|source| SipError::Bind {
@@ -118,6 +124,7 @@ impl SipEndpoint {
             source: Box::new(source),
         })?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let endpoint_inner = endpoint.inner.clone();
         let (calls_tx, calls_rx) = mpsc::channel(settings.max_pending_calls.max(1));
 
         let serve_cancel = cancel.clone();
@@ -127,6 +134,23 @@ impl SipEndpoint {
                 () = serve_cancel.cancelled() => endpoint.shutdown(),
             }
         });
+        // Registered once the endpoint serves, so the registrar's answers are read.
+        let registrations = if settings.registrations.is_empty() {
+            Registrations::none()
+        } else {
+            let public_ip = settings.public_ip;
+            let contact = move |transport: RegistrationTransport| {
+                let mut addr = match (transport, tcp_addr) {
+                    (RegistrationTransport::Tcp, Some(tcp)) => tcp,
+                    _ => udp_addr,
+                };
+                if let Some(ip) = public_ip {
+                    addr.set_ip(ip);
+                }
+                addr
+            };
+            Registrations::start(&settings.registrations, endpoint_inner, contact, &cancel)
+        };
         let dispatcher = Dispatcher {
             dialogs: dialogs.clone(),
             calls: calls_tx,
@@ -147,6 +171,8 @@ impl SipEndpoint {
                 calls,
                 dialogs,
                 draining,
+                registrations,
+                dropped,
             },
             calls_rx,
         ))
@@ -187,6 +213,25 @@ impl SipEndpoint {
     /// False once [`SipEndpoint::stop_accepting`] was called.
     pub fn is_accepting(&self) -> bool {
         !self.draining.load(Ordering::Relaxed)
+    }
+
+    /// UDP datagrams dropped or refused before rsipstack since start-up, per cause.
+    pub fn dropped_datagrams(&self) -> DroppedDatagrams {
+        self.dropped.snapshot()
+    }
+
+    /// Each registration's state (in configuration order; empty without
+    /// `[[registration]]`).
+    pub fn registrations(&self) -> Vec<RegistrationStatus> {
+        self.registrations.statuses()
+    }
+
+    /// Stop refreshing the registrations and un-REGISTER them (`Expires: 0`),
+    /// waiting at most `limit`; call it before the endpoint's token is
+    /// cancelled. Returns whether every registration was done in time. Calling
+    /// it again only waits.
+    pub async fn unregister(&self, limit: std::time::Duration) -> bool {
+        self.registrations.unregister(limit).await
     }
 
     /// Wait, at most `grace`, until every call task has ended: each ends once

@@ -12,8 +12,16 @@
 //!
 //! The same socket applies the trusted-network list ([`TrustedNetworks`]):
 //! datagrams from elsewhere are dropped unanswered (see [`TrustedNetworks`] for why).
+//!
+//! A flood of garbage must not become a flood of log lines: every drop is
+//! counted ([`DroppedDatagrams`]), but [`LogLimiter`] lets only the first
+//! [`LOG_BURST`] of each [`DropCause`] per [`LOG_INTERVAL`] be logged one by
+//! one, then a single summary line says how many more were dropped.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use rsipstack::platform::net::UdpSocket as PlatformUdpSocket;
@@ -310,11 +318,158 @@ fn local_tag(datagram: &[u8]) -> String {
     format!("g{:016x}", hasher.finish())
 }
 
+/// Why a datagram was not handed to rsipstack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropCause {
+    /// It came from outside `sip.trusted_networks` (dropped unanswered).
+    Untrusted,
+    /// Malformed and dropped unanswered (nothing a response could reach).
+    Malformed,
+    /// Malformed and answered with an error status (400, 501, 513).
+    Refused,
+}
+
+impl DropCause {
+    fn index(self) -> usize {
+        match self {
+            DropCause::Untrusted => 0,
+            DropCause::Malformed => 1,
+            DropCause::Refused => 2,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            DropCause::Untrusted => "SIP datagrams from untrusted networks dropped",
+            DropCause::Malformed => "malformed SIP datagrams dropped",
+            DropCause::Refused => "malformed SIP requests refused",
+        }
+    }
+}
+
+/// Datagrams kept from rsipstack since start-up, per cause.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DroppedDatagrams {
+    /// From outside `sip.trusted_networks`.
+    pub untrusted: u64,
+    /// Malformed, dropped unanswered.
+    pub malformed: u64,
+    /// Malformed requests answered with an error status.
+    pub refused: u64,
+}
+
+/// Shared counters behind [`DroppedDatagrams`].
+#[derive(Debug, Default)]
+pub(super) struct DropCounters([AtomicU64; 3]);
+
+impl DropCounters {
+    fn count(&self, cause: DropCause) {
+        self.0[cause.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn snapshot(&self) -> DroppedDatagrams {
+        let get = |cause: DropCause| self.0[cause.index()].load(Ordering::Relaxed);
+        DroppedDatagrams {
+            untrusted: get(DropCause::Untrusted),
+            malformed: get(DropCause::Malformed),
+            refused: get(DropCause::Refused),
+        }
+    }
+}
+
+/// Drops of one cause logged one by one per interval.
+pub const LOG_BURST: u32 = 10;
+/// The interval of [`LOG_BURST`].
+pub const LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What to log for one dropped datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogDecision {
+    /// Log this datagram's own line.
+    pub log_this: bool,
+    /// Before it, log that `count` more were dropped unlogged over `over`
+    /// (the interval that just ended).
+    pub summary: Option<Suppressed>,
+}
+
+/// Drops left out of the log in one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppressed {
+    pub count: u64,
+    pub over: Duration,
+}
+
+/// Per-cause log rate limit, free of IO and clock (`now` is passed in): the
+/// first `burst` drops of a cause in an interval are logged, the rest only
+/// counted; the first drop after the interval reports that count. A flood
+/// thus logs at most `burst + 1` lines per cause and interval. The summary
+/// waits for the next drop of the same cause (the socket has no timer of its
+/// own); [`DroppedDatagrams`] is exact at any time.
+#[derive(Debug, Clone)]
+pub struct LogLimiter {
+    burst: u32,
+    interval: Duration,
+    windows: [LogWindow; 3],
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LogWindow {
+    started: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
+}
+
+impl LogLimiter {
+    /// At most `burst` lines per cause every `interval`.
+    pub fn new(burst: u32, interval: Duration) -> LogLimiter {
+        LogLimiter {
+            burst,
+            interval,
+            windows: [LogWindow::default(); 3],
+        }
+    }
+
+    /// Record one drop of `cause` at `now` and say what to log.
+    #[must_use]
+    pub fn record(&mut self, cause: DropCause, now: Instant) -> LogDecision {
+        let window = &mut self.windows[cause.index()];
+        let mut summary = None;
+        let expired = window
+            .started
+            .is_none_or(|started| now.saturating_duration_since(started) >= self.interval);
+        if expired {
+            if let Some(started) = window.started
+                && window.suppressed > 0
+            {
+                summary = Some(Suppressed {
+                    count: window.suppressed,
+                    over: now.saturating_duration_since(started),
+                });
+            }
+            *window = LogWindow {
+                started: Some(now),
+                logged: 0,
+                suppressed: 0,
+            };
+        }
+        let log_this = window.logged < self.burst;
+        if log_this {
+            window.logged += 1;
+        } else {
+            window.suppressed += 1;
+        }
+        LogDecision { log_this, summary }
+    }
+}
+
 /// The SIP UDP socket: the real socket behind [`screen`] and [`TrustedNetworks`].
 #[derive(Debug)]
 pub struct GuardedUdpSocket {
     socket: tokio::net::UdpSocket,
     trusted: TrustedNetworks,
+    counters: Arc<DropCounters>,
+    /// Taken once per dropped datagram by the one receive loop: never contended.
+    limiter: Mutex<LogLimiter>,
 }
 
 impl GuardedUdpSocket {
@@ -323,7 +478,34 @@ impl GuardedUdpSocket {
         Ok(GuardedUdpSocket {
             socket: tokio::net::UdpSocket::bind(addr).await?,
             trusted,
+            counters: Arc::default(),
+            limiter: Mutex::new(LogLimiter::new(LOG_BURST, LOG_INTERVAL)),
         })
+    }
+
+    /// The drop counters, shared with the endpoint for its stats.
+    pub(super) fn counters(&self) -> Arc<DropCounters> {
+        self.counters.clone()
+    }
+
+    /// Count a drop and say whether its own line may be logged (logging the
+    /// summary of the interval before, if any).
+    fn note_drop(&self, cause: DropCause) -> bool {
+        self.counters.count(cause);
+        // A poisoned lock only means a panic while logging: keep limiting.
+        let mut limiter = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let decision = limiter.record(cause, Instant::now());
+        if let Some(Suppressed { count, over }) = decision.summary {
+            let what = cause.describe();
+            let secs = over.as_secs();
+            match cause {
+                DropCause::Untrusted => debug!(count, secs, "{count} more {what} in the last {secs} s (not logged one by one)"),
+                DropCause::Malformed | DropCause::Refused => {
+                    info!(count, secs, "{count} more {what} in the last {secs} s (not logged one by one)")
+                }
+            }
+        }
+        decision.log_this
     }
 }
 
@@ -334,7 +516,9 @@ impl PlatformUdpSocket for GuardedUdpSocket {
         loop {
             let (len, from) = self.socket.recv_from(&mut datagram).await?;
             if !self.trusted.allows(from.ip()) {
-                debug!(%from, "SIP from an untrusted network dropped");
+                if self.note_drop(DropCause::Untrusted) {
+                    debug!(%from, "SIP from an untrusted network dropped");
+                }
                 continue;
             }
             let datagram = &datagram[..len];
@@ -345,16 +529,24 @@ impl PlatformUdpSocket for GuardedUdpSocket {
                 }
                 // rsipstack's buffer is MAX_SIP_DATAGRAM, so screen() refused
                 // anything longer already; this only guards a smaller buffer.
-                Screened::Pass => info!(%from, len, "SIP datagram larger than the receive buffer dropped"),
+                Screened::Pass => {
+                    if self.note_drop(DropCause::Malformed) {
+                        info!(%from, len, "SIP datagram larger than the receive buffer dropped");
+                    }
+                }
                 Screened::Drop { reason } => {
-                    info!(%from, len, reason = %reason.describe(), "malformed SIP datagram dropped");
+                    if self.note_drop(DropCause::Malformed) {
+                        info!(%from, len, reason = %reason.describe(), "malformed SIP datagram dropped");
+                    }
                 }
                 Screened::Answer {
                     status,
                     reason,
                     response,
                 } => {
-                    info!(%from, len, status, reason = %reason.describe(), "malformed SIP request refused");
+                    if self.note_drop(DropCause::Refused) {
+                        info!(%from, len, status, reason = %reason.describe(), "malformed SIP request refused");
+                    }
                     if let Err(error) = self.socket.send_to(&response, from).await {
                         debug!(%from, %error, "could not answer a malformed SIP request");
                     }
@@ -498,6 +690,67 @@ mod tests {
     fn ack_is_never_answered() {
         let datagram = request("ACK sip:1000@127.0.0.1 SIP/2.0", &[VIA, FROM, TO, CALL_ID, "CSeq: 1 INVITE"], "");
         assert_eq!(screen(&datagram), Screened::Drop { reason: Problem::CseqMethodMismatch });
+    }
+
+    #[test]
+    fn log_limiter_logs_a_burst_then_one_summary_per_interval() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut limiter = LogLimiter::new(2, Duration::from_secs(10));
+        let logged = |log_this| LogDecision { log_this, summary: None };
+        let steps = [
+            // (cause, ms, expected)
+            (DropCause::Malformed, 0, logged(true)),
+            (DropCause::Malformed, 1, logged(true)),
+            (DropCause::Malformed, 2, logged(false)),
+            (DropCause::Malformed, 9_999, logged(false)),
+            // Causes are limited apart: a burst of refusals is still logged.
+            (DropCause::Refused, 3, logged(true)),
+            (DropCause::Untrusted, 4, logged(true)),
+            // The interval is over: the summary of the two left out, and this one logged.
+            (
+                DropCause::Malformed,
+                12_000,
+                LogDecision {
+                    log_this: true,
+                    summary: Some(Suppressed { count: 2, over: Duration::from_secs(12) }),
+                },
+            ),
+            (DropCause::Malformed, 12_001, logged(true)),
+            // An interval with nothing left out ends with no summary.
+            (DropCause::Malformed, 30_000, logged(true)),
+            (DropCause::Refused, 30_000, logged(true)),
+        ];
+        for (i, (cause, ms, expected)) in steps.into_iter().enumerate() {
+            assert_eq!(limiter.record(cause, at(ms)), expected, "step {i}: {cause:?} at {ms} ms");
+        }
+    }
+
+    #[test]
+    fn a_flood_logs_a_bounded_number_of_lines() {
+        let start = Instant::now();
+        let mut limiter = LogLimiter::new(LOG_BURST, LOG_INTERVAL);
+        let (mut lines, mut summarised) = (0u64, 0u64);
+        // 100,000 garbage datagrams over 10 minutes (one every 6 ms).
+        for i in 0..100_000u64 {
+            let decision = limiter.record(DropCause::Malformed, start + Duration::from_millis(i * 6));
+            lines += u64::from(decision.log_this) + u64::from(decision.summary.is_some());
+            summarised += decision.summary.map_or(0, |s| s.count);
+        }
+        // Ten intervals: each logs its burst, and every one but the first opens with a summary.
+        assert_eq!(lines, 10 * u64::from(LOG_BURST) + 9);
+        // Every drop is either logged or summarised, except the last interval's, not yet summarised.
+        let last_interval_left_out = 10_000 - u64::from(LOG_BURST);
+        assert_eq!(summarised + 10 * u64::from(LOG_BURST) + last_interval_left_out, 100_000);
+    }
+
+    #[test]
+    fn drop_counters_count_every_cause() {
+        let counters = DropCounters::default();
+        for cause in [DropCause::Refused, DropCause::Untrusted, DropCause::Refused] {
+            counters.count(cause);
+        }
+        assert_eq!(counters.snapshot(), DroppedDatagrams { untrusted: 1, malformed: 0, refused: 2 });
     }
 
     #[test]

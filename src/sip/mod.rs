@@ -15,6 +15,9 @@
 //!   doing anything (`accept` on a UAC, `request` on an unconfirmed dialog returns
 //!   `Ok(None)`): the call task tracks the phase itself and reports outcomes as
 //!   events instead of trusting those `Ok`s.
+//! - Registration ([`registration`]): rsipstack sends one REGISTER and answers
+//!   its challenge; when to refresh, how to back off, and the un-REGISTER at
+//!   shutdown are ours.
 //! - Requests rsipstack cannot parse (garbage, unknown methods) would be dropped
 //!   silently by its transport: [`guard`] screens every UDP datagram first and
 //!   answers 400/501/513 where a response can be addressed.
@@ -23,14 +26,16 @@ mod call;
 mod endpoint;
 pub mod guard;
 mod message;
+pub mod registration;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use call::SipCall;
 pub use endpoint::SipEndpoint;
-pub use guard::TrustedNetworks;
+pub use guard::{DroppedDatagrams, TrustedNetworks};
 pub use message::parse_sipfrag_status;
+pub use registration::{RegistrationAccount, RegistrationState, RegistrationStatus};
 
 /// Listening addresses and timers of the SIP user agent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,6 +65,11 @@ pub struct SipSettings {
     pub max_calls: usize,
     /// Seconds in the `Retry-After` of those 503s (and of the drain's).
     pub retry_after_secs: u32,
+    /// Accounts to keep registered with a PBX or trunk (none by default).
+    /// Not (de)serialized: they come from `[[registration]]` in the
+    /// configuration file, validated there.
+    #[serde(skip)]
+    pub registrations: Vec<RegistrationAccount>,
 }
 
 impl Default for SipSettings {
@@ -74,6 +84,7 @@ impl Default for SipSettings {
             trusted_networks: TrustedNetworks::allow_all(),
             max_calls: usize::MAX,
             retry_after_secs: 30,
+            registrations: Vec::new(),
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct TestOptions {
     pub max_calls: usize,
     /// `timers.rtp_inactivity_timeout`.
     pub rtp_inactivity: Duration,
+    /// `[[registration]]` accounts.
+    pub registrations: Vec<attendant::sip::RegistrationAccount>,
 }
 
 impl Default for TestOptions {
@@ -81,6 +83,7 @@ impl Default for TestOptions {
             trusted_networks: attendant::sip::TrustedNetworks::allow_all(),
             max_calls: 200,
             rtp_inactivity: Duration::from_secs(30),
+            registrations: Vec::new(),
         }
     }
 }
@@ -174,6 +177,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
+    config.registration = options.registrations.clone();
     let server = Server::start(&config, store)
         .await
         .expect("start the attendant");
