@@ -51,6 +51,8 @@ pub struct TestAttendant {
     pub sip: SocketAddr,
     /// The RTP ports this attendant uses (and nobody else).
     pub rtp: super::RtpBlock,
+    /// The attendant's database, to change the test store or read its calls.
+    pub store: DirectoryStore,
     _dir: tempfile::TempDir,
 }
 
@@ -175,7 +177,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.flow.no_input_timeout = options.flow_no_input;
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
-    let server = Server::start(&config, store)
+    let server = Server::start(&config, store.clone())
         .await
         .expect("start the attendant");
     let sip = server.sip_addr();
@@ -183,6 +185,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
         server: Some(server),
         sip,
         rtp,
+        store,
         _dir: dir,
     }
 }
@@ -212,6 +215,39 @@ impl TestAttendant {
         })
         .await;
         assert!(waited.is_ok(), "condition not reached within {limit:?}: {:?}", server.stats());
+    }
+
+    /// The test store's id.
+    pub async fn store_id(&self) -> attendant::directory::StoreId {
+        self.store
+            .load_directory_by_number(STORE_NUMBER)
+            .await
+            .expect("read the test store")
+            .expect("the test store exists")
+            .store
+            .id
+    }
+
+    /// The test store's recent calls once there are `count` (newest first);
+    /// panics if they are not all written within `limit` (they are written
+    /// off the calls' path, so shortly after the call ends).
+    pub async fn wait_for_recent_calls(
+        &self,
+        count: usize,
+        limit: Duration,
+    ) -> Vec<attendant::directory::store::admin::CallRecord> {
+        let id = self.store_id().await;
+        let waited = tokio::time::timeout(limit, async {
+            loop {
+                let calls = self.store.recent_calls(id, 50).await.expect("read recent calls");
+                if calls.len() >= count {
+                    return calls;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        waited.unwrap_or_else(|_| panic!("{count} recent calls not recorded within {limit:?}"))
     }
 
     /// Shut down, check every call task finished (within 10 s) and no SIP
