@@ -55,7 +55,12 @@ async fn a_closed_store_plays_its_message_and_hangs_up() {
     )
     .await;
     let capture = Capture::start(&attendant.rtp.capture_filter()).await;
-    let sipp = Sipp::uac("caller_waits_for_bye.xml", attendant.sip, harness::STORE_NUMBER, &[]);
+    let sipp = Sipp::uac(
+        "caller_waits_for_bye.xml",
+        attendant.sip,
+        harness::STORE_NUMBER,
+        &[],
+    );
     let media_port = sipp.media_port;
     sipp.expect_success(Duration::from_secs(30)).await;
     let datagrams = capture.stop().await;
@@ -64,9 +69,15 @@ async fn a_closed_store_plays_its_message_and_hangs_up() {
         vec![Prompt::Closed, Prompt::Goodbye],
         "prompts the caller heard"
     );
-    let calls = attendant.wait_for_recent_calls(1, Duration::from_secs(5)).await;
+    let calls = attendant
+        .wait_for_recent_calls(1, Duration::from_secs(5))
+        .await;
     assert_eq!(
-        (calls[0].decision.as_str(), calls[0].transferred_to.as_deref(), calls[0].heard.as_str()),
+        (
+            calls[0].decision.as_str(),
+            calls[0].transferred_to.as_deref(),
+            calls[0].heard.as_str()
+        ),
         ("closed", None, "")
     );
     assert_eq!(calls[0].caller, "********44", "stored redacted");
@@ -100,9 +111,14 @@ async fn a_closed_store_transfers_to_its_operator_or_after_hours_number() {
             vec![Prompt::Closed, Prompt::Transferring],
             "{name}: prompts the caller heard"
         );
-        let calls = attendant.wait_for_recent_calls(1, Duration::from_secs(5)).await;
+        let calls = attendant
+            .wait_for_recent_calls(1, Duration::from_secs(5))
+            .await;
         assert_eq!(
-            (calls[0].decision.as_str(), calls[0].transferred_to.as_deref()),
+            (
+                calls[0].decision.as_str(),
+                calls[0].transferred_to.as_deref()
+            ),
             ("after_hours_transfer", Some(extension)),
             "{name}: recorded"
         );

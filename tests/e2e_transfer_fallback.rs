@@ -34,7 +34,12 @@ async fn a_busy_extension_falls_back_to_its_second_target() {
         .expect("give the entry a fallback");
 
     let capture = Capture::start(&attendant.rtp.capture_filter()).await;
-    let sipp = Sipp::uac("caller_fallback_after_486.xml", attendant.sip, harness::STORE_NUMBER, &[]);
+    let sipp = Sipp::uac(
+        "caller_fallback_after_486.xml",
+        attendant.sip,
+        harness::STORE_NUMBER,
+        &[],
+    );
     let media_port = sipp.media_port;
     sipp.expect_success(Duration::from_secs(30)).await;
     let datagrams = capture.stop().await;
@@ -51,7 +56,9 @@ async fn a_busy_extension_falls_back_to_its_second_target() {
         "prompts the caller heard"
     );
 
-    let calls = attendant.wait_for_recent_calls(1, Duration::from_secs(5)).await;
+    let calls = attendant
+        .wait_for_recent_calls(1, Duration::from_secs(5))
+        .await;
     assert_eq!(
         (
             calls[0].heard.as_str(),

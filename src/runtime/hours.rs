@@ -18,11 +18,14 @@ use crate::directory::{Directory, DirectoryVersion, StoreId};
 
 use tracing::{info, warn};
 
+/// A store's hours (`None`: always open) as read at a directory version.
+type Cached = (DirectoryVersion, Option<Arc<OpeningHours>>);
+
 /// Each store's opening hours at the latest directory version a call saw.
 #[derive(Debug, Default)]
 pub(super) struct HoursCache {
     /// A std mutex: held only to copy an `Arc` in or out, never across an await.
-    stores: Mutex<HashMap<StoreId, (DirectoryVersion, Option<Arc<OpeningHours>>)>>,
+    stores: Mutex<HashMap<StoreId, Cached>>,
 }
 
 impl HoursCache {
@@ -53,7 +56,7 @@ impl HoursCache {
             .map(|(_, hours)| hours.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StoreId, (DirectoryVersion, Option<Arc<OpeningHours>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StoreId, Cached>> {
         // A panic while holding the lock cannot leave the map half-updated
         // (each access is one insert or one get), so a poisoned map is sound.
         self.stores.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

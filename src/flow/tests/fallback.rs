@@ -5,8 +5,7 @@ use std::sync::Arc;
 use super::harness::*;
 use crate::directory::{Directory, EntryId, TransferTarget};
 use crate::flow::Input::{
-    self, Answered, Digit, PlaybackFinished, Recognized, Timeout, TransferFailed,
-    TransferSucceeded,
+    self, Answered, Digit, PlaybackFinished, Recognized, Timeout, TransferFailed, TransferSucceeded,
 };
 use crate::flow::Prompt::{Menu, Transferring};
 use crate::flow::{Call, EndReason, Output, Prompt, TimerKind};
@@ -130,7 +129,11 @@ fn the_fallback_is_tried_once_then_the_usual_path() {
         (
             "fallback does not answer in time",
             Timeout,
-            [vec![fired(TimerKind::TransferWait)], back_to_menu(ext("6315"), None)].concat(),
+            [
+                vec![fired(TimerKind::TransferWait)],
+                back_to_menu(ext("6315"), None),
+            ]
+            .concat(),
         ),
     ];
     for (name, input, expect) in cases {
@@ -223,7 +226,9 @@ fn drive(call: &mut Call, inputs: Vec<(u64, Input)>) {
 fn entries_chosen_by_speech_fall_back_too() {
     // "sophie martin" → entry 1 (target 31, fallback 6031); confirmed "marc" →
     // entry 2; "martin" then key 1 → entry 1 among the namesakes.
-    let cases: [(&str, Vec<(u64, Input)>, &str, &str); 3] = [
+    // (name, inputs reaching the transfer, target, fallback)
+    type Case = (&'static str, Vec<(u64, Input)>, &'static str, &'static str);
+    let cases: [Case; 3] = [
         (
             "recognised at once",
             vec![(0, Answered), (4_000, Recognized(heard("sophie martin")))],

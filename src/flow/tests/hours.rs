@@ -36,7 +36,12 @@ fn closed_call(route: AfterHoursRoute, speech: bool) -> Call {
 }
 
 fn ended_by(from: &'static str, reason: EndReason) -> Vec<Output> {
-    vec![hangup(), changed(from, "ended"), ended(reason), no_timeout()]
+    vec![
+        hangup(),
+        changed(from, "ended"),
+        ended(reason),
+        no_timeout(),
+    ]
 }
 
 #[test]
@@ -58,7 +63,11 @@ fn a_closed_message_plays_then_the_call_ends() {
             "message over",
             vec![
                 answered(),
-                step(6_000, PlaybackFinished, ended_by("saying_goodbye", EndReason::Closed)),
+                step(
+                    6_000,
+                    PlaybackFinished,
+                    ended_by("saying_goodbye", EndReason::Closed),
+                ),
             ],
             EndReason::Closed,
         ),
@@ -71,7 +80,11 @@ fn a_closed_message_plays_then_the_call_ends() {
                     Digit('0'),
                     vec![ignored("saying_goodbye", Digit('0')), timeout(30_000)],
                 ),
-                step(6_000, PlaybackFinished, ended_by("saying_goodbye", EndReason::Closed)),
+                step(
+                    6_000,
+                    PlaybackFinished,
+                    ended_by("saying_goodbye", EndReason::Closed),
+                ),
             ],
             EndReason::Closed,
         ),
@@ -172,7 +185,12 @@ fn a_failed_after_hours_transfer_says_goodbye() {
     // Whatever the failure, even busy: no menu, no fallback, no operator
     // (the operator route's failure is the operator's own).
     let cases = [
-        ("operator busy", AfterHoursRoute::Operator, operator(), Some(486)),
+        (
+            "operator busy",
+            AfterHoursRoute::Operator,
+            operator(),
+            Some(486),
+        ),
         (
             "night line not found",
             AfterHoursRoute::Transfer {
