@@ -3,6 +3,8 @@
 #   <prompts_dir>/default/<lang>/<prompt>.wav  for each prompts/texts/<lang>.toml
 #   <prompts_dir>/default/<lang>/{ask_name,...,disambiguation_option_<key>}.wav (speech)
 #   <prompts_dir>/stores/<number>/menu.wav     for each store with a menu
+#   <prompts_dir>/stores/<number>/closed.wav   each store whose after-hours route is a
+#                                              closed message: that message
 #   <prompts_dir>/names/<lang>/<hash>.wav      each enabled entry's spoken name (the
 #                                              attendant also makes missing ones when
 #                                              it compiles a directory: same commands,

@@ -257,10 +257,17 @@ async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec
         .filter(|l| texts.join(format!("{}.toml", l.code())).is_file())
         .collect();
     let mut directories: Vec<Directory> = Vec::new();
+    let mut hours = Vec::new();
     for s in store.list_stores().await? {
-        directories.push(store.load_directory(s.id).await?);
+        let directory = store.load_directory(s.id).await?;
+        if let Some(opening) = store.opening_hours(s.id).await? {
+            hours.push((directory.store.clone(), opening));
+        }
+        directories.push(directory);
     }
-    Ok(prompts::plan(texts, &languages, &directories)?)
+    let mut planned = prompts::plan(texts, &languages, &directories)?;
+    planned.extend(prompts::plan_closed_messages(texts, &hours)?);
+    Ok(planned)
 }
 
 /// Checks what can be checked before answering calls (stores, prompt files),

@@ -1,6 +1,7 @@
 //! With the accept threshold at its maximum, "이서연" is not sure enough to
 //! transfer blindly: the attendant asks "이서연. 맞습니까?", the caller says
-//! "네" (yes) and is transferred to ext 202 (Vosk, Korean store).
+//! "네" (yes) and is transferred to ext 202 (Vosk, Korean store); the call's
+//! record in recent calls says what was heard and understood.
 
 mod common;
 
@@ -39,6 +40,18 @@ async fn a_confirmed_name_is_transferred_after_yes() {
         assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
         let output = caller.finish(Duration::from_secs(30)).await;
         speech::expect_transferred_to(target, "202", &output).await;
+        // The call's record: two utterances heard, the name understood (to
+        // confirm), transferred to 202. Written off the call's path: wait for it.
+        let record = loop {
+            let calls = attendant.store.recent_calls(attendant.store_id, 5).await.expect("recent calls");
+            if let Some(record) = calls.into_iter().next() {
+                break record;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(record.heard.split("; ").count(), 2, "two utterances: {record:?}");
+        assert_eq!(record.understood.as_deref(), Some("이서연 (to confirm)"), "{record:?}");
+        assert_eq!((record.decision.as_str(), record.transferred_to.as_deref()), ("transferred", Some("202")));
         attendant.stop().await;
     };
     tokio::time::timeout(Duration::from_secs(120), test).await.expect("test took too long");

@@ -338,6 +338,29 @@ pub fn missing_prompts(prompts_dir: &Path, stores: &[Store]) -> Vec<PathBuf> {
     missing
 }
 
+/// The stores' own `closed` prompts (`stores/<number>/closed.wav`), spoken
+/// from the message of each store whose after-hours route is a closed message,
+/// in its language's voice, in store number order. Other stores play the
+/// default `closed` prompt.
+pub fn plan_closed_messages(
+    texts_dir: &Path,
+    stores: &[(Store, super::hours::OpeningHours)],
+) -> Result<Vec<PlannedPrompt>, PromptTextsError> {
+    let mut sorted: Vec<&(Store, super::hours::OpeningHours)> = stores.iter().collect();
+    sorted.sort_by(|a, b| a.0.number.cmp(&b.0.number));
+    let mut planned = Vec::new();
+    for (store, hours) in sorted {
+        if let super::hours::AfterHoursRoute::ClosedMessage { message } = &hours.after_hours {
+            planned.push(PlannedPrompt {
+                file: store_prompt_file(&store.number, Prompt::Closed),
+                voice: PromptTexts::load(texts_dir, store.language)?.voice,
+                text: one_line(message),
+            });
+        }
+    }
+    Ok(planned)
+}
+
 /// One WAV to synthesise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedPrompt {
@@ -597,6 +620,35 @@ mod tests {
         let audio = crate::media::prompt::PromptAudio::load(&dir.path().join(&prompt.file)).unwrap();
         assert!(audio.duration() > std::time::Duration::from_millis(300), "{:?}", audio.duration());
         assert!(!synthesize(dir.path(), &prompt).unwrap(), "cached the second time");
+    }
+
+    #[test]
+    fn closed_messages_become_the_stores_closed_prompts() {
+        use crate::directory::hours::{AfterHoursRoute, OpeningHours, WeeklyHours};
+        let hours = |route| OpeningHours {
+            time_zone: "Europe/Paris".into(),
+            weekly: WeeklyHours::default(),
+            holidays: vec![],
+            after_hours: route,
+        };
+        let message = |text: &str| AfterHoursRoute::ClosedMessage { message: text.into() };
+        let stores = [
+            (store("2000", Language::Fr), hours(message("Fermé le dimanche.\n Rappelez lundi."))),
+            (store("1000", Language::En), hours(message("Closed."))),
+            (store("3000", Language::Fr), hours(AfterHoursRoute::Operator)),
+        ];
+        let planned = plan_closed_messages(&texts_dir(), &stores).unwrap();
+        let summary: Vec<(PathBuf, &str, &str)> =
+            planned.iter().map(|p| (p.file.clone(), p.voice.as_str(), p.text.as_str())).collect();
+        let fr_voice = PromptTexts::load(&texts_dir(), Language::Fr).unwrap().voice;
+        let en_voice = PromptTexts::load(&texts_dir(), Language::En).unwrap().voice;
+        assert_eq!(
+            summary,
+            vec![
+                (PathBuf::from("stores/1000/closed.wav"), en_voice.as_str(), "Closed."),
+                (PathBuf::from("stores/2000/closed.wav"), fr_voice.as_str(), "Fermé le dimanche. Rappelez lundi."),
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::directory::hours::AfterHoursRoute;
 use crate::directory::{Directory, TransferTarget};
 
 use super::digits::{KeyMap, Lookup};
@@ -35,6 +36,8 @@ pub struct Call {
     pub(super) recognizing: bool,
     /// Reads recognition results; speech runs only with one (and the setting on).
     pub(super) speech: Option<Arc<dyn SpeechInterpreter>>,
+    /// The store is closed: where the call goes instead of the menu (`hours.rs`).
+    pub(super) after_hours: Option<AfterHoursRoute>,
     pub(super) timers: TimerTable,
     /// Time of the latest input; timers are armed relative to it.
     now: Instant,
@@ -57,6 +60,7 @@ impl Call {
             playing: false,
             recognizing: false,
             speech: None,
+            after_hours: None,
             timers,
             now,
             outputs: VecDeque::new(),
@@ -138,6 +142,7 @@ impl Call {
 impl Call {
     fn on_answered(&mut self, input: &Input) {
         match self.state {
+            State::Starting if self.after_hours.is_some() => self.start_after_hours(),
             State::Starting if self.speech_active() => self.start_speech(),
             State::Starting => {
                 self.play(vec![Prompt::Greeting, Prompt::Menu]);
@@ -168,17 +173,15 @@ impl Call {
             } => self.arm(TimerKind::NoInput),
             State::Transferring {
                 target,
-                retries,
                 phase: TransferPhase::Announcing,
+                ..
             } => {
-                let (target, retries) = (target.clone(), *retries);
-                self.act(Action::Transfer(target.clone()));
+                let target = target.clone();
+                self.act(Action::Transfer(target));
                 self.arm(TimerKind::TransferWait);
-                self.state = State::Transferring {
-                    target,
-                    retries,
-                    phase: TransferPhase::Referred { accepted: false },
-                };
+                if let State::Transferring { phase, .. } = &mut self.state {
+                    *phase = TransferPhase::Referred { accepted: false };
+                }
             }
             State::SayingGoodbye { reason } => {
                 let reason = reason.clone();
@@ -235,9 +238,9 @@ impl Call {
                 digits.push(digit);
                 match self.keys.lookup(&digits) {
                     Lookup::Complete(choice) => {
-                        let target = choice.target.clone();
+                        let choice = choice.clone();
                         self.event(CallEvent::DigitsCollected(digits));
-                        self.start_transfer(target, retries, None);
+                        self.start_choice_transfer(&choice, retries);
                     }
                     Lookup::Pending { .. } => {
                         self.arm(TimerKind::InterDigit);
@@ -287,6 +290,7 @@ impl Call {
             target,
             retries,
             phase: TransferPhase::Referred { .. },
+            ..
         } = &self.state
         else {
             return self.ignore(input);
@@ -297,8 +301,12 @@ impl Call {
             target: target.clone(),
             status,
         });
-        if target == self.directory.store.operator {
-            // The operator is where every other failure ends up: nothing is left.
+        if self.try_fallback(status) {
+            return;
+        }
+        if target == self.directory.store.operator || self.after_hours.is_some() {
+            // The operator is where every other failure ends up, and a closed
+            // store has no menu to go back to: nothing is left.
             self.say_goodbye(
                 vec![Prompt::TransferFailed, Prompt::Goodbye],
                 EndReason::GaveUp,
@@ -387,8 +395,8 @@ impl Call {
         self.event(CallEvent::DigitsCollected(digits.clone()));
         match self.keys.exact(&digits) {
             Some(choice) => {
-                let target = choice.target.clone();
-                self.start_transfer(target, retries, None);
+                let choice = choice.clone();
+                self.start_choice_transfer(&choice, retries);
             }
             None => self.invalid_choice(retries, digits),
         }
@@ -429,6 +437,7 @@ impl Call {
             target,
             retries,
             phase: TransferPhase::Announcing,
+            fallback: None,
         });
     }
 
@@ -437,7 +446,7 @@ impl Call {
     ///
     /// The hard cap is brought forward to [`GOODBYE_GRACE`] from now at the
     /// latest, so that a goodbye whose end never comes cannot hold the call.
-    fn say_goodbye(&mut self, prompts: Vec<Prompt>, reason: EndReason) {
+    pub(super) fn say_goodbye(&mut self, prompts: Vec<Prompt>, reason: EndReason) {
         self.stop_recognition();
         self.stop_dialog_timers();
         self.timers.stop(TimerKind::TransferWait);

@@ -59,11 +59,21 @@
 //! - With speech on (`FlowSettings::speech_enabled` and [`Call::with_speech`]),
 //!   `Answered` plays `[Greeting, AskName]` while a names recognition runs, and
 //!   the DTMF menu is the fallback: see [`speech`].
+//! - Opening hours: the IO side reads the wall clock and the store's hours at
+//!   call start and, when the store is closed, creates the call with
+//!   [`Call::closed`] and the store's after-hours route; the flow itself never
+//!   reads a clock. A closed call follows the route on `Answered` (no greeting,
+//!   no menu, no speech): see `hours.rs`.
+//! - An entry's fallback target (`Entry::fallback`) is tried once when the
+//!   REFER to its target fails with busy (486, 600), no answer (408, 480, 487)
+//!   or `TransferWait`, before the usual failed-transfer path: see `fallback.rs`.
 //! - [`CallEvent::StateChanged`] is reported when the state's name changes
 //!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
 mod call;
 mod digits;
+mod fallback;
+mod hours;
 pub mod speech;
 mod state;
 mod timers;
@@ -159,11 +169,14 @@ pub enum Prompt {
         key: char,
         entry: EntryId,
     },
+    /// "The store is closed." Played to callers outside opening hours, before
+    /// the goodbye or the after-hours transfer.
+    Closed,
 }
 
 impl Prompt {
     /// Every prompt a store must have: a missing one is a start-up error.
-    pub const ALL: [Prompt; 7] = [
+    pub const ALL: [Prompt; 8] = [
         Prompt::Greeting,
         Prompt::Menu,
         Prompt::InvalidChoice,
@@ -171,6 +184,7 @@ impl Prompt {
         Prompt::Transferring,
         Prompt::TransferFailed,
         Prompt::Goodbye,
+        Prompt::Closed,
     ];
 
     /// File stems a store with speech enabled must also have (fragments for
@@ -207,6 +221,7 @@ impl Prompt {
             Prompt::DidYouMean(_) => "did_you_mean",
             Prompt::Disambiguation => "disambiguation",
             Prompt::DisambiguationOption { .. } => "disambiguation_option",
+            Prompt::Closed => "closed",
         }
     }
 }
@@ -283,6 +298,9 @@ pub enum EndReason {
     MaxDuration,
     /// Nothing could be done (e.g. the operator transfer failed): goodbye and BYE.
     GaveUp,
+    /// The store was closed and its after-hours route is a message: the
+    /// closed message and goodbye played, then BYE.
+    Closed,
 }
 
 /// Notable happenings, for logs and call records.

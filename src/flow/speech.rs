@@ -156,8 +156,8 @@ impl Call {
                 let chosen = key_index(digit, entries.len()).map(|index| entries[index]);
                 self.stop_playback();
                 self.stop_dialog_timers();
-                match chosen.and_then(|entry| self.entry_target(entry)) {
-                    Some(target) => self.start_transfer(target, 0, None),
+                match chosen.and_then(|entry| Some((entry, self.entry_target(entry)?))) {
+                    Some((entry, target)) => self.start_entry_transfer(entry, target, 0),
                     // Offered entries were checked when offered; the directory is fixed.
                     None => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),
                 }
@@ -229,7 +229,7 @@ impl Call {
     fn on_decision(&mut self, decision: Decision, attempt: u32) {
         match decision {
             Decision::Transfer(entry) => match self.entry_target(entry) {
-                Some(target) => self.start_transfer(target, 0, None),
+                Some(target) => self.start_entry_transfer(entry, target, 0),
                 None => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),
             },
             Decision::Confirm(entry) => self.confirm(entry, attempt),
@@ -274,7 +274,7 @@ impl Call {
     /// The answer to "did you mean `entry`?".
     fn on_answer(&mut self, entry: EntryId, attempt: u32, answer: Option<bool>) {
         match (answer, self.entry_target(entry)) {
-            (Some(true), Some(target)) => self.start_transfer(target, 0, None),
+            (Some(true), Some(target)) => self.start_entry_transfer(entry, target, 0),
             // "No": not a misunderstanding, so no apology before asking again.
             (Some(false), _) => self.speech_failed(attempt, None),
             (_, _) => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),

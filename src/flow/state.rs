@@ -38,6 +38,9 @@ pub(crate) enum State {
         /// Carried so that a failed transfer goes back to the menu with its count.
         retries: u32,
         phase: TransferPhase,
+        /// The entry's second target, tried once if `target` is busy or does
+        /// not answer (see `fallback.rs`); `None` once tried, or for none.
+        fallback: Option<TransferTarget>,
     },
     /// Playing the goodbye prompt; hang up with `reason` when it finishes.
     SayingGoodbye { reason: EndReason },

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::CallContext;
+use super::records::CallLog;
 use crate::asr::{AsrError, Recognition};
 use crate::directory::Directory;
 use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
@@ -51,9 +52,12 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
     );
     async move {
         info!("INVITE received");
+        // Wall clock for the call record only: the flow runs on `now()`.
+        let started_at = jiff::Timestamp::now();
         let IncomingCall {
             offer,
             dialled,
+            caller,
             mut call,
             ..
         } = incoming;
@@ -80,18 +84,22 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             rtp,
             answer,
             negotiated,
+            after_hours,
         } = setup;
+        let log = CallLog::new(directory.clone(), caller.as_deref(), started_at, after_hours.is_some());
         // Counted until this function returns, after the media shutdown below.
         let _rtp_open = context.rtp_sockets.hold();
         // All recognition slots taken: this call goes on with the keypad only.
         let settings = context.recognitions.settings_for_new_call(settings);
         if !ring(&mut call, context.answer_delay, &cancel).await {
+            context.records.submit(log.unanswered());
             // Dropping the RTP socket and the SIP handle releases both.
             return;
         }
         let media = rtp.start(&negotiated, &context.media);
         if call.accept(answer).is_err() {
             info!("caller gone before the answer");
+            context.records.submit(log.unanswered());
             media.shutdown().await;
             return;
         }
@@ -104,6 +112,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
         let mut flow = Call::new(now(), directory, settings);
         if let Some(speech) = &speech.store {
             flow = flow.with_speech(speech.interpreter());
+        }
+        if let Some(route) = after_hours {
+            flow = flow.closed(route);
         }
         let (results_tx, results) = mpsc::unbounded_channel();
         let mut driver = CallDriver {
@@ -123,6 +134,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             referred_by,
             deadline: None,
             sip_ended: false,
+            log,
         };
         driver.run(cancel).await;
         if let Some(recording) = driver.recording.take() {
@@ -133,7 +145,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
                 Err(error) => warn!(%error, "call recording task failed"),
             }
         }
-        let CallDriver { call, media, .. } = driver;
+        let CallDriver { call, media, log, context, .. } = driver;
+        // Off the call's path: queued for the writer, never awaited.
+        context.records.submit(log.finish());
         // Dropping the SIP handle ends the dialog if it is still up (BYE), and the
         // media shutdown waits until the RTP port is free again.
         drop(call);
@@ -180,6 +194,8 @@ struct CallSetup {
     rtp: RtpSocket,
     answer: String,
     negotiated: crate::media::sdp::NegotiatedMedia,
+    /// The store is closed now: where the call goes instead (`flow::Call::closed`).
+    after_hours: Option<crate::directory::hours::AfterHoursRoute>,
 }
 
 /// Look up the store, check the offer, load the prompts, reserve an RTP port.
@@ -213,6 +229,8 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
             context.flow_defaults.clone()
         }
     };
+    // The freshly loaded directory, not speech's: its version keys the hours cache.
+    let after_hours = super::hours::route_now(&context.hours, &context.store, &directory).await;
     // With speech, the call runs on the directory version its speech was compiled
     // from (decisions name entries of that version), kept to the end of the call.
     let store_speech = settings
@@ -242,6 +260,7 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         rtp,
         answer,
         negotiated,
+        after_hours,
     })
 }
 
@@ -416,6 +435,8 @@ struct CallDriver {
     deadline: Option<Instant>,
     /// The dialog is gone: no more SIP events.
     sip_ended: bool,
+    /// What the call heard, understood and did, for its record.
+    log: CallLog,
 }
 
 impl CallDriver {
@@ -578,6 +599,7 @@ impl CallDriver {
             // A key decides from here on: a transfer is no longer speech's latency.
             self.speech_ended_at = None;
         }
+        self.log.input(&input);
         self.flow.handle(now(), input);
         self.drain();
     }
@@ -592,7 +614,10 @@ impl CallDriver {
                     info!(?action, "flow action");
                     answers.extend(self.execute(action));
                 }
-                Output::Event(event) => info!(flow = ?event, "flow event"),
+                Output::Event(event) => {
+                    info!(flow = ?event, "flow event");
+                    self.log.event(&event);
+                }
                 Output::Timeout(deadline) => {
                     self.deadline = deadline;
                     match answers.pop_front() {

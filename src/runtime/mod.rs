@@ -20,7 +20,9 @@
 mod call;
 #[doc(hidden)]
 pub mod fault;
+mod hours;
 pub mod limits;
+mod records;
 mod stats;
 
 pub use limits::{RecognitionPermit, RecognitionPermits};
@@ -81,6 +83,10 @@ struct CallContext {
     rtp_sockets: stats::Gauge,
     /// The cap on concurrent recognitions (`limits.max_recognitions`).
     recognitions: RecognitionPermits,
+    /// Stores' opening hours, read once per directory version.
+    hours: hours::HoursCache,
+    /// Finished calls on their way to the store's recent calls.
+    records: records::CallRecords,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -96,6 +102,10 @@ pub struct Server {
     /// The call tasks alone (the accept loop is in `tasks` only).
     calls: TaskTracker,
     context: Arc<CallContext>,
+    /// The call records' writer, stopped after the call tasks (so that calls
+    /// ended by a shutdown are recorded too).
+    records_writer: TaskTracker,
+    records_stop: CancellationToken,
 }
 
 /// How long a shutdown or drain waits for the registrars to answer our
@@ -138,6 +148,11 @@ impl Server {
         )
         .await?;
         let (sip, mut calls) = SipEndpoint::start(&sip_settings, sip_cancel.clone()).await?;
+        let (call_records, summaries) = records::CallRecords::new(records::CHANNEL_CAPACITY);
+        let records_writer = TaskTracker::new();
+        let records_stop = CancellationToken::new();
+        records_writer.spawn(records::write_records(store.clone(), summaries, records_stop.clone()));
+        records_writer.close();
         let context = Arc::new(CallContext {
             store,
             media: MediaConfig {
@@ -157,6 +172,8 @@ impl Server {
             recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
             rtp_sockets: stats::Gauge::default(),
             recognitions: RecognitionPermits::new(config.limits.max_recognitions),
+            hours: hours::HoursCache::default(),
+            records: call_records,
         });
         let tasks = TaskTracker::new();
         // Every committed directory change (admin API, import, CLI) recompiles that
@@ -222,6 +239,8 @@ impl Server {
             tasks,
             calls: calls_tracker,
             context,
+            records_writer,
+            records_stop,
         })
     }
 
@@ -263,6 +282,12 @@ impl Server {
             runtime_tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
             dropped_datagrams: self.sip.dropped_datagrams(),
         }
+    }
+
+    /// Finished calls whose record was dropped because the database writer
+    /// was behind (see `runtime::records`), since start.
+    pub fn call_records_dropped(&self) -> u64 {
+        self.context.records.dropped()
     }
 
     /// The cap on concurrent recognitions, for the speech path.
@@ -311,6 +336,11 @@ impl Server {
         );
         if !unregistered {
             warn!("some registrations were not removed before shutdown");
+        }
+        // Every call has handed in its record: let the writer finish the queue.
+        self.records_stop.cancel();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.records_writer.wait()).await.is_err() {
+            warn!("call records not all written before shutdown");
         }
         let answered = self.sip.drain(SHUTDOWN_GRACE).await;
         self.sip_cancel.cancel();

@@ -19,7 +19,7 @@ pub const STORE_NUMBER: &str = "1000";
 
 /// Each prompt is a constant level (DC), so its µ-law payload is one repeated
 /// byte: a capture says exactly which prompts a caller heard, in order.
-pub const PROMPT_LEVELS: [(Prompt, i16); 7] = [
+pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
     (Prompt::Greeting, 1000),
     (Prompt::Menu, 2000),
     (Prompt::InvalidChoice, 3000),
@@ -27,6 +27,7 @@ pub const PROMPT_LEVELS: [(Prompt, i16); 7] = [
     (Prompt::Transferring, 5000),
     (Prompt::TransferFailed, 6000),
     (Prompt::Goodbye, 7000),
+    (Prompt::Closed, 8000),
 ];
 
 /// Frames (20 ms) per generated prompt.
@@ -50,6 +51,8 @@ pub struct TestAttendant {
     pub sip: SocketAddr,
     /// The RTP ports this attendant uses (and nobody else).
     pub rtp: super::RtpBlock,
+    /// The attendant's database, to change the test store or read its calls.
+    pub store: DirectoryStore,
     _dir: tempfile::TempDir,
 }
 
@@ -178,7 +181,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
     config.registration = options.registrations.clone();
-    let server = Server::start(&config, store)
+    let server = Server::start(&config, store.clone())
         .await
         .expect("start the attendant");
     let sip = server.sip_addr();
@@ -186,6 +189,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
         server: Some(server),
         sip,
         rtp,
+        store,
         _dir: dir,
     }
 }
@@ -215,6 +219,39 @@ impl TestAttendant {
         })
         .await;
         assert!(waited.is_ok(), "condition not reached within {limit:?}: {:?}", server.stats());
+    }
+
+    /// The test store's id.
+    pub async fn store_id(&self) -> attendant::directory::StoreId {
+        self.store
+            .load_directory_by_number(STORE_NUMBER)
+            .await
+            .expect("read the test store")
+            .expect("the test store exists")
+            .store
+            .id
+    }
+
+    /// The test store's recent calls once there are `count` (newest first);
+    /// panics if they are not all written within `limit` (they are written
+    /// off the calls' path, so shortly after the call ends).
+    pub async fn wait_for_recent_calls(
+        &self,
+        count: usize,
+        limit: Duration,
+    ) -> Vec<attendant::directory::store::admin::CallRecord> {
+        let id = self.store_id().await;
+        let waited = tokio::time::timeout(limit, async {
+            loop {
+                let calls = self.store.recent_calls(id, 50).await.expect("read recent calls");
+                if calls.len() >= count {
+                    return calls;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        waited.unwrap_or_else(|_| panic!("{count} recent calls not recorded within {limit:?}"))
     }
 
     /// Shut down, check every call task finished (within 10 s) and no SIP

@@ -1,9 +1,12 @@
-//! Invariants over every input sequence up to a length, DTMF and speech: one `Ended`, nothing after it, playback and recognition brackets kept, deadlines in the future, consistent state reports.
+//! Invariants over every input sequence up to a length, DTMF, speech, closed stores and fallbacks: one `Ended`, nothing after it, playback and recognition brackets kept, deadlines in the future, consistent state reports.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{ScriptedInterpreter, at, directory, heard, settings, speech_settings};
+use super::harness::{
+    ScriptedInterpreter, at, directory, ext, heard, settings, speech_settings,
+};
+use crate::directory::hours::AfterHoursRoute;
 use crate::flow::{Action, Call, CallEvent, EndReason, Input, Output};
 
 /// What the IO side can tell of a call from its outputs alone.
@@ -254,4 +257,44 @@ fn every_speech_sequence_of_four_inputs_keeps_the_invariants() {
     let call = Call::new(at(0), Arc::new(directory()), settings)
         .with_speech(Arc::new(ScriptedInterpreter));
     explore_from(call, &speech_inputs(), 4);
+}
+
+#[test]
+fn every_closed_store_sequence_of_five_inputs_keeps_the_invariants() {
+    let mut settings = settings();
+    settings.max_call_duration = Duration::from_secs(40);
+    let routes = [
+        AfterHoursRoute::ClosedMessage {
+            message: "fermé".into(),
+        },
+        AfterHoursRoute::Operator,
+        AfterHoursRoute::Transfer { target: ext("555") },
+    ];
+    for route in routes {
+        let call = Call::new(at(0), Arc::new(directory()), settings.clone()).closed(route);
+        explore_from(call, &dtmf_inputs(), 5);
+    }
+}
+
+#[test]
+fn every_sequence_with_a_fallback_keeps_the_invariants() {
+    // Key 7 selects an entry that falls back elsewhere; six inputs reach the
+    // fallback's own failure (answer, 7, announcement, busy, announcement, busy).
+    let mut directory = directory();
+    directory.entries[0].extension = Some("7".into());
+    directory.entries[0].fallback = Some(ext("6031"));
+    let mut settings = settings();
+    settings.max_call_duration = Duration::from_secs(40);
+    let inputs = [
+        Input::Answered,
+        Input::PlaybackFinished,
+        Input::Digit('7'),
+        Input::TransferAccepted,
+        Input::TransferSucceeded,
+        Input::TransferFailed { status: 486 },
+        Input::TransferFailed { status: 404 },
+        Input::CallerHungUp,
+        Input::Timeout,
+    ];
+    explore_from(Call::new(at(0), Arc::new(directory), settings), &inputs, 6);
 }

@@ -4,6 +4,8 @@ pub(crate) mod harness;
 
 mod dtmf;
 mod ending;
+mod fallback;
+mod hours;
 mod invariants;
 mod isolation;
 mod settings;
