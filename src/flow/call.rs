@@ -8,6 +8,7 @@ use crate::directory::{Directory, TransferTarget};
 
 use super::digits::{KeyMap, Lookup};
 use super::speech::SpeechInterpreter;
+use super::spelling::NameSearch;
 use super::state::{State, TransferPhase};
 use super::timers::TimerTable;
 use super::{Action, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, TimerKind};
@@ -23,9 +24,9 @@ pub const GOODBYE_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct Call {
     pub(super) directory: Arc<Directory>,
-    settings: FlowSettings,
+    pub(super) settings: FlowSettings,
     /// Digit strings of `directory`, built once: the directory is fixed for the call.
-    keys: KeyMap,
+    pub(super) keys: KeyMap,
     pub(super) state: State,
     /// Whether prompts we asked for are playing: decides whether a barge-in or
     /// the end of the call needs `StopPlayback`, and whether `PlaybackFinished`
@@ -35,6 +36,8 @@ pub struct Call {
     pub(super) recognizing: bool,
     /// Reads recognition results; speech runs only with one (and the setting on).
     pub(super) speech: Option<Arc<dyn SpeechInterpreter>>,
+    /// Finds entries by keypad digits; name search runs only with one (and a spell key).
+    pub(super) name_search: Option<Arc<dyn NameSearch>>,
     pub(super) timers: TimerTable,
     /// Time of the latest input; timers are armed relative to it.
     now: Instant,
@@ -50,13 +53,14 @@ impl Call {
         let mut timers = TimerTable::default();
         timers.set(TimerKind::MaxDuration, now + settings.max_call_duration);
         Call {
-            keys: KeyMap::new(&directory),
+            keys: KeyMap::new(&directory, None),
             directory,
             settings,
             state: State::Starting,
             playing: false,
             recognizing: false,
             speech: None,
+            name_search: None,
             timers,
             now,
             outputs: VecDeque::new(),
@@ -160,9 +164,11 @@ impl Call {
                 });
                 self.arm(TimerKind::NoInput);
             }
-            State::Menu { .. } | State::AskingName { .. } | State::Disambiguating { .. } => {
-                self.arm(TimerKind::NoInput)
-            }
+            State::Menu { .. }
+            | State::AskingName { .. }
+            | State::Disambiguating { .. }
+            | State::Spelling { .. }
+            | State::ChoosingName { .. } => self.arm(TimerKind::NoInput),
             State::Confirming {
                 speaking: false, ..
             } => self.arm(TimerKind::NoInput),
@@ -202,6 +208,9 @@ impl Call {
             | State::Listening { .. }
             | State::Confirming { .. }
             | State::Disambiguating { .. } => return self.on_speech_digit(digit),
+            State::Spelling { .. } | State::ChoosingName { .. } => {
+                return self.on_spelling_digit(digit, input);
+            }
             // Before the answer there is no menu; during a transfer or goodbye,
             // keys must not undo what is under way.
             State::Starting
@@ -235,9 +244,9 @@ impl Call {
                 digits.push(digit);
                 match self.keys.lookup(&digits) {
                     Lookup::Complete(choice) => {
-                        let target = choice.target.clone();
+                        let action = choice.action.clone();
                         self.event(CallEvent::DigitsCollected(digits));
-                        self.start_transfer(target, retries, None);
+                        self.take_choice(action, retries);
                     }
                     Lookup::Pending { .. } => {
                         self.arm(TimerKind::InterDigit);
@@ -332,7 +341,7 @@ impl Call {
     }
 
     fn on_timer(&mut self, kind: TimerKind) {
-        if self.on_speech_timer(kind) {
+        if self.on_speech_timer(kind) || self.on_spelling_timer(kind) {
             return;
         }
         match (kind, &self.state) {
@@ -387,8 +396,8 @@ impl Call {
         self.event(CallEvent::DigitsCollected(digits.clone()));
         match self.keys.exact(&digits) {
             Some(choice) => {
-                let target = choice.target.clone();
-                self.start_transfer(target, retries, None);
+                let action = choice.action.clone();
+                self.take_choice(action, retries);
             }
             None => self.invalid_choice(retries, digits),
         }
