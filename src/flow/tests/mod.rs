@@ -8,4 +8,5 @@ mod invariants;
 mod isolation;
 mod settings;
 mod speech;
+mod spelling;
 mod transfer;
