@@ -18,6 +18,7 @@
 //! and SIGINT. [`Server::stats`] counts what is held, for leak tests.
 
 mod call;
+mod spelling;
 #[doc(hidden)]
 pub mod fault;
 pub mod limits;
@@ -81,6 +82,8 @@ struct CallContext {
     rtp_sockets: stats::Gauge,
     /// The cap on concurrent recognitions (`limits.max_recognitions`).
     recognitions: RecognitionPermits,
+    /// Keypad name search of stores without speech.
+    keypad: spelling::KeypadIndexes,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -145,6 +148,7 @@ impl Server {
             public_ip,
             sip_addr: SocketAddr::new(public_ip, sip.udp_addr().port()),
             prompts_dir: config.paths.prompts_dir.clone(),
+            keypad: spelling::KeypadIndexes::new(config.paths.prompts_dir.clone(), config.paths.prompt_texts_dir.clone()),
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
