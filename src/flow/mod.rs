@@ -15,6 +15,9 @@
 //!                                               ▼        ▼
 //!                            Ended(Transferred)   SayingGoodbye ─► Ended(GaveUp | MaxDuration)
 //! ```
+//! Speech (`Greeting`, `AskingName`… before the menu) is drawn in [`speech`];
+//! keypad name search (`Menu ─spell key─► Spelling ─name found─► Transferring`)
+//! in [`spelling`].
 //!
 //! # Run loop
 //! ```ignore
