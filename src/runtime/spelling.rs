@@ -166,3 +166,79 @@ pub(super) async fn prepare(
     });
     Some(CallSpelling { search, names, prompts, options })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Keypad indexes are built once per directory version and shared; a new
+    //! version gets a new index; a call gets spelling only with a spell key.
+    use super::*;
+    use crate::directory::{Entry, Language, Store, TransferTarget};
+    use crate::flow::MenuKey;
+
+    fn directory(version: i64, names: &[&str]) -> Arc<Directory> {
+        let entries = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Entry {
+                id: EntryId(i as i64 + 1),
+                display_name: (*name).to_owned(),
+                aliases: vec![],
+                department: None,
+                extension: None,
+                target: TransferTarget::Extension(format!("{}", 300 + i)),
+                fallback: None,
+                enabled: true,
+            })
+            .collect();
+        Arc::new(Directory {
+            store: Store {
+                id: StoreId(5),
+                name: "S".to_owned(),
+                number: "5000".to_owned(),
+                language: Language::En,
+                operator: TransferTarget::Extension("100".to_owned()),
+            },
+            version: DirectoryVersion(version),
+            entries,
+            menu: vec![],
+        })
+    }
+
+    /// Indexes whose prompt texts do not exist: no names are spoken (logged),
+    /// so the test runs no synthesiser.
+    fn indexes(dir: &Path) -> KeypadIndexes {
+        KeypadIndexes::new(dir.join("prompts"), dir.join("no-texts"))
+    }
+
+    #[tokio::test]
+    async fn one_index_per_directory_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let indexes = indexes(dir.path());
+        let v1 = directory(1, &["Julie Petit", "Karine Durand"]);
+        let first = indexes.get(&v1).await.expect("v1 builds");
+        let again = indexes.get(&v1).await.expect("v1 cached");
+        assert!(Arc::ptr_eq(&first, &again), "the same version is built once");
+        assert_eq!(first.index.keypad_search("5"), [EntryId(1), EntryId(2)]);
+
+        let v2 = directory(2, &["Julie Petit"]);
+        let second = indexes.get(&v2).await.expect("v2 builds");
+        assert!(!Arc::ptr_eq(&first, &second), "a new version gets a new index");
+        assert_eq!(second.index.keypad_search("5"), [EntryId(1)]);
+        assert!(second.names.is_empty(), "no prompt texts, no spoken names");
+    }
+
+    #[tokio::test]
+    async fn calls_get_spelling_only_with_a_spell_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let indexes = indexes(dir.path());
+        let v1 = directory(1, &["Julie Petit"]);
+        let prompts_dir = dir.path().join("prompts");
+        let off = FlowSettings::default();
+        assert!(prepare(&indexes, &prompts_dir, &v1, &off, None).await.is_none());
+        let on = FlowSettings { spell_key: Some(MenuKey::new('9').unwrap()), ..FlowSettings::default() };
+        let spelling = prepare(&indexes, &prompts_dir, &v1, &on, None).await.expect("spelling on");
+        assert_eq!(spelling.search.keypad_search("58"), [EntryId(1)]);
+        // Missing prompt files are skipped, not fatal.
+        assert!(spelling.prompt(Prompt::SpellName).is_none() && spelling.option('1').is_none());
+    }
+}
