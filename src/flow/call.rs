@@ -244,9 +244,9 @@ impl Call {
                 digits.push(digit);
                 match self.keys.lookup(&digits) {
                     Lookup::Complete(choice) => {
-                        let action = choice.action.clone();
+                        let choice = choice.clone();
                         self.event(CallEvent::DigitsCollected(digits));
-                        self.take_choice(action, retries);
+                        self.take_choice(&choice, retries);
                     }
                     Lookup::Pending { .. } => {
                         self.arm(TimerKind::InterDigit);
@@ -396,8 +396,8 @@ impl Call {
         self.event(CallEvent::DigitsCollected(digits.clone()));
         match self.keys.exact(&digits) {
             Some(choice) => {
-                let action = choice.action.clone();
-                self.take_choice(action, retries);
+                let choice = choice.clone();
+                self.take_choice(&choice, retries);
             }
             None => self.invalid_choice(retries, digits),
         }

@@ -49,7 +49,7 @@ use std::fmt;
 use crate::directory::EntryId;
 
 use super::call::Call;
-use super::digits::KeyAction;
+use super::digits::{Choice, KeyAction};
 use super::speech::{MAX_OPTIONS, key_index};
 use super::state::State;
 use super::{CallEvent, Input, Prompt, TimerKind};
@@ -68,9 +68,7 @@ pub trait NameSearch: fmt::Debug + Send + Sync {
 
 /// A key of the DTMF menu that settings can give a function: `1` to `9`
 /// (`0` is the operator, `*` and `#` edit the entry).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "char", into = "char")]
 pub struct MenuKey(char);
 
@@ -128,10 +126,10 @@ impl Call {
         self.settings.spell_key.is_some() && self.name_search.is_some()
     }
 
-    /// A complete menu entry selected `action`.
-    pub(super) fn take_choice(&mut self, action: KeyAction, retries: u32) {
-        match action {
-            KeyAction::Transfer(target) => self.start_transfer(target, retries, None),
+    /// A complete menu entry selected `choice`.
+    pub(super) fn take_choice(&mut self, choice: &Choice, retries: u32) {
+        match &choice.action {
+            KeyAction::Transfer(target) => self.start_transfer(target.clone(), retries, None),
             KeyAction::SpellName => {
                 self.play(vec![Prompt::SpellName]);
                 self.set_state(State::Spelling {
@@ -162,7 +160,7 @@ impl Call {
                         });
                     }
                     '#' => self.search_spelled(retries, digits),
-                    '0' => self.to_operator(retries),
+                    '0' => self.transfer_to_operator(retries),
                     _ => {
                         digits.push(digit);
                         self.arm(TimerKind::InterDigit);
@@ -188,7 +186,7 @@ impl Call {
                             digits: String::new(),
                         });
                     }
-                    ('0', None) => self.to_operator(retries),
+                    ('0', None) => self.transfer_to_operator(retries),
                     (_, None) => {
                         self.event(CallEvent::InvalidChoice(digit.to_string()));
                         self.spelling_retry(retries, Prompt::InvalidChoice);
@@ -272,7 +270,7 @@ impl Call {
     }
 
     /// `0`: the operator, as everywhere in the menu.
-    fn to_operator(&mut self, retries: u32) {
+    fn transfer_to_operator(&mut self, retries: u32) {
         self.event(CallEvent::DigitsCollected("0".to_owned()));
         let operator = self.directory.store.operator.clone();
         self.start_transfer(operator, retries, None);

@@ -24,8 +24,12 @@ use crate::speech::registry::spoken_names;
 use crate::speech::understand::StoreSpeech;
 
 /// The prompts of keypad name search that have a fixed text.
-const SPELLING_PROMPTS: [Prompt; 4] =
-    [Prompt::SpellName, Prompt::NoNameMatch, Prompt::NamesMatch, Prompt::TooManyNames];
+const SPELLING_PROMPTS: [Prompt; 4] = [
+    Prompt::SpellName,
+    Prompt::NoNameMatch,
+    Prompt::NamesMatch,
+    Prompt::TooManyNames,
+];
 
 /// One directory version of a store without speech, ready for name search.
 #[derive(Debug)]
@@ -46,19 +50,31 @@ pub(super) struct KeypadIndexes {
 
 impl KeypadIndexes {
     pub(super) fn new(prompts_dir: PathBuf, prompt_texts_dir: PathBuf) -> KeypadIndexes {
-        KeypadIndexes { prompts_dir, prompt_texts_dir, built: Mutex::new(HashMap::new()) }
+        KeypadIndexes {
+            prompts_dir,
+            prompt_texts_dir,
+            built: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The index of `directory`'s version, built if no call had it yet. `None`
     /// (logged) when it cannot be built: the call goes on without spelling.
     async fn get(&self, directory: &Arc<Directory>) -> Option<Arc<KeypadDirectory>> {
         let (store, version) = (directory.store.id, directory.version);
-        if let Some(found) = self.lock().get(&store).filter(|found| found.version == version) {
+        if let Some(found) = self
+            .lock()
+            .get(&store)
+            .filter(|found| found.version == version)
+        {
             return Some(found.clone());
         }
-        let (prompts_dir, texts_dir, building) =
-            (self.prompts_dir.clone(), self.prompt_texts_dir.clone(), directory.clone());
-        let built = tokio::task::spawn_blocking(move || build(&prompts_dir, &texts_dir, &building)).await;
+        let (prompts_dir, texts_dir, building) = (
+            self.prompts_dir.clone(),
+            self.prompt_texts_dir.clone(),
+            directory.clone(),
+        );
+        let built =
+            tokio::task::spawn_blocking(move || build(&prompts_dir, &texts_dir, &building)).await;
         let built = match built {
             Ok(Ok(built)) => Arc::new(built),
             Ok(Err(error)) => {
@@ -70,10 +86,17 @@ impl KeypadIndexes {
                 return None;
             }
         };
-        info!(version = version.0, names_spoken = built.names.len(), "keypad name index ready");
+        info!(
+            version = version.0,
+            names_spoken = built.names.len(),
+            "keypad name index ready"
+        );
         let mut cache = self.lock();
         // Two first calls may race: keep the newer version.
-        if cache.get(&store).is_none_or(|cached| cached.version <= version) {
+        if cache
+            .get(&store)
+            .is_none_or(|cached| cached.version <= version)
+        {
             cache.insert(store, built.clone());
         }
         Some(built)
@@ -81,14 +104,24 @@ impl KeypadIndexes {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StoreId, Arc<KeypadDirectory>>> {
         // The map holds finished builds only: a panic elsewhere cannot leave it half-written.
-        self.built.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.built
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-fn build(prompts_dir: &Path, texts_dir: &Path, directory: &Directory) -> Result<KeypadDirectory, crate::matching::MatchError> {
+fn build(
+    prompts_dir: &Path,
+    texts_dir: &Path,
+    directory: &Directory,
+) -> Result<KeypadDirectory, crate::matching::MatchError> {
     let index = NameIndex::build(directory)?;
     let names = spoken_names(prompts_dir, texts_dir, directory);
-    Ok(KeypadDirectory { version: directory.version, index: Arc::new(index), names: Arc::new(names) })
+    Ok(KeypadDirectory {
+        version: directory.version,
+        index: Arc::new(index),
+        names: Arc::new(names),
+    })
 }
 
 /// What one call needs for keypad name search.
@@ -141,11 +174,21 @@ pub(super) async fn prepare(
     };
     let fixed: Vec<(Prompt, PathBuf)> = SPELLING_PROMPTS
         .into_iter()
-        .map(|prompt| (prompt, resolve_prompt(prompts_dir, &directory.store, prompt)))
+        .map(|prompt| {
+            (
+                prompt,
+                resolve_prompt(prompts_dir, &directory.store, prompt),
+            )
+        })
         .collect();
     let options: Vec<(char, PathBuf)> = OPTION_KEYS
         .into_iter()
-        .map(|key| (key, prompts_dir.join(option_key_file(directory.store.language, key))))
+        .map(|key| {
+            (
+                key,
+                prompts_dir.join(option_key_file(directory.store.language, key)),
+            )
+        })
         .collect();
     let loaded = tokio::task::spawn_blocking(move || {
         let load = |path: &Path| match PromptAudio::load(path) {
@@ -155,8 +198,14 @@ pub(super) async fn prepare(
                 None
             }
         };
-        let prompts = fixed.iter().filter_map(|(prompt, path)| Some((*prompt, load(path)?))).collect();
-        let options = options.iter().filter_map(|(key, path)| Some((*key, load(path)?))).collect();
+        let prompts = fixed
+            .iter()
+            .filter_map(|(prompt, path)| Some((*prompt, load(path)?)))
+            .collect();
+        let options = options
+            .iter()
+            .filter_map(|(key, path)| Some((*key, load(path)?)))
+            .collect();
         (prompts, options)
     })
     .await;
@@ -164,7 +213,12 @@ pub(super) async fn prepare(
         warn!(%error, "spelling prompt loading task failed: spelling prompts skipped");
         (HashMap::new(), HashMap::new())
     });
-    Some(CallSpelling { search, names, prompts, options })
+    Some(CallSpelling {
+        search,
+        names,
+        prompts,
+        options,
+    })
 }
 
 #[cfg(test)]
@@ -217,12 +271,18 @@ mod tests {
         let v1 = directory(1, &["Julie Petit", "Karine Durand"]);
         let first = indexes.get(&v1).await.expect("v1 builds");
         let again = indexes.get(&v1).await.expect("v1 cached");
-        assert!(Arc::ptr_eq(&first, &again), "the same version is built once");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same version is built once"
+        );
         assert_eq!(first.index.keypad_search("5"), [EntryId(1), EntryId(2)]);
 
         let v2 = directory(2, &["Julie Petit"]);
         let second = indexes.get(&v2).await.expect("v2 builds");
-        assert!(!Arc::ptr_eq(&first, &second), "a new version gets a new index");
+        assert!(
+            !Arc::ptr_eq(&first, &second),
+            "a new version gets a new index"
+        );
         assert_eq!(second.index.keypad_search("5"), [EntryId(1)]);
         assert!(second.names.is_empty(), "no prompt texts, no spoken names");
     }
@@ -234,9 +294,18 @@ mod tests {
         let v1 = directory(1, &["Julie Petit"]);
         let prompts_dir = dir.path().join("prompts");
         let off = FlowSettings::default();
-        assert!(prepare(&indexes, &prompts_dir, &v1, &off, None).await.is_none());
-        let on = FlowSettings { spell_key: Some(MenuKey::new('9').unwrap()), ..FlowSettings::default() };
-        let spelling = prepare(&indexes, &prompts_dir, &v1, &on, None).await.expect("spelling on");
+        assert!(
+            prepare(&indexes, &prompts_dir, &v1, &off, None)
+                .await
+                .is_none()
+        );
+        let on = FlowSettings {
+            spell_key: Some(MenuKey::new('9').unwrap()),
+            ..FlowSettings::default()
+        };
+        let spelling = prepare(&indexes, &prompts_dir, &v1, &on, None)
+            .await
+            .expect("spelling on");
         assert_eq!(spelling.search.keypad_search("58"), [EntryId(1)]);
         // Missing prompt files are skipped, not fatal.
         assert!(spelling.prompt(Prompt::SpellName).is_none() && spelling.option('1').is_none());

@@ -27,7 +27,7 @@ pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
     (Prompt::Transferring, 5000),
     (Prompt::TransferFailed, 6000),
     (Prompt::Goodbye, 7000),
-    (Prompt::SpellName, 8000),
+    (Prompt::SpellName, 9000),
 ];
 
 /// Frames (20 ms) per generated prompt.

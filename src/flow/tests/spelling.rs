@@ -6,8 +6,8 @@ use super::harness::*;
 use crate::directory::{Directory, EntryId};
 use crate::flow::Input::{Answered, Digit, PlaybackFinished, Timeout};
 use crate::flow::Prompt::{
-    AskName, DisambiguationOption, Greeting, InvalidChoice, Menu, NamesMatch, NoInput,
-    NoNameMatch, SpellName, TooManyNames, Transferring,
+    AskName, DisambiguationOption, Greeting, InvalidChoice, Menu, NamesMatch, NoInput, NoNameMatch,
+    SpellName, TooManyNames, Transferring,
 };
 use crate::flow::RecognitionMode::Names;
 use crate::flow::{Call, CallEvent, FlowSettings, MenuKey, NameSearch, Output, TimerKind};
@@ -24,8 +24,7 @@ fn spelling_settings() -> FlowSettings {
 /// A call over `directory` searching the real name index of that directory.
 fn spelling_call_on(directory: Directory, settings: FlowSettings) -> Call {
     let index = NameIndex::build(&directory).expect("fixture directory indexes");
-    let mut call =
-        Call::new(t0(), Arc::new(directory), settings).with_name_search(Arc::new(index));
+    let mut call = Call::new(t0(), Arc::new(directory), settings).with_name_search(Arc::new(index));
     assert_eq!(drain(&mut call), vec![timeout(MAX_MS)]);
     call
 }
@@ -81,7 +80,10 @@ fn offered(ms: u64, digits: &str, entries: &[i64]) -> Step {
         entries
             .iter()
             .zip('1'..)
-            .map(|(&id, key)| DisambiguationOption { key, entry: EntryId(id) }),
+            .map(|(&id, key)| DisambiguationOption {
+                key,
+                entry: EntryId(id),
+            }),
     );
     step(
         ms,
@@ -148,7 +150,11 @@ fn spelling_scenarios() {
                 spelling(),
                 typed(10_000, "5"),
                 vec![
-                    step(12_999, Timeout, vec![ignored("spelling", Timeout), timeout(13_000)]),
+                    step(
+                        12_999,
+                        Timeout,
+                        vec![ignored("spelling", Timeout), timeout(13_000)],
+                    ),
                     step(
                         13_000,
                         Timeout,
@@ -205,7 +211,11 @@ fn spelling_scenarios() {
                 typed(10_000, "6278"),
                 vec![
                     offered(14_000, "6278", &[6, 1]),
-                    step(15_000, Digit('2'), [vec![stop()], announced("choosing_name", &[])].concat()),
+                    step(
+                        15_000,
+                        Digit('2'),
+                        [vec![stop()], announced("choosing_name", &[])].concat(),
+                    ),
                     step(
                         17_000,
                         PlaybackFinished,
@@ -228,9 +238,18 @@ fn spelling_scenarios() {
                         vec![
                             play(&[
                                 NamesMatch,
-                                DisambiguationOption { key: '1', entry: EntryId(6) },
-                                DisambiguationOption { key: '2', entry: EntryId(2) },
-                                DisambiguationOption { key: '3', entry: EntryId(1) },
+                                DisambiguationOption {
+                                    key: '1',
+                                    entry: EntryId(6),
+                                },
+                                DisambiguationOption {
+                                    key: '2',
+                                    entry: EntryId(2),
+                                },
+                                DisambiguationOption {
+                                    key: '3',
+                                    entry: EntryId(1),
+                                },
                             ]),
                             timeout(MAX_MS),
                         ],
@@ -311,8 +330,11 @@ fn spelling_scenarios() {
                     step(
                         12_000,
                         Digit('0'),
-                        [vec![stop(), collected("0")], announced("choosing_name", &[])]
-                            .concat(),
+                        [
+                            vec![stop(), collected("0")],
+                            announced("choosing_name", &[]),
+                        ]
+                        .concat(),
                     ),
                     step(
                         14_000,
@@ -331,7 +353,12 @@ fn spelling_scenarios() {
                     step(
                         11_000,
                         Digit('#'),
-                        vec![collected("8"), searched("8", &[]), again(NoNameMatch), timeout(MAX_MS)],
+                        vec![
+                            collected("8"),
+                            searched("8", &[]),
+                            again(NoNameMatch),
+                            timeout(MAX_MS),
+                        ],
                     ),
                     step(11_500, PlaybackFinished, vec![timeout(17_500)]),
                 ],
@@ -340,7 +367,12 @@ fn spelling_scenarios() {
                     step(
                         13_000,
                         Digit('#'),
-                        vec![collected("4"), searched("4", &[]), again(NoNameMatch), timeout(MAX_MS)],
+                        vec![
+                            collected("4"),
+                            searched("4", &[]),
+                            again(NoNameMatch),
+                            timeout(MAX_MS),
+                        ],
                     ),
                     step(13_500, PlaybackFinished, vec![timeout(19_500)]),
                 ],
@@ -371,7 +403,11 @@ fn spelling_scenarios() {
                     step(
                         11_000,
                         Timeout,
-                        vec![fired(TimerKind::NoInput), play(&[NoInput, Menu]), timeout(MAX_MS)],
+                        vec![
+                            fired(TimerKind::NoInput),
+                            play(&[NoInput, Menu]),
+                            timeout(MAX_MS),
+                        ],
                     ),
                     step(
                         12_000,
@@ -391,7 +427,12 @@ fn spelling_scenarios() {
                     step(
                         14_000,
                         Digit('#'),
-                        vec![collected("8"), searched("8", &[]), again(NoNameMatch), timeout(MAX_MS)],
+                        vec![
+                            collected("8"),
+                            searched("8", &[]),
+                            again(NoNameMatch),
+                            timeout(MAX_MS),
+                        ],
                     ),
                     step(14_500, PlaybackFinished, vec![timeout(20_500)]),
                 ],
@@ -414,7 +455,12 @@ fn spelling_scenarios() {
                 vec![step(
                     10_000,
                     Digit('#'),
-                    vec![collected(""), invalid(""), again(InvalidChoice), timeout(MAX_MS)],
+                    vec![
+                        collected(""),
+                        invalid(""),
+                        again(InvalidChoice),
+                        timeout(MAX_MS),
+                    ],
                 )],
             ]),
         ),
@@ -438,8 +484,11 @@ fn spelling_scenarios() {
                     step(
                         33_000,
                         Timeout,
-                        [vec![fired(TimerKind::NoInput)], announced("spelling", &[NoInput])]
-                            .concat(),
+                        [
+                            vec![fired(TimerKind::NoInput)],
+                            announced("spelling", &[NoInput]),
+                        ]
+                        .concat(),
                     ),
                 ],
             ]),
@@ -488,8 +537,16 @@ fn spelling_scenarios() {
                 spelling(),
                 typed(10_000, "6"),
                 vec![
-                    step(11_000, Digit('1'), vec![ignored("spelling", Digit('1')), timeout(13_000)]),
-                    step(11_500, Digit('A'), vec![ignored("spelling", Digit('A')), timeout(13_000)]),
+                    step(
+                        11_000,
+                        Digit('1'),
+                        vec![ignored("spelling", Digit('1')), timeout(13_000)],
+                    ),
+                    step(
+                        11_500,
+                        Digit('A'),
+                        vec![ignored("spelling", Digit('A')), timeout(13_000)],
+                    ),
                     step(
                         12_000,
                         Digit('#'),
@@ -498,9 +555,18 @@ fn spelling_scenarios() {
                             searched("6", &[6, 2, 1]),
                             play(&[
                                 NamesMatch,
-                                DisambiguationOption { key: '1', entry: EntryId(6) },
-                                DisambiguationOption { key: '2', entry: EntryId(2) },
-                                DisambiguationOption { key: '3', entry: EntryId(1) },
+                                DisambiguationOption {
+                                    key: '1',
+                                    entry: EntryId(6),
+                                },
+                                DisambiguationOption {
+                                    key: '2',
+                                    entry: EntryId(2),
+                                },
+                                DisambiguationOption {
+                                    key: '3',
+                                    entry: EntryId(1),
+                                },
                             ]),
                             changed("spelling", "choosing_name"),
                             timeout(MAX_MS),
@@ -545,7 +611,11 @@ fn too_many_matches_ask_for_more_letters() {
             ],
         )],
     ]);
-    run_steps("too many", spelling_call_on(directory, spelling_settings()), steps);
+    run_steps(
+        "too many",
+        spelling_call_on(directory, spelling_settings()),
+        steps,
+    );
 }
 
 /// Returns a disabled entry (4) and a duplicate alongside a real one (1), as a
@@ -570,7 +640,11 @@ fn entries_not_enabled_in_the_call_directory_are_never_offered() {
         vec![step(
             11_000,
             Digit('#'),
-            [vec![collected("2"), searched("2", &[1])], announced("spelling", &[])].concat(),
+            [
+                vec![collected("2"), searched("2", &[1])],
+                announced("spelling", &[]),
+            ]
+            .concat(),
         )],
     ]);
     run_steps("stale search", call, steps);
@@ -591,7 +665,12 @@ fn spelling_needs_both_the_key_and_a_search() {
         steps.push(step(
             6_000,
             Digit('9'),
-            vec![collected("9"), invalid("9"), play(&[InvalidChoice, Menu]), timeout(MAX_MS)],
+            vec![
+                collected("9"),
+                invalid("9"),
+                play(&[InvalidChoice, Menu]),
+                timeout(MAX_MS),
+            ],
         ));
         run_steps(name, call, steps);
     }
