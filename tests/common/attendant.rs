@@ -19,7 +19,7 @@ pub const STORE_NUMBER: &str = "1000";
 
 /// Each prompt is a constant level (DC), so its µ-law payload is one repeated
 /// byte: a capture says exactly which prompts a caller heard, in order.
-pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
+pub const PROMPT_LEVELS: [(Prompt, i16); 9] = [
     (Prompt::Greeting, 1000),
     (Prompt::Menu, 2000),
     (Prompt::InvalidChoice, 3000),
@@ -28,6 +28,7 @@ pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
     (Prompt::TransferFailed, 6000),
     (Prompt::Goodbye, 7000),
     (Prompt::SpellName, 9000),
+    (Prompt::NamesMatch, 10000),
 ];
 
 /// Frames (20 ms) per generated prompt.
