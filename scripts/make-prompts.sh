@@ -2,7 +2,9 @@
 # Synthesises the prompt WAVs (8 kHz, mono, 16-bit PCM) with espeak-ng and sox:
 #   <prompts_dir>/default/<lang>/<prompt>.wav  for each prompts/texts/<lang>.toml
 #   <prompts_dir>/default/<lang>/{ask_name,...,disambiguation_option_<key>}.wav (speech)
-#   <prompts_dir>/stores/<number>/menu.wav     for each store with a menu
+#   <prompts_dir>/default/<lang>/{spell_name,no_name_match,names_match,too_many_names}.wav
+#                                              (keypad name search)
+#   <prompts_dir>/stores/<number>/menu.wav     for each store with a menu or a spell key
 #   <prompts_dir>/stores/<number>/closed.wav   each store whose after-hours route is a
 #                                              closed message: that message
 #   <prompts_dir>/names/<lang>/<hash>.wav      each enabled entry's spoken name (the

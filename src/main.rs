@@ -168,7 +168,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::PromptPlan { config, texts } => {
             let config = config.load()?;
             let store = open_store(&config).await?;
-            for PlannedPrompt { file, voice, text } in prompt_plan(&store, &texts).await? {
+            for PlannedPrompt { file, voice, text } in prompt_plan(&store, &texts, &config.flow).await? {
                 println!(
                     "{}\t{voice}\t{text}",
                     config.paths.prompts_dir.join(file).display()
@@ -250,22 +250,32 @@ async fn seed_demo(store: &DirectoryStore) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Languages with a texts file, then the plan for them and every store's menu.
-async fn prompt_plan(store: &DirectoryStore, texts: &Path) -> anyhow::Result<Vec<PlannedPrompt>> {
+/// Languages with a texts file, then the plan for them and every store's menu
+/// (announcing the store's spell key: its settings over `flow_defaults`).
+async fn prompt_plan(
+    store: &DirectoryStore,
+    texts: &Path,
+    flow_defaults: &attendant::flow::FlowSettings,
+) -> anyhow::Result<Vec<PlannedPrompt>> {
     let languages: Vec<Language> = Language::ALL
         .into_iter()
         .filter(|l| texts.join(format!("{}.toml", l.code())).is_file())
         .collect();
     let mut directories: Vec<Directory> = Vec::new();
     let mut hours = Vec::new();
+    let mut spell_keys = std::collections::BTreeMap::new();
     for s in store.list_stores().await? {
         let directory = store.load_directory(s.id).await?;
         if let Some(opening) = store.opening_hours(s.id).await? {
             hours.push((directory.store.clone(), opening));
         }
         directories.push(directory);
+        let settings = store.store_settings(s.id).await?.resolve(flow_defaults)?;
+        if let Some(key) = settings.spell_key {
+            spell_keys.insert(s.id, key.digit());
+        }
     }
-    let mut planned = prompts::plan(texts, &languages, &directories)?;
+    let mut planned = prompts::plan(texts, &languages, &directories, &spell_keys)?;
     planned.extend(prompts::plan_closed_messages(texts, &hours)?);
     Ok(planned)
 }

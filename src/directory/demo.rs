@@ -4,7 +4,8 @@
 //! is on in its settings);
 //! store "2000" speaks French. Both hold the same people on purpose, so that a
 //! leak of one store's rows into the other would show in tests, and both have two
-//! "Martin"s in different departments (homonyms) and a disabled entry.
+//! "Martin"s in different departments (homonyms) and a disabled entry. Both
+//! offer keypad name search on key `9` (`flow::spelling`).
 
 use super::settings::StoreSettings;
 use super::NewEntry;
@@ -18,6 +19,9 @@ pub struct DemoStore {
     pub entries: Vec<NewEntry>,
     pub menu: Vec<MenuOption>,
 }
+
+/// The key of keypad name search in both demo stores (their menus use 1 to 4).
+pub const SPELL_KEY: &str = "9";
 
 /// The operator extension of both demo stores.
 pub const OPERATOR_EXTENSION: &str = "100";
@@ -62,8 +66,10 @@ pub fn stores() -> Vec<DemoStore> {
                 language: Language::En,
                 operator: ext(OPERATOR_EXTENSION),
                 // Reachable by speech out of the box (PocketSphinx, English).
-                settings: StoreSettings::from_json(serde_json::json!({"speech_enabled": true}))
-                    .expect("speech_enabled is a FlowSettings key taking a boolean"),
+                settings: StoreSettings::from_json(
+                    serde_json::json!({"speech_enabled": true, "spell_key": SPELL_KEY}),
+                )
+                .expect("speech_enabled takes a boolean, spell_key a key 1-9"),
             },
             entries: vec![
                 entry("Sophie Martin", &[], "Accounting", "201", true),
@@ -118,7 +124,8 @@ pub fn stores() -> Vec<DemoStore> {
                 number: "2000".to_owned(),
                 language: Language::Fr,
                 operator: ext(OPERATOR_EXTENSION),
-                settings: StoreSettings::none(),
+                settings: StoreSettings::from_json(serde_json::json!({"spell_key": SPELL_KEY}))
+                    .expect("spell_key takes a key 1-9"),
             },
             entries: vec![
                 entry("Sophie Martin", &[], "Comptabilité", "201", true),

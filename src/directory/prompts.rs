@@ -5,6 +5,8 @@
 //! - `stores/<number>/<stem>.wav`: a store's own version of a prompt (today the
 //!   menu, spoken from the store's menu labels), used instead of the default;
 //! - `default/<lang>/disambiguation_option_<key>.wav`: "press 1" … "press 9";
+//! - `default/<lang>/{spell_name,…}.wav`: keypad name search
+//!   ([`Prompt::SPELLING_FILE_STEMS`]);
 //! - `names/<lang>/<hash>.wav`: an entry's spoken name ("Sophie Martin,
 //!   Accounting"), named by a hash of voice and text so that a directory version
 //!   re-uses every name an earlier version already had spoken.
@@ -54,6 +56,9 @@ pub enum PromptTextsError {
     /// `store_menu.option` lacks `{label}` or `{digit}`.
     #[error("prompt texts {path}: store_menu.option must contain {{label}} and {{digit}}")]
     OptionTemplate { path: PathBuf },
+    /// `store_menu.spell` lacks `{digit}`.
+    #[error("prompt texts {path}: store_menu.spell must contain {{digit}}")]
+    SpellTemplate { path: PathBuf },
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -69,6 +74,8 @@ struct TextsFile {
 struct StoreMenuTexts {
     intro: String,
     option: String,
+    /// The keypad name search option, when the store has a spell key.
+    spell: String,
     outro: String,
 }
 
@@ -80,6 +87,8 @@ pub struct PromptTexts {
     prompts: BTreeMap<Prompt, String>,
     /// Speech prompts by file stem ([`Prompt::SPEECH_FILE_STEMS`]).
     speech: BTreeMap<&'static str, String>,
+    /// Keypad name search prompts by file stem ([`Prompt::SPELLING_FILE_STEMS`]).
+    spelling: BTreeMap<&'static str, String>,
     store_menu: StoreMenuTexts,
 }
 
@@ -115,6 +124,14 @@ impl PromptTexts {
             })?;
             speech.insert(stem, one_line(&text));
         }
+        let mut spelling = BTreeMap::new();
+        for stem in Prompt::SPELLING_FILE_STEMS {
+            let text = by_stem.remove(stem).ok_or(PromptTextsError::MissingPrompt {
+                path: path.clone(),
+                stem,
+            })?;
+            spelling.insert(stem, one_line(&text));
+        }
         if !speech
             .get(Prompt::DisambiguationOption { key: '1', entry: super::EntryId(0) }.file_stem())
             .is_some_and(|text| text.contains("{key}"))
@@ -128,10 +145,14 @@ impl PromptTexts {
         if !option.contains("{label}") || !option.contains("{digit}") {
             return Err(PromptTextsError::OptionTemplate { path });
         }
+        if !file.store_menu.spell.contains("{digit}") {
+            return Err(PromptTextsError::SpellTemplate { path });
+        }
         Ok(PromptTexts {
             voice: file.voice,
             prompts,
             speech,
+            spelling,
             store_menu: file.store_menu,
         })
     }
@@ -162,20 +183,38 @@ impl PromptTexts {
         files
     }
 
+    /// The keypad name search prompt files of this language (relative to the
+    /// prompts folder) and their texts. Their options are the speech
+    /// `disambiguation_option_<key>` files ([`Self::speech_prompts`]).
+    pub fn spelling_prompts(&self, language: Language) -> Vec<(PathBuf, String)> {
+        let folder = PathBuf::from("default").join(language.code());
+        self.spelling
+            .iter()
+            .map(|(stem, text)| (folder.join(format!("{stem}.wav")), text.clone()))
+            .collect()
+    }
+
     /// The text of a store's own menu prompt: intro, one sentence per option (in
-    /// digit order), outro.
-    pub fn store_menu_text(&self, menu: &[MenuOption]) -> String {
-        let mut options: Vec<&MenuOption> = menu.iter().collect();
-        options.sort_by_key(|o| o.digit);
-        let mut sentences = vec![self.store_menu.intro.clone()];
-        for option in options {
-            sentences.push(
-                self.store_menu
+    /// digit order, the spell key's among them when it has one, unless an
+    /// option takes its digit: the option wins, as in `flow::digits`), outro.
+    pub fn store_menu_text(&self, menu: &[MenuOption], spell_key: Option<char>) -> String {
+        let mut options: Vec<(char, String)> = menu
+            .iter()
+            .map(|option| {
+                let text = self
+                    .store_menu
                     .option
                     .replace("{label}", &option.label)
-                    .replace("{digit}", &option.digit.to_string()),
-            );
+                    .replace("{digit}", &option.digit.to_string());
+                (option.digit, text)
+            })
+            .collect();
+        if let Some(key) = spell_key.filter(|key| menu.iter().all(|option| option.digit != *key)) {
+            options.push((key, self.store_menu.spell.replace("{digit}", &key.to_string())));
         }
+        options.sort_by_key(|(digit, _)| *digit);
+        let mut sentences = vec![self.store_menu.intro.clone()];
+        sentences.extend(options.into_iter().map(|(_, text)| text));
         sentences.push(self.store_menu.outro.clone());
         one_line(&sentences.join(" "))
     }
@@ -372,11 +411,14 @@ pub struct PlannedPrompt {
 }
 
 /// Every WAV `scripts/make-prompts.sh` makes: the defaults of each language in
-/// `languages`, then the menu of each directory with a menu, in a stable order.
+/// `languages`, then the menu of each directory with a menu or a spell key
+/// (`spell_keys`, by store: the resolved `FlowSettings::spell_key`), in a
+/// stable order.
 pub fn plan(
     texts_dir: &Path,
     languages: &[Language],
     directories: &[Directory],
+    spell_keys: &BTreeMap<super::StoreId, char>,
 ) -> Result<Vec<PlannedPrompt>, PromptTextsError> {
     let mut planned = Vec::new();
     let mut texts_by_language = Vec::new();
@@ -397,7 +439,11 @@ pub fn plan(
                 text: texts.text(prompt).to_owned(),
             });
         }
-        for (file, text) in texts.speech_prompts(language) {
+        for (file, text) in texts
+            .speech_prompts(language)
+            .into_iter()
+            .chain(texts.spelling_prompts(language))
+        {
             planned.push(PlannedPrompt {
                 file,
                 voice: texts.voice.clone(),
@@ -405,15 +451,20 @@ pub fn plan(
             });
         }
     }
-    let mut with_menu: Vec<&Directory> =
-        directories.iter().filter(|d| !d.menu.is_empty()).collect();
+    let mut with_menu: Vec<&Directory> = directories
+        .iter()
+        .filter(|d| !d.menu.is_empty() || spell_keys.contains_key(&d.store.id))
+        .collect();
     with_menu.sort_by(|a, b| a.store.number.cmp(&b.store.number));
     for directory in with_menu {
         let texts = texts_for(directory.store.language)?;
         planned.push(PlannedPrompt {
             file: store_prompt_file(&directory.store.number, Prompt::Menu),
             voice: texts.voice.clone(),
-            text: texts.store_menu_text(&directory.menu),
+            text: texts.store_menu_text(
+                &directory.menu,
+                spell_keys.get(&directory.store.id).copied(),
+            ),
         });
     }
     // Every directory's spoken names (the registry also speaks missing ones
@@ -486,6 +537,15 @@ mod tests {
             let speech = texts.speech_prompts(language);
             // Four fixed speech prompts, then "press N" for keys 1 to 9.
             assert_eq!(speech.len(), 4 + OPTION_KEYS.len(), "{language:?}");
+            let spelling = texts.spelling_prompts(language);
+            let stems: Vec<String> = spelling
+                .iter()
+                .map(|(file, _)| file.file_stem().unwrap().to_string_lossy().into_owned())
+                .collect();
+            let mut expected = Prompt::SPELLING_FILE_STEMS.map(str::to_owned).to_vec();
+            expected.sort();
+            assert_eq!(stems, expected, "{language:?}");
+            assert!(spelling.iter().all(|(_, text)| !text.is_empty()), "{language:?}");
             let (file, text) = speech.iter().find(|(f, _)| f.ends_with("disambiguation_option_7.wav")).unwrap();
             assert_eq!(file, &option_key_file(language, '7'));
             assert!(text.contains('7') && !text.contains("{key}"), "{language:?}: {text}");
@@ -511,6 +571,8 @@ mod tests {
             (full.replace("voice = ", "voix = "), "unknown field `voix`"),
             (full.replace("press {key}", "press it"), "must contain {key}"),
             (full.replace("ask_name = ", "ask_for_name = "), "no text for prompt \"ask_name\""),
+            (full.replace("spell_name = ", "spell = "), "no text for prompt \"spell_name\""),
+            (full.replace("press {digit}.\"\noutro", "press it.\"\noutro"), "store_menu.spell must contain {digit}"),
         ];
         for (text, expected) in cases {
             let dir = tempfile::tempdir().unwrap();
@@ -524,18 +586,41 @@ mod tests {
     #[test]
     fn store_menu_text_lists_options_in_digit_order() {
         let texts = PromptTexts::load(&texts_dir(), Language::En).unwrap();
-        let text = texts.store_menu_text(&[option('2', "the butchery"), option('1', "the bakery")]);
-        assert_eq!(
-            text,
-            "Please say the name of the person or department you want, or choose from the menu. \
-             For the bakery, press 1. For the butchery, press 2. For the operator, press zero."
-        );
+        let menu = [option('2', "the butchery"), option('1', "the bakery")];
+        let cases = [
+            (
+                None,
+                "For the bakery, press 1. For the butchery, press 2. For the operator, press zero.",
+            ),
+            (
+                Some('9'),
+                "For the bakery, press 1. For the butchery, press 2. \
+                 To spell a name on your keypad, press 9. For the operator, press zero.",
+            ),
+            (
+                Some('2'),
+                "For the bakery, press 1. For the butchery, press 2. For the operator, press zero.",
+            ),
+        ];
+        for (spell_key, options) in cases {
+            assert_eq!(
+                texts.store_menu_text(&menu, spell_key),
+                format!(
+                    "Please say the name of the person or department you want, or choose from the menu. {options}"
+                ),
+                "{spell_key:?}"
+            );
+        }
     }
 
     #[test]
     fn plan_covers_defaults_then_store_menus() {
+        // Store ids 1 to 4 from the numbers' first digit.
         let directory = |number: &str, language, menu: Vec<MenuOption>| Directory {
-            store: store(number, language),
+            store: Store {
+                id: StoreId(number[..1].parse().unwrap()),
+                ..store(number, language)
+            },
             version: DirectoryVersion(1),
             entries: vec![],
             menu,
@@ -544,28 +629,28 @@ mod tests {
             directory("2000", Language::Fr, vec![option('1', "la boulangerie")]),
             directory("1000", Language::En, vec![option('1', "the bakery")]),
             directory("3000", Language::En, vec![]),
+            directory("4000", Language::En, vec![]),
         ];
-        let planned = plan(&texts_dir(), &[Language::En, Language::Fr], &directories).unwrap();
+        // Store 4000 (id 4) has no menu options but a spell key: it gets a menu.
+        let spell_keys = BTreeMap::from([(crate::directory::StoreId(4), '9')]);
+        let planned = plan(&texts_dir(), &[Language::En, Language::Fr], &directories, &spell_keys).unwrap();
         let files: Vec<String> = planned
             .iter()
             .map(|p| p.file.display().to_string())
             .collect();
-        let per_language = Prompt::ALL.len() + 4 + OPTION_KEYS.len();
-        assert_eq!(files.len(), 2 * per_language + 2, "{files:?}");
+        let per_language =
+            Prompt::ALL.len() + 4 + OPTION_KEYS.len() + Prompt::SPELLING_FILE_STEMS.len();
+        assert_eq!(files.len(), 2 * per_language + 3, "{files:?}");
         assert_eq!(files[0], "default/en/greeting.wav");
         assert_eq!(files[per_language], "default/fr/greeting.wav");
         assert_eq!(
-            files[files.len() - 2..],
-            ["stores/1000/menu.wav", "stores/2000/menu.wav"]
+            files[files.len() - 3..],
+            ["stores/1000/menu.wav", "stores/2000/menu.wav", "stores/4000/menu.wav"]
         );
-        assert!(
-            planned
-                .last()
-                .unwrap()
-                .text
-                .contains("Pour la boulangerie, tapez 1.")
-        );
-        assert_eq!(planned.last().unwrap().voice, "fr");
+        let fr_menu = &planned[planned.len() - 2];
+        assert!(fr_menu.text.contains("Pour la boulangerie, tapez 1."));
+        assert_eq!(fr_menu.voice, "fr");
+        assert!(planned.last().unwrap().text.contains("To spell a name on your keypad, press 9."));
     }
 
     #[test]

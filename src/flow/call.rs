@@ -9,6 +9,7 @@ use crate::directory::{Directory, TransferTarget};
 
 use super::digits::{KeyMap, Lookup};
 use super::speech::SpeechInterpreter;
+use super::spelling::NameSearch;
 use super::state::{State, TransferPhase};
 use super::timers::TimerTable;
 use super::{Action, CallEvent, EndReason, FlowSettings, Input, Output, Prompt, TimerKind};
@@ -24,9 +25,9 @@ pub const GOODBYE_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct Call {
     pub(super) directory: Arc<Directory>,
-    settings: FlowSettings,
+    pub(super) settings: FlowSettings,
     /// Digit strings of `directory`, built once: the directory is fixed for the call.
-    keys: KeyMap,
+    pub(super) keys: KeyMap,
     pub(super) state: State,
     /// Whether prompts we asked for are playing: decides whether a barge-in or
     /// the end of the call needs `StopPlayback`, and whether `PlaybackFinished`
@@ -38,6 +39,8 @@ pub struct Call {
     pub(super) speech: Option<Arc<dyn SpeechInterpreter>>,
     /// The store is closed: where the call goes instead of the menu (`hours.rs`).
     pub(super) after_hours: Option<AfterHoursRoute>,
+    /// Finds entries by keypad digits; name search runs only with one (and a spell key).
+    pub(super) name_search: Option<Arc<dyn NameSearch>>,
     pub(super) timers: TimerTable,
     /// Time of the latest input; timers are armed relative to it.
     now: Instant,
@@ -53,7 +56,7 @@ impl Call {
         let mut timers = TimerTable::default();
         timers.set(TimerKind::MaxDuration, now + settings.max_call_duration);
         Call {
-            keys: KeyMap::new(&directory),
+            keys: KeyMap::new(&directory, None),
             directory,
             settings,
             state: State::Starting,
@@ -61,6 +64,7 @@ impl Call {
             recognizing: false,
             speech: None,
             after_hours: None,
+            name_search: None,
             timers,
             now,
             outputs: VecDeque::new(),
@@ -165,9 +169,11 @@ impl Call {
                 });
                 self.arm(TimerKind::NoInput);
             }
-            State::Menu { .. } | State::AskingName { .. } | State::Disambiguating { .. } => {
-                self.arm(TimerKind::NoInput)
-            }
+            State::Menu { .. }
+            | State::AskingName { .. }
+            | State::Disambiguating { .. }
+            | State::Spelling { .. }
+            | State::ChoosingName { .. } => self.arm(TimerKind::NoInput),
             State::Confirming {
                 speaking: false, ..
             } => self.arm(TimerKind::NoInput),
@@ -205,6 +211,9 @@ impl Call {
             | State::Listening { .. }
             | State::Confirming { .. }
             | State::Disambiguating { .. } => return self.on_speech_digit(digit),
+            State::Spelling { .. } | State::ChoosingName { .. } => {
+                return self.on_spelling_digit(digit, input);
+            }
             // Before the answer there is no menu; during a transfer or goodbye,
             // keys must not undo what is under way.
             State::Starting
@@ -240,7 +249,7 @@ impl Call {
                     Lookup::Complete(choice) => {
                         let choice = choice.clone();
                         self.event(CallEvent::DigitsCollected(digits));
-                        self.start_choice_transfer(&choice, retries);
+                        self.take_choice(&choice, retries);
                     }
                     Lookup::Pending { .. } => {
                         self.arm(TimerKind::InterDigit);
@@ -340,7 +349,7 @@ impl Call {
     }
 
     fn on_timer(&mut self, kind: TimerKind) {
-        if self.on_speech_timer(kind) {
+        if self.on_speech_timer(kind) || self.on_spelling_timer(kind) {
             return;
         }
         match (kind, &self.state) {
@@ -396,7 +405,7 @@ impl Call {
         match self.keys.exact(&digits) {
             Some(choice) => {
                 let choice = choice.clone();
-                self.start_choice_transfer(&choice, retries);
+                self.take_choice(&choice, retries);
             }
             None => self.invalid_choice(retries, digits),
         }

@@ -1,4 +1,5 @@
-//! What keypad digits select: menu keys, extensions typed directly, `0` for the operator.
+//! What keypad digits select: menu keys, extensions typed directly, `0` for the
+//! operator, and the spell key (keypad name search) when a store has one.
 //!
 //! A [`KeyMap`] is built once per call from its [`Directory`] (a call keeps its
 //! directory version), so resolving digits is a map lookup.
@@ -6,8 +7,10 @@
 //! # Collisions
 //! One digit string selects at most one thing. When several claim the same string,
 //! the more general one wins: `0` is always the store's operator, then a menu key,
-//! then an extension (the first enabled entry in directory order). Disabled entries
-//! and empty extensions are not reachable.
+//! then the spell key, then an extension (the first enabled entry in directory
+//! order). Disabled entries and empty extensions are not reachable. The spell key
+//! comes from settings, possibly fleet-wide, and a menu option is the store's
+//! own choice: a store that puts an option on the same digit keeps its option.
 //!
 //! A menu key that is also the start of a longer extension (key `1`, extension `12`)
 //! gets no priority: the caller may be typing the extension, so the call waits for
@@ -23,10 +26,19 @@ use crate::directory::{Directory, EntryId, TransferTarget};
 /// What a complete digit string selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Choice {
-    /// Where the call goes.
-    pub(crate) target: TransferTarget,
+    /// What the call does.
+    pub(crate) action: KeyAction,
     /// How the caller got there (for tests and logs).
     pub(crate) via: ChoiceVia,
+}
+
+/// What selecting a [`Choice`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyAction {
+    /// Transfer the call there.
+    Transfer(TransferTarget),
+    /// Start a keypad name search (`flow::spelling`).
+    SpellName,
 }
 
 /// Which rule of the key map selected a [`Choice`].
@@ -34,6 +46,7 @@ pub(crate) struct Choice {
 pub(crate) enum ChoiceVia {
     Operator,
     MenuKey(char),
+    SpellKey(char),
     Extension(EntryId),
 }
 
@@ -59,25 +72,35 @@ pub(crate) struct KeyMap {
 pub(crate) const OPERATOR_KEY: &str = "0";
 
 impl KeyMap {
-    /// The keys of this directory, collisions settled as the module docs say.
-    pub(crate) fn new(directory: &Directory) -> KeyMap {
+    /// The keys of this directory (and the spell key, if any), collisions
+    /// settled as the module docs say.
+    pub(crate) fn new(directory: &Directory, spell_key: Option<char>) -> KeyMap {
         let mut keys = BTreeMap::new();
         // Lowest priority first, each later rule overwriting: extensions (first
-        // entry kept), then menu keys, then the operator.
+        // entry kept), then the spell key, then menu keys, then the operator.
         for entry in directory.entries.iter().filter(|entry| entry.enabled) {
             let Some(extension) = entry.extension.as_deref().filter(|ext| !ext.is_empty()) else {
                 continue;
             };
             keys.entry(extension.to_owned()).or_insert_with(|| Choice {
-                target: entry.target.clone(),
+                action: KeyAction::Transfer(entry.target.clone()),
                 via: ChoiceVia::Extension(entry.id),
             });
+        }
+        if let Some(key) = spell_key {
+            keys.insert(
+                key.to_string(),
+                Choice {
+                    action: KeyAction::SpellName,
+                    via: ChoiceVia::SpellKey(key),
+                },
+            );
         }
         for option in &directory.menu {
             keys.insert(
                 option.digit.to_string(),
                 Choice {
-                    target: option.target.clone(),
+                    action: KeyAction::Transfer(option.target.clone()),
                     via: ChoiceVia::MenuKey(option.digit),
                 },
             );
@@ -85,7 +108,7 @@ impl KeyMap {
         keys.insert(
             OPERATOR_KEY.to_owned(),
             Choice {
-                target: directory.store.operator.clone(),
+                action: KeyAction::Transfer(directory.store.operator.clone()),
                 via: ChoiceVia::Operator,
             },
         );
@@ -140,17 +163,17 @@ mod tests {
 
     #[test]
     fn lookup_follows_prefix_rules() {
-        let keys = KeyMap::new(&directory());
+        let keys = KeyMap::new(&directory(), None);
         let menu = |digit: char, target: &str| Choice {
-            target: ext(target),
+            action: KeyAction::Transfer(ext(target)),
             via: ChoiceVia::MenuKey(digit),
         };
         let entry = |id: i64, target: &str| Choice {
-            target: ext(target),
+            action: KeyAction::Transfer(ext(target)),
             via: ChoiceVia::Extension(EntryId(id)),
         };
         let operator = Choice {
-            target: ext("9000"),
+            action: KeyAction::Transfer(ext("9000")),
             via: ChoiceVia::Operator,
         };
         let cases = [
@@ -203,9 +226,9 @@ mod tests {
     fn operator_key_waits_when_an_extension_starts_with_zero() {
         let mut directory = directory();
         directory.entries[0].extension = Some("07".into());
-        let keys = KeyMap::new(&directory);
+        let keys = KeyMap::new(&directory, None);
         let operator = Choice {
-            target: ext("9000"),
+            action: KeyAction::Transfer(ext("9000")),
             via: ChoiceVia::Operator,
         };
         assert_eq!(
@@ -217,7 +240,7 @@ mod tests {
         assert_eq!(
             keys.lookup("07"),
             Lookup::Complete(&Choice {
-                target: ext("31"),
+                action: KeyAction::Transfer(ext("31")),
                 via: ChoiceVia::Extension(EntryId(1))
             })
         );
@@ -227,10 +250,54 @@ mod tests {
     fn operator_key_beats_an_extension_zero() {
         let mut directory = directory();
         directory.entries[0].extension = Some("0".into());
-        let keys = KeyMap::new(&directory);
+        let keys = KeyMap::new(&directory, None);
         assert_eq!(
             keys.exact("0").map(|choice| choice.via),
             Some(ChoiceVia::Operator)
+        );
+    }
+
+    #[test]
+    fn spell_key_ranks_below_menu_keys_and_above_extensions() {
+        let spell = |key: char| Choice {
+            action: KeyAction::SpellName,
+            via: ChoiceVia::SpellKey(key),
+        };
+        let cases = [
+            ("free key acts at once", '9', "9", Owned::Complete(spell('9'))),
+            (
+                "a menu option on the same digit wins",
+                '2',
+                "2",
+                Owned::Complete(Choice {
+                    action: KeyAction::Transfer(ext("202")),
+                    via: ChoiceVia::MenuKey('2'),
+                }),
+            ),
+            (
+                "a key that starts extensions waits",
+                '3',
+                "3",
+                Owned::Pending(Some(spell('3'))),
+            ),
+            (
+                "the operator is never the spell key",
+                '9',
+                "0",
+                Owned::Complete(Choice {
+                    action: KeyAction::Transfer(ext("9000")),
+                    via: ChoiceVia::Operator,
+                }),
+            ),
+        ];
+        for (name, key, digits, expected) in cases {
+            let keys = KeyMap::new(&directory(), Some(key));
+            assert_eq!(owned(keys.lookup(digits)), expected, "{name}");
+        }
+        assert_eq!(
+            KeyMap::new(&directory(), Some('3')).exact("31").map(|c| c.via),
+            Some(ChoiceVia::Extension(EntryId(1))),
+            "extensions starting with the spell key stay reachable"
         );
     }
 }

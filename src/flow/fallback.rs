@@ -21,7 +21,7 @@
 use crate::directory::{EntryId, TransferTarget};
 
 use super::call::Call;
-use super::digits::{Choice, ChoiceVia};
+use super::digits::{Choice, ChoiceVia, KeyAction};
 use super::state::{State, TransferPhase};
 
 /// SIP final statuses meaning that the target is busy or does not answer.
@@ -37,12 +37,14 @@ impl Call {
     /// Transfer to what a key string selected, with the entry's fallback if it
     /// is an extension.
     pub(super) fn start_choice_transfer(&mut self, choice: &Choice, retries: u32) {
+        // Only a transfer reaches here (`take_choice` handles the spell key).
+        let KeyAction::Transfer(target) = &choice.action else {
+            return;
+        };
         match choice.via {
-            ChoiceVia::Extension(entry) => {
-                self.start_entry_transfer(entry, choice.target.clone(), retries)
-            }
-            ChoiceVia::MenuKey(_) | ChoiceVia::Operator => {
-                self.start_transfer(choice.target.clone(), retries, None)
+            ChoiceVia::Extension(entry) => self.start_entry_transfer(entry, target.clone(), retries),
+            ChoiceVia::MenuKey(_) | ChoiceVia::Operator | ChoiceVia::SpellKey(_) => {
+                self.start_transfer(target.clone(), retries, None)
             }
         }
     }

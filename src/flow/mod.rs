@@ -15,6 +15,9 @@
 //!                                               ▼        ▼
 //!                            Ended(Transferred)   SayingGoodbye ─► Ended(GaveUp | MaxDuration)
 //! ```
+//! Speech (`Greeting`, `AskingName`… before the menu) is drawn in [`speech`];
+//! keypad name search (`Menu ─spell key─► Spelling ─name found─► Transferring`)
+//! in [`spelling`].
 //!
 //! # Run loop
 //! ```ignore
@@ -67,6 +70,11 @@
 //! - An entry's fallback target (`Entry::fallback`) is tried once when the
 //!   REFER to its target fails with busy (486, 600), no answer (408, 480, 487)
 //!   or `TransferWait`, before the usual failed-transfer path: see `fallback.rs`.
+//! - With keypad name search on (`FlowSettings::spell_key` and
+//!   [`Call::with_name_search`]), that menu key asks the caller to spell the
+//!   first letters of a name and press `#`: see [`spelling`]. It is entered
+//!   from the menu only, not as speech's fallback (speech falls back to the
+//!   menu, which offers it).
 //! - [`CallEvent::StateChanged`] is reported when the state's name changes
 //!   (a replayed menu stays in `menu`); [`CallEvent::Ended`] exactly once.
 
@@ -75,6 +83,7 @@ mod digits;
 mod fallback;
 mod hours;
 pub mod speech;
+pub mod spelling;
 mod state;
 mod timers;
 
@@ -89,6 +98,7 @@ use crate::matching::Decision;
 
 pub use call::{Call, GOODBYE_GRACE};
 pub use speech::{RecognitionMode, SpeechInterpreter};
+pub use spelling::{InvalidMenuKey, MenuKey, NameSearch};
 
 /// Tunables of one call, per store (defaults are sensible for a store).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -122,6 +132,10 @@ pub struct FlowSettings {
     pub thresholds: crate::matching::Thresholds,
     /// Recording of the speech phase for QA (off by default; `replay::record`).
     pub recording: crate::replay::record::RecordingSettings,
+    /// The menu key (`"1"`..`"9"`) that starts a keypad name search; none by
+    /// default. Needs a [`NameSearch`] ([`Call::with_name_search`]) to take
+    /// effect. A menu option with the same digit wins: see [`spelling`].
+    pub spell_key: Option<MenuKey>,
 }
 
 impl Default for FlowSettings {
@@ -137,6 +151,7 @@ impl Default for FlowSettings {
             endpoint: crate::speech::endpoint::EndpointSettings::default(),
             thresholds: crate::matching::Thresholds::default(),
             recording: crate::replay::record::RecordingSettings::default(),
+            spell_key: None,
         }
     }
 }
@@ -172,6 +187,17 @@ pub enum Prompt {
     /// "The store is closed." Played to callers outside opening hours, before
     /// the goodbye or the after-hours transfer.
     Closed,
+    /// Keypad name search: "Spell the first letters of the name on your
+    /// keypad, then press pound. Star for the menu."
+    SpellName,
+    /// Keypad name search: "Sorry, no name matches those letters."
+    NoNameMatch,
+    /// Keypad name search: "Several names match." Followed by
+    /// [`Prompt::DisambiguationOption`]s.
+    NamesMatch,
+    /// Keypad name search: "Too many names match those letters." (before
+    /// asking for more letters).
+    TooManyNames,
 }
 
 impl Prompt {
@@ -196,6 +222,11 @@ impl Prompt {
         "disambiguation",
         "disambiguation_option",
     ];
+
+    /// File stems a store with keypad name search must also have (besides
+    /// `disambiguation_option`, shared with speech).
+    pub const SPELLING_FILE_STEMS: [&'static str; 4] =
+        ["spell_name", "no_name_match", "names_match", "too_many_names"];
 
     /// The entry whose name audio this prompt includes, if any.
     pub fn entry(self) -> Option<EntryId> {
@@ -222,6 +253,10 @@ impl Prompt {
             Prompt::Disambiguation => "disambiguation",
             Prompt::DisambiguationOption { .. } => "disambiguation_option",
             Prompt::Closed => "closed",
+            Prompt::SpellName => "spell_name",
+            Prompt::NoNameMatch => "no_name_match",
+            Prompt::NamesMatch => "names_match",
+            Prompt::TooManyNames => "too_many_names",
         }
     }
 }
@@ -321,6 +356,12 @@ pub enum CallEvent {
     },
     /// What a name utterance was taken to mean.
     SpeechDecision(Decision),
+    /// A keypad name search ran on `digits` and found `entries` (enabled
+    /// ones, in the order offered).
+    KeypadSearch {
+        digits: String,
+        entries: Vec<EntryId>,
+    },
     /// A confirmation answer, by speech or keypad; `None` when unclear.
     Confirmation(Option<bool>),
     /// An input that makes no sense in the current state: dropped, but said so.

@@ -58,7 +58,7 @@ pub trait SpeechInterpreter: fmt::Debug + Send + Sync {
 }
 
 /// Most entries offered when disambiguating: one key each, `1` to `9`.
-const MAX_OPTIONS: usize = 9;
+pub(super) const MAX_OPTIONS: usize = 9;
 
 /// Speech input handlers and steps.
 impl Call {
@@ -301,7 +301,7 @@ impl Call {
     }
 
     /// Where an enabled entry of the call's directory goes.
-    fn entry_target(&self, entry: EntryId) -> Option<TransferTarget> {
+    pub(super) fn entry_target(&self, entry: EntryId) -> Option<TransferTarget> {
         self.directory
             .entries
             .iter()
@@ -336,7 +336,7 @@ fn disambiguation_prompts(entries: &[EntryId]) -> Vec<Prompt> {
 }
 
 /// Index of the entry key `digit` picks among `count` offered, if any.
-fn key_index(digit: char, count: usize) -> Option<usize> {
+pub(super) fn key_index(digit: char, count: usize) -> Option<usize> {
     let index = digit.to_digit(10)?.checked_sub(1)? as usize;
     (index < count).then_some(index)
 }

@@ -32,6 +32,15 @@ pub(crate) enum State {
     },
     /// Speech: several entries share the name; key `n` picks `entries[n - 1]`.
     Disambiguating { entries: Vec<EntryId>, attempt: u32 },
+    /// Keypad name search: collecting the digits of a name's first letters.
+    Spelling {
+        /// Re-prompts spent so far, shared with the menu.
+        retries: u32,
+        /// Digits typed so far (`2`-`9`); empty between attempts.
+        digits: String,
+    },
+    /// Keypad name search found several entries: key `n` picks `entries[n - 1]`.
+    ChoosingName { entries: Vec<EntryId>, retries: u32 },
     /// Transferring the caller to `target`.
     Transferring {
         target: TransferTarget,
@@ -68,6 +77,8 @@ impl State {
             State::Listening { .. } => "listening",
             State::Confirming { .. } => "confirming",
             State::Disambiguating { .. } => "disambiguating",
+            State::Spelling { .. } => "spelling",
+            State::ChoosingName { .. } => "choosing_name",
             State::Transferring { .. } => "transferring",
             State::SayingGoodbye { .. } => "saying_goodbye",
             State::Ended(_) => "ended",

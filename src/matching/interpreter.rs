@@ -1,8 +1,10 @@
-//! The flow's view of the matcher: [`crate::flow::SpeechInterpreter`] over a
-//! store's [`NameIndex`], built once per directory version.
+//! The flow's view of the matcher: [`crate::flow::SpeechInterpreter`] and
+//! [`crate::flow::NameSearch`] over a store's [`NameIndex`], built once per
+//! directory version.
 
 use crate::asr::Recognition;
-use crate::flow::SpeechInterpreter;
+use crate::directory::EntryId;
+use crate::flow::{NameSearch, SpeechInterpreter};
 
 use super::{Decision, NameIndex, Thresholds, decide, decide_yes_no};
 
@@ -20,6 +22,19 @@ impl SpeechInterpreter for MatchingInterpreter {
 
     fn yes_no(&self, recognition: &Recognition) -> Option<bool> {
         decide_yes_no(recognition, self.index.language())
+    }
+}
+
+impl NameSearch for NameIndex {
+    fn keypad_search(&self, digits: &str) -> Vec<EntryId> {
+        NameIndex::keypad_search(self, digits)
+    }
+}
+
+/// A speech store's index also serves its keypad search (same directory version).
+impl NameSearch for MatchingInterpreter {
+    fn keypad_search(&self, digits: &str) -> Vec<EntryId> {
+        self.index.keypad_search(digits)
     }
 }
 

@@ -81,6 +81,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             settings,
             prompts,
             speech,
+            spelling,
             rtp,
             answer,
             negotiated,
@@ -116,6 +117,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
         if let Some(route) = after_hours {
             flow = flow.closed(route);
         }
+        if let Some(spelling) = &spelling {
+            flow = flow.with_name_search(spelling.search.clone());
+        }
         let (results_tx, results) = mpsc::unbounded_channel();
         let mut driver = CallDriver {
             flow,
@@ -123,6 +127,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             media,
             prompts,
             speech,
+            spelling,
             endpoint,
             listening: None,
             generation: 0,
@@ -191,6 +196,7 @@ struct CallSetup {
     settings: FlowSettings,
     prompts: HashMap<Prompt, PromptAudio>,
     speech: CallSpeech,
+    spelling: Option<super::spelling::CallSpelling>,
     rtp: RtpSocket,
     answer: String,
     negotiated: crate::media::sdp::NegotiatedMedia,
@@ -242,6 +248,8 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         None => Arc::new(directory),
     };
     let prompts = load_prompts(context, &directory).await?;
+    let spelling =
+        super::spelling::prepare(&context.keypad, &context.prompts_dir, &directory, &settings, store_speech.as_ref()).await;
     let speech = match store_speech {
         Some(store) => load_speech_prompts(context, &directory, store).await,
         None => CallSpeech::default(),
@@ -257,6 +265,7 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         settings,
         prompts,
         speech,
+        spelling,
         rtp,
         answer,
         negotiated,
@@ -416,6 +425,8 @@ struct CallDriver {
     media: MediaSession,
     prompts: HashMap<Prompt, PromptAudio>,
     speech: CallSpeech,
+    /// Keypad name search, when the store has a spell key.
+    spelling: Option<super::spelling::CallSpelling>,
     endpoint: crate::speech::endpoint::EndpointSettings,
     listening: Option<Listening>,
     /// Counts recognitions started and abandoned: a decoded result whose
@@ -577,11 +588,21 @@ impl CallDriver {
 
     /// The audio of `prompt`: entry prompts are the entry's spoken name and a fragment.
     fn prompt_audio(&self, prompt: Prompt, audio: &mut Vec<PromptAudio>) {
-        let name = |entry| self.speech.store.as_ref().and_then(|s| s.name_audio(entry)).cloned();
+        let spelling = self.spelling.as_ref();
+        let name = |entry| {
+            let speech = self.speech.store.as_ref().and_then(|s| s.name_audio(entry));
+            speech.or_else(|| spelling.and_then(|s| s.name(entry))).cloned()
+        };
         let parts: Vec<Option<PromptAudio>> = match prompt {
             Prompt::DidYouMean(entry) => vec![name(entry), self.speech.did_you_mean.clone()],
-            Prompt::DisambiguationOption { key, entry } => vec![name(entry), self.speech.options.get(&key).cloned()],
-            other => vec![self.prompts.get(&other).or_else(|| self.speech.prompts.get(&other)).cloned()],
+            Prompt::DisambiguationOption { key, entry } => {
+                let option = self.speech.options.get(&key).or_else(|| spelling.and_then(|s| s.option(key)));
+                vec![name(entry), option.cloned()]
+            }
+            other => {
+                let fixed = self.prompts.get(&other).or_else(|| self.speech.prompts.get(&other));
+                vec![fixed.or_else(|| spelling.and_then(|s| s.prompt(other))).cloned()]
+            }
         };
         for part in parts {
             match part {

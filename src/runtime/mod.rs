@@ -18,6 +18,7 @@
 //! and SIGINT. [`Server::stats`] counts what is held, for leak tests.
 
 mod call;
+mod spelling;
 #[doc(hidden)]
 pub mod fault;
 mod hours;
@@ -87,6 +88,8 @@ struct CallContext {
     hours: hours::HoursCache,
     /// Finished calls on their way to the store's recent calls.
     records: records::CallRecords,
+    /// Keypad name search of stores without speech.
+    keypad: spelling::KeypadIndexes,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -165,6 +168,7 @@ impl Server {
             public_ip,
             sip_addr: SocketAddr::new(public_ip, sip.udp_addr().port()),
             prompts_dir: config.paths.prompts_dir.clone(),
+            keypad: spelling::KeypadIndexes::new(config.paths.prompts_dir.clone(), config.paths.prompt_texts_dir.clone()),
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,

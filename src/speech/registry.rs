@@ -17,7 +17,7 @@
 //! whoever commits a directory change (the admin API, a sync job) calls it.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use arc_swap::ArcSwap;
@@ -195,29 +195,9 @@ impl SpeechRegistry {
         Ok(Some(speech.with_name_audio(name_audio)))
     }
 
-    /// Spoken names of the directory's entries, synthesised when missing. A name
-    /// that cannot be spoken is logged; its prompts play without it.
+    /// Spoken names of the directory's entries (see [`spoken_names`]).
     fn name_audio(&self, directory: &Directory) -> HashMap<crate::directory::EntryId, PromptAudio> {
-        let texts = match PromptTexts::load(&self.settings.prompt_texts_dir, directory.store.language) {
-            Ok(texts) => texts,
-            Err(error) => {
-                warn!(store = %directory.store.number, error = %error_chain(&error), "no prompt texts: names will not be spoken");
-                return HashMap::new();
-            }
-        };
-        let mut audio = HashMap::new();
-        for (entry, planned) in planned_names(&texts, directory) {
-            let loaded = synthesize(&self.settings.prompts_dir, &planned)
-                .map_err(|error| error_chain(&error))
-                .and_then(|_| PromptAudio::load(&self.settings.prompts_dir.join(&planned.file)).map_err(|error| error_chain(&error)));
-            match loaded {
-                Ok(spoken) => {
-                    audio.insert(entry, spoken);
-                }
-                Err(error) => warn!(store = %directory.store.number, name = %planned.text, %error, "cannot speak the name"),
-            }
-        }
-        audio
+        spoken_names(&self.settings.prompts_dir, &self.settings.prompt_texts_dir, directory)
     }
 
     /// The engine of `language`, loaded on first use (blocking).
@@ -240,6 +220,33 @@ impl SpeechRegistry {
             })
             .clone()
     }
+}
+
+/// Spoken names of the directory's entries, synthesised into `prompts_dir` when
+/// missing (blocking: espeak-ng and file IO). A name that cannot be spoken is
+/// logged; its prompts play without it. Also used by keypad name search for
+/// stores without speech (`runtime::spelling`).
+pub fn spoken_names(prompts_dir: &Path, prompt_texts_dir: &Path, directory: &Directory) -> HashMap<crate::directory::EntryId, PromptAudio> {
+    let texts = match PromptTexts::load(prompt_texts_dir, directory.store.language) {
+        Ok(texts) => texts,
+        Err(error) => {
+            warn!(store = %directory.store.number, error = %error_chain(&error), "no prompt texts: names will not be spoken");
+            return HashMap::new();
+        }
+    };
+    let mut audio = HashMap::new();
+    for (entry, planned) in planned_names(&texts, directory) {
+        let loaded = synthesize(prompts_dir, &planned)
+            .map_err(|error| error_chain(&error))
+            .and_then(|_| PromptAudio::load(&prompts_dir.join(&planned.file)).map_err(|error| error_chain(&error)));
+        match loaded {
+            Ok(spoken) => {
+                audio.insert(entry, spoken);
+            }
+            Err(error) => warn!(store = %directory.store.number, name = %planned.text, %error, "cannot speak the name"),
+        }
+    }
+    audio
 }
 
 /// Loads `kind`'s model for `language` as its manifest describes it.

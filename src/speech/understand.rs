@@ -91,6 +91,11 @@ impl StoreSpeech {
         self.interpreter.clone()
     }
 
+    /// The same name index, for keypad name search (`flow::spelling`).
+    pub fn name_search(&self) -> Arc<dyn crate::flow::NameSearch> {
+        self.interpreter.clone()
+    }
+
     /// Decodes one whole utterance of 8 kHz audio. Blocking and CPU-bound: live
     /// calls run it on the blocking pool.
     pub fn recognize(&self, pcm_8k: &[i16]) -> Result<Recognition, AsrError> {

@@ -19,7 +19,7 @@ pub const STORE_NUMBER: &str = "1000";
 
 /// Each prompt is a constant level (DC), so its µ-law payload is one repeated
 /// byte: a capture says exactly which prompts a caller heard, in order.
-pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
+pub const PROMPT_LEVELS: [(Prompt, i16); 10] = [
     (Prompt::Greeting, 1000),
     (Prompt::Menu, 2000),
     (Prompt::InvalidChoice, 3000),
@@ -28,6 +28,8 @@ pub const PROMPT_LEVELS: [(Prompt, i16); 8] = [
     (Prompt::TransferFailed, 6000),
     (Prompt::Goodbye, 7000),
     (Prompt::Closed, 8000),
+    (Prompt::SpellName, 9000),
+    (Prompt::NamesMatch, 10000),
 ];
 
 /// Frames (20 ms) per generated prompt.
@@ -74,6 +76,10 @@ pub struct TestOptions {
     pub rtp_inactivity: Duration,
     /// `[[registration]]` accounts.
     pub registrations: Vec<attendant::sip::RegistrationAccount>,
+    /// `flow.spell_key`: keypad name search (off by default).
+    pub spell_key: Option<char>,
+    /// Entries added to the test store's directory after its own.
+    pub extra_entries: Vec<NewEntry>,
 }
 
 impl Default for TestOptions {
@@ -87,6 +93,8 @@ impl Default for TestOptions {
             max_calls: 200,
             rtp_inactivity: Duration::from_secs(30),
             registrations: Vec::new(),
+            spell_key: None,
+            extra_entries: Vec::new(),
         }
     }
 }
@@ -114,6 +122,11 @@ fn write_prompts(dir: &Path) {
 /// The database (SQLite in `dir`, store "1000": menu 1 → ext 201, 2 → ext 202,
 /// operator ext 100, one entry at ext 301) and the prompts folder.
 pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
+    prepare_fixture_with(dir, &[]).await
+}
+
+/// [`prepare_fixture`] with `extra` entries after the store's own.
+pub async fn prepare_fixture_with(dir: &Path, extra: &[NewEntry]) -> (String, PathBuf, DirectoryStore) {
     let prompts = dir.join("prompts");
     write_prompts(&prompts);
     let database_url = format!("sqlite://{}", dir.join("attendant.db").display());
@@ -142,7 +155,7 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
             target: TransferTarget::Extension("202".to_string()),
         },
     ];
-    let entries = [NewEntry {
+    let mut entries = vec![NewEntry {
         display_name: "Sophie Martin".to_string(),
         aliases: vec![],
         department: None,
@@ -151,6 +164,7 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
         fallback: None,
         enabled: true,
     }];
+    entries.extend_from_slice(extra);
     store.replace_directory(id, &entries, &menu).await.unwrap();
     (database_url, prompts, store)
 }
@@ -159,7 +173,7 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
 pub async fn start(options: TestOptions) -> TestAttendant {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, prompts, store) = prepare_fixture(dir.path()).await;
+    let (database_url, prompts, store) = prepare_fixture_with(dir.path(), &options.extra_entries).await;
     let sip_port = super::free_udp_tcp_port();
     let rtp = super::RtpBlock::reserve();
     let overrides = ConfigOverrides {
@@ -181,6 +195,9 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
     config.registration = options.registrations.clone();
+    config.flow.spell_key = options
+        .spell_key
+        .map(|key| attendant::flow::MenuKey::new(key).expect("spell_key is a menu key 1-9"));
     let server = Server::start(&config, store.clone())
         .await
         .expect("start the attendant");

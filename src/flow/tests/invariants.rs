@@ -1,4 +1,4 @@
-//! Invariants over every input sequence up to a length, DTMF, speech, closed stores and fallbacks: one `Ended`, nothing after it, playback and recognition brackets kept, deadlines in the future, consistent state reports.
+//! Invariants over every input sequence up to a length, DTMF, speech, keypad name search, closed stores and fallbacks: one `Ended`, nothing after it, playback and recognition brackets kept, deadlines in the future, consistent state reports.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,8 @@ use super::harness::{
     ScriptedInterpreter, at, directory, ext, heard, settings, speech_settings,
 };
 use crate::directory::hours::AfterHoursRoute;
-use crate::flow::{Action, Call, CallEvent, EndReason, Input, Output};
+use crate::flow::{Action, Call, CallEvent, EndReason, Input, MenuKey, Output};
+use crate::matching::NameIndex;
 
 /// What the IO side can tell of a call from its outputs alone.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +64,25 @@ fn speech_inputs() -> Vec<Input> {
         Input::Recognized(heard("bof")),
     ]);
     inputs
+}
+
+/// Keys reaching every spelling outcome over the fixture directory with spell
+/// key `9`: `9` enters spelling (and spells nothing), `3` finds one entry, `6`
+/// three, `1` carries no letters; `*` and `#`; and the inputs that end calls.
+fn spelling_inputs() -> Vec<Input> {
+    vec![
+        Input::Answered,
+        Input::PlaybackFinished,
+        Input::Digit('9'),
+        Input::Digit('6'),
+        Input::Digit('3'),
+        Input::Digit('1'),
+        Input::Digit('*'),
+        Input::Digit('#'),
+        Input::TransferFailed { status: 486 },
+        Input::CallerHungUp,
+        Input::Timeout,
+    ]
 }
 
 /// Feeds `input` as the IO side would and checks every output against `seen`.
@@ -297,4 +317,15 @@ fn every_sequence_with_a_fallback_keeps_the_invariants() {
         Input::Timeout,
     ];
     explore_from(Call::new(at(0), Arc::new(directory), settings), &inputs, 6);
+}
+
+#[test]
+fn every_spelling_sequence_of_five_inputs_keeps_the_invariants() {
+    let mut settings = settings();
+    settings.max_call_duration = Duration::from_secs(40);
+    settings.spell_key = Some(MenuKey::new('9').expect("menu key"));
+    let index = NameIndex::build(&directory()).expect("fixture indexes");
+    let call = Call::new(at(0), Arc::new(directory()), settings).with_name_search(Arc::new(index));
+    assert!(call.spelling_active());
+    explore_from(call, &spelling_inputs(), 5);
 }

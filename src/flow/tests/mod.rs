@@ -10,4 +10,5 @@ mod invariants;
 mod isolation;
 mod settings;
 mod speech;
+mod spelling;
 mod transfer;
