@@ -280,10 +280,11 @@ async fn load_prompts(context: &CallContext, directory: &Directory) -> Result<Ha
         .iter()
         .map(|&prompt| (prompt, resolve_prompt(&context.prompts_dir, &directory.store, prompt)))
         .collect();
+    let cache = context.prompt_cache.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         paths
             .into_iter()
-            .map(|(prompt, path)| PromptAudio::load(&path).map(|audio| (prompt, audio)))
+            .map(|(prompt, path)| cache.load(&path).map(|audio| (prompt, audio)))
             .collect::<Result<HashMap<_, _>, _>>()
     })
     .await;
@@ -325,8 +326,9 @@ async fn load_speech_prompts(context: &CallContext, directory: &Directory, store
         .into_iter()
         .map(|key| (key, context.prompts_dir.join(option_key_file(directory.store.language, key))))
         .collect();
+    let cache = context.prompt_cache.clone();
     let loaded = tokio::task::spawn_blocking(move || {
-        let load = |path: &std::path::Path| match PromptAudio::load(path) {
+        let load = |path: &std::path::Path| match cache.load(path) {
             Ok(audio) => Some(audio),
             Err(error) => {
                 warn!(%error, "speech prompt missing: it will be skipped");

@@ -90,6 +90,8 @@ struct CallContext {
     records: records::CallRecords,
     /// Keypad name search of stores without speech.
     keypad: spelling::KeypadIndexes,
+    /// Prompt audio decoded once and shared by the calls.
+    prompt_cache: Arc<crate::media::prompt::PromptCache>,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -169,6 +171,7 @@ impl Server {
             sip_addr: SocketAddr::new(public_ip, sip.udp_addr().port()),
             prompts_dir: config.paths.prompts_dir.clone(),
             keypad: spelling::KeypadIndexes::new(config.paths.prompts_dir.clone(), config.paths.prompt_texts_dir.clone()),
+            prompt_cache: Arc::new(crate::media::prompt::PromptCache::default()),
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
