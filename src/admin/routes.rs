@@ -724,11 +724,17 @@ pub enum BodyRoute {
 /// hand to the store.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckedBody {
+    /// The store to create.
     Store(NewStore),
+    /// The token to issue: its label and expiry.
     Token { label: String, expires_at: Option<jiff::Timestamp> },
+    /// The entry to create or to write over an existing one.
     Entry(NewEntry),
+    /// The menu options (keys not yet checked for range and duplicates).
     Menu(Vec<MenuOption>),
+    /// The opening hours (not yet validated), or none: always open.
     Hours(Option<OpeningHours>),
+    /// The imported directory, parsed and validated whole, and its format.
     Import { format: Format, entries: Vec<NewEntry> },
 }
 

@@ -391,6 +391,7 @@ pub async fn scenario_import_export(h: &Harness) {
     assert_eq!(applied.status, StatusCode::OK, "{:?}", applied.json);
     assert_eq!(applied.json["version"], 2);
     assert_eq!(applied.json["sync"]["similar"].as_array().unwrap().len(), 1);
+    assert_eq!(applied.json["sync"]["similar_total"], 1);
     let entries = h.get(&format!("{base}/entries"), &token).await.json;
     let names: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Sophie Martin", "Sophie Martine", "Robert'); DROP TABLE entries;--"], "stored verbatim");
