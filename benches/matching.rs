@@ -1,11 +1,12 @@
-//! Measures `NameIndex::build` and `decide` on a synthetic 10,000-entry
-//! French directory (100 first names × 100 last names, every pair once).
+//! Measures `NameIndex::build`, `decide` and `similar_names` on a synthetic
+//! 10,000-entry French directory (100 first names × 100 last names, every pair
+//! once), `similar_names` also on its first 2,000 entries.
 
 use std::hint::black_box;
 
 use attendant::asr::{Hypothesis, Recognition};
 use attendant::directory::{Directory, DirectoryVersion, Entry, EntryId, Language, Store, StoreId, TransferTarget};
-use attendant::matching::{NameIndex, Thresholds, decide};
+use attendant::matching::{NameIndex, Thresholds, decide, similar_names};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const FIRST_NAMES: [&str; 100] = [
@@ -102,6 +103,20 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     c.bench_function("keypad_search 10k '627'", |b| b.iter(|| index.keypad_search(black_box("627"))));
+
+    // Every entry shares its first name with 99 others and its last name with
+    // 99 more, so the pairs (the output) grow with the square of the size;
+    // the work per distinct form does not.
+    let mut group = c.benchmark_group("similar_names");
+    group.sample_size(10);
+    for size in [2_000usize, 10_000] {
+        let mut part = directory.clone();
+        part.entries.truncate(size);
+        let pairs = similar_names(&part, Language::Fr).expect("synthetic directory indexes").len();
+        eprintln!("similar_names: {size} entries, {pairs} pairs");
+        group.bench_function(format!("{size} entries"), |b| b.iter(|| similar_names(black_box(&part), Language::Fr)));
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

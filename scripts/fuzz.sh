@@ -12,7 +12,7 @@ seconds="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(sip_message sdp rtp rfc4733 sip_info directory_csv directory_json)
+    targets=(sip_message sdp rtp rfc4733 sip_info directory_csv directory_json admin_body)
 fi
 unset CARGO_TARGET_DIR
 cargo +nightly fuzz build -O -s none --fuzz-dir . >/dev/null

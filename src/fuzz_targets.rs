@@ -20,7 +20,7 @@ use crate::sip::guard::{Screened, screen};
 pub type FuzzTarget = fn(&[u8]);
 
 /// The fuzz targets by name, for the corpus replay.
-pub const TARGETS: [(&str, FuzzTarget); 7] = [
+pub const TARGETS: [(&str, FuzzTarget); 8] = [
     ("sip_message", sip_message),
     ("sdp", sdp),
     ("rtp", rtp),
@@ -28,6 +28,7 @@ pub const TARGETS: [(&str, FuzzTarget); 7] = [
     ("sip_info", sip_info),
     ("directory_csv", directory_csv),
     ("directory_json", directory_json),
+    ("admin_body", admin_body),
 ];
 
 /// A SIP datagram as the UDP transport gets it: our screen first, then
@@ -138,5 +139,52 @@ fn directory(data: &[u8], format: Format) {
         let exported = import::export(&entries, format);
         let again = import::parse(&exported, format, ImportLimits::default());
         assert_eq!(again.as_ref().ok(), Some(&entries), "export of {entries:?} does not re-import");
+    }
+}
+
+/// An admin API request body. The first byte picks the route (store, token,
+/// entry, menu, hours, CSV or JSON import), the rest is the body, read and
+/// checked as the route's handler does. A refused body is a client error
+/// (4xx, never a 500); an accepted one, shown back as the API shows it and
+/// sent again, gives the same value; accepted opening hours that pass the
+/// store's check can always answer "open now?" (the after-hours flow asks).
+pub fn admin_body(data: &[u8]) {
+    use crate::admin::{BodyRoute, CheckedBody, check_request_body};
+    use axum::response::IntoResponse;
+
+    let Some((&selector, body)) = data.split_first() else { return };
+    let route = match selector % 7 {
+        0 => BodyRoute::CreateStore,
+        1 => BodyRoute::IssueToken,
+        2 => BodyRoute::Entry,
+        3 => BodyRoute::Menu,
+        4 => BodyRoute::Hours,
+        5 => BodyRoute::Import(Format::Csv),
+        _ => BodyRoute::Import(Format::Json),
+    };
+    // A fixed instant: 2026-11-28T00:00:00Z.
+    let now = jiff::Timestamp::from_second(1_795_824_000).expect("a valid instant");
+    let limits = ImportLimits { max_bytes: 64 * 1024, max_entries: 500 };
+    match check_request_body(route, body, now, limits) {
+        Err(error) => {
+            let code = error.code();
+            let status = error.into_response().status();
+            assert!(status.is_client_error(), "{route:?} body refused with {status} ({code})");
+        }
+        Ok(checked) => {
+            if let CheckedBody::Token { label, expires_at } = &checked {
+                assert!(!label.is_empty() && label == label.trim(), "label {label:?}");
+                assert!(expires_at.is_none_or(|at| at > now), "expiry {expires_at:?} not after now");
+            }
+            if let CheckedBody::Hours(Some(hours)) = &checked
+                && hours.validate().is_ok()
+            {
+                assert!(hours.is_open_at(now).is_ok(), "valid hours cannot answer: {hours:?}");
+            }
+            if let Some(shown) = checked.shown_as() {
+                let again = check_request_body(route, &shown, now, ImportLimits::default());
+                assert_eq!(again.as_ref().ok(), Some(&checked), "{route:?}: {:?} shown as {:?}", checked, String::from_utf8_lossy(&shown));
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ use auth::{FailedAttempts, FailureLimit};
 use error::ApiError;
 use sync::{MatcherSimilarity, SimilarNames, VocabularyCheck};
 
-pub use routes::ROUTES;
+pub use routes::{BodyRoute, CheckedBody, ROUTES, check_request_body};
 
 /// Bounds on what the API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

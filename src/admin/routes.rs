@@ -280,30 +280,37 @@ struct StoreBody {
     operator: String,
 }
 
+impl StoreBody {
+    /// The store to create: trimmed name (1-120 characters, no control
+    /// characters), number (1-20 digits, optional +), operator target.
+    fn validated(self) -> ApiResult<NewStore> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+            return Err(ApiError::Invalid { message: "`name` must be 1 to 120 characters, without control characters".into() });
+        }
+        let number = self.number.trim();
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::Invalid { message: format!("`number` value `{number}` must be 1 to 20 digits, with an optional leading +") });
+        }
+        let operator = parse_target("operator", &self.operator)?;
+        Ok(NewStore {
+            name: name.to_owned(),
+            number: number.to_owned(),
+            language: self.language,
+            operator,
+            settings: StoreSettings::none(),
+        })
+    }
+}
+
 async fn create_store(
     caller: Caller,
     State(state): State<AdminState>,
     json: Result<Json<StoreBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<StoreView>)> {
     caller.require_operator("create stores")?;
-    let input = body(json)?;
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ApiError::Invalid { message: "`name` must be 1 to 120 characters, without control characters".into() });
-    }
-    let number = input.number.trim();
-    let digits = number.strip_prefix('+').unwrap_or(number);
-    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::Invalid { message: format!("`number` value `{number}` must be 1 to 20 digits, with an optional leading +") });
-    }
-    let operator = parse_target("operator", &input.operator)?;
-    let new = NewStore {
-        name: name.to_owned(),
-        number: number.to_owned(),
-        language: input.language,
-        operator,
-        settings: StoreSettings::none(),
-    };
+    let new = body(json)?.validated()?;
     let id = state.store.create_store(&new, &caller.actor()).await?;
     let directory = state.store.load_directory(id).await.map_err(admin_err)?;
     Ok((StatusCode::CREATED, Json(StoreView::of(&directory.store, directory.version.0))))
@@ -329,6 +336,26 @@ struct TokenBody {
     expires_in_days: Option<u32>,
 }
 
+impl TokenBody {
+    /// The trimmed label (1-120 characters) and the expiry, `now` plus 1 to
+    /// 3660 days, if any.
+    fn validated(self, now: jiff::Timestamp) -> ApiResult<(String, Option<jiff::Timestamp>)> {
+        let label = self.label.trim();
+        if label.is_empty() || label.chars().count() > 120 {
+            return Err(ApiError::Invalid { message: "`label` must be 1 to 120 characters".into() });
+        }
+        let expires_at = match self.expires_in_days {
+            None => None,
+            Some(days @ 1..=3660) => {
+                let span = jiff::SignedDuration::from_hours(i64::from(days) * 24);
+                Some(now.checked_add(span).map_err(|_| ApiError::Invalid { message: "expiry out of range".into() })?)
+            }
+            Some(days) => return Err(ApiError::Invalid { message: format!("`expires_in_days` {days} is not in 1..=3660") }),
+        };
+        Ok((label.to_owned(), expires_at))
+    }
+}
+
 async fn issue_token(
     caller: Caller,
     State(state): State<AdminState>,
@@ -337,20 +364,8 @@ async fn issue_token(
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let store = StoreId(path(store)?);
     caller.require_operator("issue tokens")?;
-    let input = body(json)?;
-    let label = input.label.trim();
-    if label.is_empty() || label.chars().count() > 120 {
-        return Err(ApiError::Invalid { message: "`label` must be 1 to 120 characters".into() });
-    }
-    let expires_at = match input.expires_in_days {
-        None => None,
-        Some(days @ 1..=3660) => {
-            let span = jiff::SignedDuration::from_hours(i64::from(days) * 24);
-            Some(caller.now.checked_add(span).map_err(|_| ApiError::Invalid { message: "expiry out of range".into() })?)
-        }
-        Some(days) => return Err(ApiError::Invalid { message: format!("`expires_in_days` {days} is not in 1..=3660") }),
-    };
-    let issued = state.store.issue_token(TokenScope::Store(store), label, expires_at, &caller.actor()).await?;
+    let (label, expires_at) = body(json)?.validated(caller.now)?;
+    let issued = state.store.issue_token(TokenScope::Store(store), &label, expires_at, &caller.actor()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -475,7 +490,15 @@ async fn put_menu(
 ) -> ApiResult<Json<Value>> {
     let store = StoreId(path(store)?);
     caller.require_store(store)?;
-    let items = body(json)?;
+    let menu = validated_menu(body(json)?)?;
+    let version = state.store.set_menu(store, &menu, &caller.actor()).await?;
+    Ok(Json(json!({ "version": version.0, "menu": menu_view(&state.store.menu(store).await?) })))
+}
+
+/// The menu options of a menu body: one key each, a trimmed label (1-120
+/// characters, no control characters), a target. Which keys are allowed and
+/// unique is the store's check.
+fn validated_menu(items: Vec<MenuItem>) -> ApiResult<Vec<MenuOption>> {
     let mut menu = Vec::with_capacity(items.len());
     for item in items {
         let mut chars = item.digit.chars();
@@ -489,8 +512,7 @@ async fn put_menu(
         }
         menu.push(MenuOption { digit, label: label.to_owned(), target: parse_target("target", &item.target)? });
     }
-    let version = state.store.set_menu(store, &menu, &caller.actor()).await?;
-    Ok(Json(json!({ "version": version.0, "menu": menu_view(&state.store.menu(store).await?) })))
+    Ok(menu)
 }
 
 async fn get_hours(
@@ -675,4 +697,91 @@ async fn all_audit(
     caller.require_operator("read the installation's audit log")?;
     let limit = query(limit)?.limit()?;
     Ok(Json(state.store.audit_log(None, limit).await?))
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies, read and checked as the handlers do, without a database:
+// the admin fuzz target's way in (src/fuzz_targets.rs).
+
+/// A route that reads a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRoute {
+    /// `POST /api/v1/stores`.
+    CreateStore,
+    /// `POST /api/v1/stores/{store}/tokens`.
+    IssueToken,
+    /// `POST /api/v1/stores/{store}/entries` and `PUT …/entries/{entry}`.
+    Entry,
+    /// `PUT /api/v1/stores/{store}/menu`.
+    Menu,
+    /// `PUT /api/v1/stores/{store}/hours`.
+    Hours,
+    /// `POST /api/v1/stores/{store}/import`, with the content type of `format`.
+    Import(Format),
+}
+
+/// A request body once its handler has read and checked it: what it would
+/// hand to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckedBody {
+    /// The store to create.
+    Store(NewStore),
+    /// The token to issue: its label and expiry.
+    Token { label: String, expires_at: Option<jiff::Timestamp> },
+    /// The entry to create or to write over an existing one.
+    Entry(NewEntry),
+    /// The menu options (keys not yet checked for range and duplicates).
+    Menu(Vec<MenuOption>),
+    /// The opening hours (not yet validated), or none: always open.
+    Hours(Option<OpeningHours>),
+    /// The imported directory, parsed and validated whole, and its format.
+    Import { format: Format, entries: Vec<NewEntry> },
+}
+
+/// Reads `bytes` as the body of `route` the way its handler does (axum's JSON
+/// extraction, or the import parser under `import`), then the handler's own
+/// checks; `now` dates token expiries. The store's checks (menu keys, hours,
+/// uniqueness) come after and are not run.
+pub fn check_request_body(
+    route: BodyRoute,
+    bytes: &[u8],
+    now: jiff::Timestamp,
+    import: import::ImportLimits,
+) -> Result<CheckedBody, ApiError> {
+    fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+        body(Json::<T>::from_bytes(bytes))
+    }
+    Ok(match route {
+        BodyRoute::CreateStore => CheckedBody::Store(json::<StoreBody>(bytes)?.validated()?),
+        BodyRoute::IssueToken => {
+            let (label, expires_at) = json::<TokenBody>(bytes)?.validated(now)?;
+            CheckedBody::Token { label, expires_at }
+        }
+        BodyRoute::Entry => CheckedBody::Entry(validated_entry(json(bytes)?)?),
+        BodyRoute::Menu => CheckedBody::Menu(validated_menu(json(bytes)?)?),
+        BodyRoute::Hours => CheckedBody::Hours(json(bytes)?),
+        BodyRoute::Import(format) => CheckedBody::Import { format, entries: import::parse(bytes, format, import)? },
+    })
+}
+
+impl CheckedBody {
+    /// The body the API shows of this value (the store, entry, menu and hours
+    /// views; for an import, the export file), which sent back to the same
+    /// route gives the same value. `None` for a token: its view is not a body.
+    pub fn shown_as(&self) -> Option<Vec<u8>> {
+        let json = |value: Value| value.to_string().into_bytes();
+        Some(match self {
+            CheckedBody::Store(store) => json(json!({
+                "name": store.name,
+                "number": store.number,
+                "language": store.language,
+                "operator": import::target_text(&store.operator),
+            })),
+            CheckedBody::Token { .. } => return None,
+            CheckedBody::Entry(entry) => json(json!(EntryFields::from_entry(entry))),
+            CheckedBody::Menu(menu) => json(json!(menu_view(menu))),
+            CheckedBody::Hours(hours) => json(json!(hours)),
+            CheckedBody::Import { format, entries } => import::export(entries, *format),
+        })
+    }
 }

@@ -190,6 +190,121 @@ macro_rules! on_pool {
     };
 }
 
+/// Bumps the store's version inside the transaction and yields
+/// `Result<DirectoryVersion, StoreError>`; a missing store is
+/// [`StoreError::UnknownStore`]. Must be the transaction's first statement: as
+/// it is a write, SQLite takes the write lock at once (a read first could not
+/// be upgraded if another writer committed meanwhile), and a missing store
+/// shows up as a foreign-key violation.
+macro_rules! bump_version {
+    ($tx:expr, $store:expr) => {{
+        let store: StoreId = $store;
+        let bumped: Result<(i64,), sqlx::Error> = sqlx::query_as(
+            "INSERT INTO directory_versions (store_id, version) VALUES ($1, 1) \
+             ON CONFLICT (store_id) DO UPDATE SET version = directory_versions.version + 1 \
+             RETURNING version",
+        )
+        .bind(store.0)
+        .fetch_one(&mut *$tx)
+        .await;
+        match bumped {
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(StoreError::UnknownStore { store }),
+            other => other.during("bump directory version").map(|(version,)| DirectoryVersion(version)),
+        }
+    }};
+}
+
+/// The bound columns of an entry row (the store and position apart).
+struct EntryColumns<'a> {
+    aliases: String,
+    target: (&'static str, &'a str),
+    fallback: Option<(&'static str, &'a str)>,
+}
+
+impl<'a> EntryColumns<'a> {
+    fn of(entry: &'a NewEntry) -> EntryColumns<'a> {
+        EntryColumns {
+            // A list of strings always serialises.
+            aliases: serde_json::Value::from(entry.aliases.clone()).to_string(),
+            target: target_columns(&entry.target),
+            fallback: entry.fallback.as_ref().map(target_columns),
+        }
+    }
+}
+
+/// Rows per multi-row INSERT of entries: 11 parameters a row stays far below
+/// SQLite's limit of 32,766 bound parameters, and PostgreSQL's of 65,535.
+const ENTRY_INSERT_CHUNK: usize = 1000;
+
+/// Inserts `$entries` (`&[NewEntry]`) as the store's entries at positions
+/// 0, 1, …, a thousand rows per statement; the store's old entries must be
+/// deleted first. Yields `Result<(), StoreError>`. The one place entries are
+/// written in bulk (directory replacement, import).
+macro_rules! insert_entries {
+    ($tx:expr, $store:expr, $entries:expr) => {{
+        let store: StoreId = $store;
+        let entries: &[NewEntry] = $entries;
+        let columns: Vec<EntryColumns<'_>> = entries.iter().map(EntryColumns::of).collect();
+        let mut outcome = Ok(());
+        for (chunk_index, chunk) in entries.chunks(ENTRY_INSERT_CHUNK).enumerate() {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO entries (store_id, position, display_name, aliases, department, extension, \
+                 target_kind, target_value, fallback_kind, fallback_value, enabled) ",
+            );
+            let first = chunk_index * ENTRY_INSERT_CHUNK;
+            insert.push_values(chunk.iter().zip(&columns[first..]).enumerate(), |mut row, (i, (entry, cols))| {
+                row.push_bind(store.0)
+                    // A directory holds far fewer than i64::MAX entries.
+                    .push_bind((first + i) as i64)
+                    .push_bind(entry.display_name.clone())
+                    .push_bind(cols.aliases.clone())
+                    .push_bind(entry.department.clone())
+                    .push_bind(entry.extension.clone())
+                    .push_bind(cols.target.0)
+                    .push_bind(cols.target.1.to_owned())
+                    .push_bind(cols.fallback.map(|f| f.0))
+                    .push_bind(cols.fallback.map(|f| f.1.to_owned()))
+                    .push_bind(entry.enabled);
+            });
+            if let Err(error) = insert.build().execute(&mut *$tx).await.during("insert entries") {
+                outcome = Err(error);
+                break;
+            }
+        }
+        outcome
+    }};
+}
+
+/// Replaces the store's menu with `$menu` (`&[MenuOption]`, already
+/// validated). Yields `Result<(), StoreError>`.
+macro_rules! write_menu {
+    ($tx:expr, $store:expr, $menu:expr) => {{
+        let store: StoreId = $store;
+        let menu: &[MenuOption] = $menu;
+        let mut outcome =
+            sqlx::query("DELETE FROM menu_options WHERE store_id = $1").bind(store.0).execute(&mut *$tx).await.during("delete menu").map(drop);
+        for option in menu {
+            if outcome.is_err() {
+                break;
+            }
+            let (kind, value) = target_columns(&option.target);
+            outcome = sqlx::query(
+                "INSERT INTO menu_options (store_id, digit, label, target_kind, target_value) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(store.0)
+            .bind(option.digit.to_string())
+            .bind(&option.label)
+            .bind(kind)
+            .bind(value)
+            .execute(&mut *$tx)
+            .await
+            .during("insert menu option")
+            .map(drop);
+        }
+        outcome
+    }};
+}
+
 /// Stores and their directories in a SQL database. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct DirectoryStore {
@@ -450,82 +565,18 @@ impl DirectoryStore {
         menu: &[MenuOption],
     ) -> Result<DirectoryVersion, StoreError> {
         validate_menu(store, menu)?;
-        let entry_columns: Vec<_> = entries
-            .iter()
-            .map(|entry| {
-                let fallback = entry.fallback.as_ref().map(target_columns);
-                (serde_json::Value::from(entry.aliases.clone()).to_string(), target_columns(&entry.target), fallback)
-            })
-            .collect();
         on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin directory replacement")?;
-            // The version bump comes first: as the transaction's first statement is a
-            // write, SQLite takes the write lock at once (a read first could not be
-            // upgraded if another writer committed meanwhile), and a missing store
-            // shows up as a foreign-key violation.
-            let bumped: Result<(i64,), sqlx::Error> = sqlx::query_as(
-                "INSERT INTO directory_versions (store_id, version) VALUES ($1, 1) \
-                 ON CONFLICT (store_id) DO UPDATE SET version = directory_versions.version + 1 \
-                 RETURNING version",
-            )
-            .bind(store.0)
-            .fetch_one(&mut *tx)
-            .await;
-            let (version,) = match bumped {
-                Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                    return Err(StoreError::UnknownStore { store });
-                }
-                other => other.during("bump directory version")?,
-            };
+            let version = bump_version!(tx, store)?;
             sqlx::query("DELETE FROM entries WHERE store_id = $1")
                 .bind(store.0)
                 .execute(&mut *tx)
                 .await
                 .during("delete entries")?;
-            sqlx::query("DELETE FROM menu_options WHERE store_id = $1")
-                .bind(store.0)
-                .execute(&mut *tx)
-                .await
-                .during("delete menu")?;
-            for (position, (entry, (aliases, (kind, value), fallback))) in entries.iter().zip(&entry_columns).enumerate() {
-                sqlx::query(
-                    "INSERT INTO entries (store_id, position, display_name, aliases, department, extension, \
-                     target_kind, target_value, fallback_kind, fallback_value, enabled) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(store.0)
-                // A directory holds far fewer than i64::MAX entries.
-                .bind(position as i64)
-                .bind(&entry.display_name)
-                .bind(aliases)
-                .bind(&entry.department)
-                .bind(&entry.extension)
-                .bind(*kind)
-                .bind(*value)
-                .bind(fallback.map(|(kind, _)| kind))
-                .bind(fallback.map(|(_, value)| value))
-                .bind(entry.enabled)
-                .execute(&mut *tx)
-                .await
-                .during("insert entry")?;
-            }
-            for option in menu {
-                let (kind, value) = target_columns(&option.target);
-                sqlx::query(
-                    "INSERT INTO menu_options (store_id, digit, label, target_kind, target_value) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(store.0)
-                .bind(option.digit.to_string())
-                .bind(&option.label)
-                .bind(kind)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .during("insert menu option")?;
-            }
+            insert_entries!(tx, store, entries)?;
+            write_menu!(tx, store, menu)?;
             tx.commit().await.during("commit directory replacement")?;
-            Ok(DirectoryVersion(version))
+            Ok(version)
         })
         .inspect(|version| self.events.publish(store, *version))
     }

@@ -449,7 +449,45 @@ impl NameIndex {
         out
     }
 
-    /// Every indexed form with its postings, in form order (for reports).
+    /// Number of form slots (`0..slot_count()` are valid slots).
+    pub(crate) fn slot_count(&self) -> usize {
+        self.forms_text.len()
+    }
+
+    /// The entries having the form of `slot`, best kind first.
+    pub(crate) fn slot_postings(&self, slot: u32) -> &[(EntryId, FormKind)] {
+        &self.form_postings[slot as usize]
+    }
+
+    /// The slots of forms that sound like the form of `slot` (same phonetic
+    /// key) or are exactly one edit away from it (for forms of at least
+    /// [`FUZZY_MIN_CHARS`] characters, as [`Self::fuzzy`]), `slot` itself
+    /// excluded, possibly repeated. Works on slots, never on hits: no form text
+    /// is copied, so a report over every form stays near-linear.
+    pub(crate) fn near_slots(&self, slot: u32, out: &mut Vec<u32>) {
+        let form = self.forms_text[slot as usize].as_str();
+        for key in phonetic_keys(form, self.language) {
+            if let Some(pslot) = self.phonetic.get(&key) {
+                out.extend(self.phonetic_postings[pslot as usize].iter().copied().filter(|&s| s != slot));
+            }
+        }
+        if fuzzy_distance(form.chars().count()) == 0 {
+            return;
+        }
+        let dfa = LEVENSHTEIN[0].build_dfa(form);
+        let mut stream = self.forms.search_with_state(&dfa).into_stream();
+        while let Some((_, near, _)) = stream.next() {
+            // Slots come from our own map; distance 0 is the form itself.
+            let near = near as u32;
+            if near != slot {
+                out.push(near);
+            }
+        }
+    }
+
+    /// Every indexed form with its postings, in form order (the reference
+    /// similar-names check walks them).
+    #[cfg(test)]
     pub(crate) fn forms(&self) -> impl Iterator<Item = (&str, &[(EntryId, FormKind)])> {
         self.forms_text
             .iter()

@@ -590,6 +590,62 @@ fn similar_names_report() {
     );
 }
 
+/// Random directories drawn from pools of names that collide in every way the
+/// check looks at (namesakes, shared phonetic keys, one edit, short forms
+/// under the fuzzy minimum, carrier words, disabled entries, three
+/// languages): the near-linear `similar_names` gives exactly the pairs of the
+/// quadratic reference. Seeded, so a failure names its seed.
+#[test]
+fn similar_names_agrees_with_the_quadratic_reference() {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    const FIRST: &[&str] = &[
+        "Sophie", "Sofie", "Paul", "Pol", "Léa", "Lea", "Li", "Lin", "Lina", "Jean", "Jeanne", "Hervé",
+        "John", "Jon", "Anna", "Ana", "Marc", "Mark", "Claire", "Clair", "민수", "지은",
+    ];
+    const LAST: &[&str] = &[
+        "Martin", "Martine", "Martins", "Dupont", "Dupond", "Du Pont", "Smith", "Smyth", "Leclerc",
+        "Leclercq", "Prodhomme", "Prodome", "Thomas", "Tomas", "Roy", "Roi", "Gauthier", "Gautier",
+        "김", "이",
+    ];
+    const OTHER: &[&str] = &[
+        "la boulangerie", "boulangerie", "le pain", "pain", "bread", "bakery", "accueil", "l'accueil",
+        "caisses", "caisse", "standard", "rayon 1", "rayon 2", "drive",
+    ];
+    let languages = [Language::Fr, Language::En, Language::Ko];
+    let mut pairs_seen = 0;
+    for seed in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let count = rng.random_range(0..40);
+        let mut pick = |pool: &[&'static str]| pool[rng.random_range(0..pool.len())];
+        let mut entries = Vec::new();
+        for id in 0..count {
+            let name = match id % 4 {
+                0 => pick(LAST).to_owned(),
+                1 => pick(OTHER).to_owned(),
+                _ => format!("{} {}", pick(FIRST), pick(LAST)),
+            };
+            let aliases: Vec<&str> = (0..id % 3).map(|_| pick(OTHER)).collect();
+            let department = (id % 5 == 0).then(|| pick(OTHER));
+            let mut e = entry(id, &name, &aliases, department);
+            e.enabled = id % 7 != 3;
+            entries.push(e);
+        }
+        let language = languages[seed as usize % languages.len()];
+        let dir = directory(language, entries);
+        for check_language in languages {
+            let fast = similar_names(&dir, check_language).expect("index builds");
+            let reference = super::similar::similar_names_reference(&dir, check_language).expect("index builds");
+            assert_eq!(fast, reference, "seed {seed}, store {language:?}, checked as {check_language:?}");
+            pairs_seen += fast.len();
+        }
+    }
+    // The pools make collisions common: an equivalence over empty results
+    // would prove nothing.
+    assert!(pairs_seen > 10_000, "only {pairs_seen} pairs over all seeds");
+}
+
 #[test]
 fn lookup_reports_how_each_name_was_found() {
     let french_index = NameIndex::build(&french()).expect("index builds");

@@ -377,7 +377,11 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Admin { addr, source })?;
             info!(%addr, "admin API and console listening");
+            // The sync report checks names against the engines the calls use.
+            let speech = server.speech().clone();
+            let vocabulary = crate::admin::sync::EngineVocabulary::new(move |language| speech.engine_for(language));
             let state = crate::admin::AdminState::new(admin_store)
+                .with_vocabulary(std::sync::Arc::new(vocabulary))
                 .with_similar_names(std::sync::Arc::new(crate::admin::sync::MatcherSimilarity));
             let stop = admin_stop.clone();
             Some(tokio::spawn(crate::admin::serve(listener, state, async move { stop.cancelled().await })))

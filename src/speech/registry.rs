@@ -200,6 +200,14 @@ impl SpeechRegistry {
         spoken_names(&self.settings.prompts_dir, &self.settings.prompt_texts_dir, directory)
     }
 
+    /// The engine serving `language`, shared with the calls; loaded on first
+    /// use, which blocks (seconds for a Vosk model): call it off the async
+    /// threads. `None`: no engine configured for the language, or it failed
+    /// to load.
+    pub fn engine_for(&self, language: Language) -> Option<Arc<dyn Engine>> {
+        self.engine(language)
+    }
+
     /// The engine of `language`, loaded on first use (blocking).
     fn engine(&self, language: Language) -> EngineSlot {
         let mut engines = self.engines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -93,11 +93,28 @@ impl Harness {
         Harness::over(&url, None, AdminLimits::default()).await
     }
 
+    /// SQLite, with the sync report's vocabulary check connected.
+    pub async fn sqlite_with_vocabulary(vocabulary: Arc<dyn admin::sync::VocabularyCheck>) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("attendant.db").display());
+        Harness::configured(&url, Some(dir), AdminLimits::default(), |state| state.with_vocabulary(vocabulary)).await
+    }
+
     pub async fn over(url: &str, dir: Option<tempfile::TempDir>, limits: AdminLimits) -> Harness {
+        Harness::configured(url, dir, limits, |state| state).await
+    }
+
+    /// Like [`Harness::over`], with `configure` applied to the API state.
+    pub async fn configured(
+        url: &str,
+        dir: Option<tempfile::TempDir>,
+        limits: AdminLimits,
+        configure: impl FnOnce(AdminState) -> AdminState,
+    ) -> Harness {
         let db = DirectoryStore::open(url).await.unwrap();
         let clock = Arc::new(AtomicI64::new(T0_MS));
         let read = clock.clone();
-        let state = AdminState::new(db.clone())
+        let state = configure(AdminState::new(db.clone()))
             .with_limits(limits)
             .with_clock(Arc::new(move || Timestamp::from_millisecond(read.load(Ordering::SeqCst)).unwrap()));
         let operator = db.issue_token(TokenScope::Operator, "operator", None, &setup_actor()).await.unwrap().token;
@@ -374,6 +391,7 @@ pub async fn scenario_import_export(h: &Harness) {
     assert_eq!(applied.status, StatusCode::OK, "{:?}", applied.json);
     assert_eq!(applied.json["version"], 2);
     assert_eq!(applied.json["sync"]["similar"].as_array().unwrap().len(), 1);
+    assert_eq!(applied.json["sync"]["similar_total"], 1);
     let entries = h.get(&format!("{base}/entries"), &token).await.json;
     let names: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Sophie Martin", "Sophie Martine", "Robert'); DROP TABLE entries;--"], "stored verbatim");

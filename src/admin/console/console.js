@@ -184,6 +184,9 @@ function showSync(container, sync) {
     (u) => u.name + ": " + u.unknown_words.join(", "));
   showList(container, "Names that sound alike", sync.similar, "changed",
     (p) => p.first_name + " / " + p.second_name + " (add an alias or a department)");
+  if (sync.similar_total > sync.similar.length) {
+    container.append(el("p", "… and " + (sync.similar_total - sync.similar.length) + " more pairs that sound alike."));
+  }
   if (!sync.unrecognisable.length && !sync.similar.length) container.append(el("p", "No warnings."));
 }
 

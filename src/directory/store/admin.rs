@@ -15,7 +15,8 @@ pub mod backup;
 use jiff::Timestamp;
 
 use super::{
-    Backend, DirectoryStore, EntryRow, MenuRow, NewEntry, NewStore, Pool, QueryContext, StoreError, entry_from_row,
+    Backend, DirectoryStore, ENTRY_INSERT_CHUNK, EntryColumns, EntryRow, MenuRow, NewEntry, NewStore, Pool, QueryContext,
+    StoreError, entry_from_row,
     menu_from_row, target_columns, validate_menu,
 };
 use crate::directory::hours::{HoursError, OpeningHours};
@@ -230,28 +231,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises to JSON")
 }
 
-/// Bumps the store's version inside the transaction and yields the new one; a
-/// missing store is [`StoreError::UnknownStore`]. Must be the transaction's first
-/// statement (see the module documentation).
-macro_rules! bump_version {
-    ($tx:expr, $store:expr) => {{
-        let bumped: Result<(i64,), sqlx::Error> = sqlx::query_as(
-            "INSERT INTO directory_versions (store_id, version) VALUES ($1, 1) \
-             ON CONFLICT (store_id) DO UPDATE SET version = directory_versions.version + 1 \
-             RETURNING version",
-        )
-        .bind($store.0)
-        .fetch_one(&mut *$tx)
-        .await;
-        match bumped {
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                return Err(AdminError::Store(StoreError::UnknownStore { store: $store }));
-            }
-            other => DirectoryVersion(other.during("bump directory version")?.0),
-        }
-    }};
-}
-
 /// Appends an audit record inside the transaction.
 macro_rules! audit {
     ($tx:expr, $store:expr, $actor:expr, $action:expr, $before:expr, $after:expr) => {{
@@ -302,27 +281,6 @@ fn check_unique(store: StoreId, others: &[IdentityRow], except: Option<i64>, ent
     Ok(())
 }
 
-/// The bound columns of an entry row (the store and position apart).
-struct EntryColumns<'a> {
-    aliases: String,
-    target: (&'static str, &'a str),
-    fallback: Option<(&'static str, &'a str)>,
-}
-
-impl<'a> EntryColumns<'a> {
-    fn of(entry: &'a NewEntry) -> EntryColumns<'a> {
-        EntryColumns {
-            aliases: to_json(&entry.aliases),
-            target: target_columns(&entry.target),
-            fallback: entry.fallback.as_ref().map(target_columns),
-        }
-    }
-}
-
-/// Rows per multi-row INSERT of an import: 11 parameters a row stays far below
-/// SQLite's limit of 32,766 bound parameters, and PostgreSQL's of 65,535.
-const IMPORT_CHUNK: usize = 1000;
-
 impl DirectoryStore {
     /// The entries of one store in directory order; with `query`, only those whose
     /// name, alias, department or extension contains it (case-insensitive).
@@ -370,7 +328,7 @@ impl DirectoryStore {
         let columns = EntryColumns::of(entry);
         let (id, version) = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin entry creation")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let others: Vec<IdentityRow> =
                 sqlx::query_as("SELECT id, display_name, department, extension FROM entries WHERE store_id = $1")
                     .bind(store.0)
@@ -417,7 +375,7 @@ impl DirectoryStore {
         let columns = EntryColumns::of(entry);
         let version = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin entry update")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let before: Option<EntryRow> = sqlx::query_as(concat!(select_entry!(), " WHERE id = $1 AND store_id = $2"))
                 .bind(id.0)
                 .bind(store.0)
@@ -465,7 +423,7 @@ impl DirectoryStore {
     pub async fn delete_entry(&self, store: StoreId, id: EntryId, actor: &Actor) -> Result<DirectoryVersion, AdminError> {
         let version = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin entry deletion")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let before: Option<EntryRow> = sqlx::query_as(concat!(select_entry!(), " WHERE id = $1 AND store_id = $2"))
                 .bind(id.0)
                 .bind(store.0)
@@ -497,10 +455,9 @@ impl DirectoryStore {
         entries: &[NewEntry],
         actor: &Actor,
     ) -> Result<(DirectoryVersion, DirectoryDiff), AdminError> {
-        let columns: Vec<EntryColumns<'_>> = entries.iter().map(EntryColumns::of).collect();
         let (version, diff) = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin import")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let current: Vec<EntryRow> = sqlx::query_as(concat!(select_entry!(), " WHERE store_id = $1 ORDER BY position"))
                 .bind(store.0)
                 .fetch_all(&mut *tx)
@@ -516,28 +473,7 @@ impl DirectoryStore {
                 .execute(&mut *tx)
                 .await
                 .during("delete entries")?;
-            for (chunk_index, chunk) in entries.chunks(IMPORT_CHUNK).enumerate() {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO entries (store_id, position, display_name, aliases, department, extension, \
-                     target_kind, target_value, fallback_kind, fallback_value, enabled) ",
-                );
-                let first = chunk_index * IMPORT_CHUNK;
-                insert.push_values(chunk.iter().zip(&columns[first..]).enumerate(), |mut row, (i, (entry, cols))| {
-                    row.push_bind(store.0)
-                        // A directory holds far fewer than i64::MAX entries.
-                        .push_bind((first + i) as i64)
-                        .push_bind(entry.display_name.clone())
-                        .push_bind(cols.aliases.clone())
-                        .push_bind(entry.department.clone())
-                        .push_bind(entry.extension.clone())
-                        .push_bind(cols.target.0)
-                        .push_bind(cols.target.1.to_owned())
-                        .push_bind(cols.fallback.map(|f| f.0))
-                        .push_bind(cols.fallback.map(|f| f.1.to_owned()))
-                        .push_bind(entry.enabled);
-                });
-                insert.build().execute(&mut *tx).await.during("insert imported entries")?;
-            }
+            insert_entries!(tx, store, entries)?;
             let summary = |list: &[NewEntry]| list.to_vec();
             let before = serde_json::json!({
                 "changed": diff.changed.iter().map(|(old, _)| old.clone()).collect::<Vec<_>>(),
@@ -571,7 +507,7 @@ impl DirectoryStore {
         validate_menu(store, menu)?;
         let version = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin menu change")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let before: Vec<MenuRow> = sqlx::query_as(
                 "SELECT digit, label, target_kind, target_value FROM menu_options WHERE store_id = $1 ORDER BY digit",
             )
@@ -581,26 +517,7 @@ impl DirectoryStore {
             .during("load menu")?;
             let before: Vec<MenuOption> =
                 before.into_iter().map(|row| menu_from_row(store, row)).collect::<Result<_, _>>()?;
-            sqlx::query("DELETE FROM menu_options WHERE store_id = $1")
-                .bind(store.0)
-                .execute(&mut *tx)
-                .await
-                .during("delete menu")?;
-            for option in menu {
-                let (kind, value) = target_columns(&option.target);
-                sqlx::query(
-                    "INSERT INTO menu_options (store_id, digit, label, target_kind, target_value) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(store.0)
-                .bind(option.digit.to_string())
-                .bind(&option.label)
-                .bind(kind)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .during("insert menu option")?;
-            }
+            write_menu!(tx, store, menu)?;
             audit!(tx, Some(store), actor, "menu.set", Some(to_json(&before)), Some(to_json(&menu)));
             tx.commit().await.during("commit menu change")?;
             version
@@ -640,7 +557,7 @@ impl DirectoryStore {
         let text = hours.map(to_json);
         let version = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin hours change")?;
-            let version = bump_version!(tx, store);
+            let version = bump_version!(tx, store)?;
             let before: Option<(String,)> = sqlx::query_as("SELECT hours FROM store_hours WHERE store_id = $1")
                 .bind(store.0)
                 .fetch_optional(&mut *tx)
