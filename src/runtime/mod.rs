@@ -53,6 +53,9 @@ pub enum ServeError {
     /// The admin API's address is taken or not ours.
     #[error("cannot listen for the admin API on {addr}")]
     Admin { addr: SocketAddr, source: std::io::Error },
+    /// The speech decode workers could not be started.
+    #[error("cannot start the speech decode workers")]
+    Decode(#[from] crate::speech::decode::DecodeError),
     /// The SIGTERM/SIGINT listeners could not be installed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
@@ -81,6 +84,8 @@ struct CallContext {
     rtp_sockets: stats::Gauge,
     /// The cap on concurrent recognitions (`limits.max_recognitions`).
     recognitions: RecognitionPermits,
+    /// The threads that decode every call's speech (`asr.decode_workers`).
+    decoders: crate::speech::decode::DecodePool,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -152,6 +157,7 @@ impl Server {
             recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
             rtp_sockets: stats::Gauge::default(),
             recognitions: RecognitionPermits::new(config.limits.max_recognitions),
+            decoders: crate::speech::decode::DecodePool::start(config.asr.decode_settings())?,
         });
         let tasks = TaskTracker::new();
         // Every committed directory change (admin API, import, CLI) recompiles that
