@@ -519,8 +519,9 @@ pub struct LimitsConfig {
     /// Calls held at once (ringing or answered); past it a new INVITE gets 503
     /// with Retry-After and the calls already up are not touched.
     pub max_calls: usize,
-    /// Speech recognitions decoding at once; past it a call goes on with the
-    /// keypad only (see `runtime::RecognitionPermits`).
+    /// Speech recognitions at once (listening or decoding); past it a call goes
+    /// on with the keypad only (see `runtime::RecognitionPermits`). The CPU they
+    /// use is bounded by `asr.decode_workers`; this bounds their memory.
     pub max_recognitions: usize,
     /// Seconds sent in `Retry-After` with a 503 (overload or drain).
     pub retry_after_secs: u32,
@@ -534,7 +535,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_calls: 200,
-            max_recognitions: 8,
+            max_recognitions: 100,
             retry_after_secs: 30,
             drain_timeout: Duration::from_secs(60),
         }
@@ -569,6 +570,13 @@ pub struct AsrConfig {
     /// Folder where `scripts/fetch-models.sh` installed the models; unset: the
     /// one the binary was built against (`.deps`).
     pub deps_dir: Option<PathBuf>,
+    /// Threads that decode every call's speech (`speech::decode`); unset: one
+    /// per core.
+    pub decode_workers: Option<std::num::NonZeroUsize>,
+    /// How far (ms of audio) a call's decoding may fall behind the caller
+    /// before that call drops speech for the keypad menu.
+    #[serde(with = "duration_ms")]
+    pub decode_backlog: Duration,
 }
 
 impl Default for AsrConfig {
@@ -580,11 +588,23 @@ impl Default for AsrConfig {
                 .collect(),
             manifest_dir: None,
             deps_dir: None,
+            decode_workers: None,
+            decode_backlog: Duration::from_secs(2),
         }
     }
 }
 
 impl AsrConfig {
+    /// The decode workers' settings: `decode_workers` (else one per core) and
+    /// `decode_backlog` in 8 kHz samples.
+    pub fn decode_settings(&self) -> crate::speech::decode::DecodeSettings {
+        let machine = crate::speech::decode::DecodeSettings::for_this_machine();
+        crate::speech::decode::DecodeSettings {
+            workers: self.decode_workers.unwrap_or(machine.workers),
+            max_backlog_samples: (self.decode_backlog.as_millis() as usize).saturating_mul(8),
+        }
+    }
+
     /// The engine configured for `language`, if any.
     pub fn engine_for(&self, language: Language) -> Option<EngineKind> {
         self.engines.get(language.code()).copied()

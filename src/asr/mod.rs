@@ -8,8 +8,9 @@
 //! - a [`Recognizer`] decodes one utterance: feed it 8 kHz 16-bit mono audio with
 //!   [`Recognizer::push_audio`] and take the N-best result with
 //!   [`Recognizer::finish`]. It does no IO and keeps no clock: endpointing is the
-//!   caller's job. Decoding is CPU-heavy: the runtime calls these methods on
-//!   `spawn_blocking`, hence `Send`.
+//!   caller's job. Live calls push audio block by block while the caller speaks,
+//!   so that `finish` has little left to do. Decoding is CPU-heavy: the runtime
+//!   calls these methods on its decode workers (`speech::decode`), hence `Send`.
 //!
 //! What to recognise is described once, engine-neutral, by a
 //! [`grammar::GrammarSpec`] built from a store's directory; each engine compiles it
@@ -31,7 +32,7 @@
 //! for rejected in &grammar.rejected {
 //!     eprintln!("cannot recognise {:?}: {:?}", rejected.phrase.text, rejected.unknown_words);
 //! }
-//! // Per utterance, on a blocking thread (tokio::task::spawn_blocking).
+//! // Per utterance, on a decode worker (speech::decode), fed while the caller speaks.
 //! let mut recognizer = engine.recognizer(&grammar)?;
 //! let frame = [0i16; 160]; // 20 ms of 8 kHz audio, as RTP delivers it
 //! recognizer.push_audio(&frame)?;
@@ -250,15 +251,29 @@ pub trait Engine: Send + Sync {
     /// the language differs from the model's or no phrase is left.
     fn compile_grammar(&self, spec: &GrammarSpec) -> Result<CompiledGrammar, AsrError>;
 
-    /// Starts decoding one utterance constrained by `grammar`. Cheap (well under
-    /// 1 ms) in the steady state, but PocketSphinx builds a new decoder (about
-    /// 100 ms) when all pooled ones are busy: call it off the async threads too.
+    /// How much of the end-of-speech silence (the silence after the caller's
+    /// last word that ends an utterance) the engine must decode; `None`: all of
+    /// it. Decoding silence costs as much as decoding speech, but an engine
+    /// whose scores depend on it (PocketSphinx normalises over the whole
+    /// utterance) must get it all, or its decisions change.
+    fn decoded_end_silence(&self) -> Option<std::time::Duration>;
+
+    /// Starts decoding one utterance constrained by `grammar`. Cheap (a Vosk
+    /// grammar recognizer takes under 1 ms; PocketSphinx takes a decoder from its
+    /// pool only in `finish`, and builds one, about 100 ms, when all are busy),
+    /// but engine work all the same: call it off the async threads.
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError>;
 }
 
 /// Decodes one utterance. Sans-IO: audio in, result out, no clock.
 pub trait Recognizer: Send {
-    /// Feeds 16-bit mono PCM at [`INPUT_SAMPLE_RATE`] (8 kHz).
+    /// Feeds 16-bit mono PCM at [`INPUT_SAMPLE_RATE`] (8 kHz), and processes it
+    /// now as far as the engine can: Vosk searches as audio comes, so feeding an
+    /// utterance while it is spoken leaves [`Recognizer::finish`] only the end;
+    /// PocketSphinx upsamples it and searches the whole utterance in `finish`
+    /// (see [`sphinx`] for why). Results may depend on how the audio is cut into
+    /// calls (Vosk checks its own end of segment once per call): live and replay
+    /// feed the same blocks (`speech::stream::decode_blocks`).
     fn push_audio(&mut self, samples: &[i16]) -> Result<(), AsrError>;
 
     /// Best guess so far, if the engine computes one cheaply (Vosk does; PocketSphinx

@@ -127,6 +127,9 @@ impl Engine for TimedEngine {
     fn compile_grammar(&self, spec: &GrammarSpec) -> Result<CompiledGrammar, AsrError> {
         self.inner.compile_grammar(spec)
     }
+    fn decoded_end_silence(&self) -> Option<std::time::Duration> {
+        self.inner.decoded_end_silence()
+    }
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
         let started = Instant::now();
         let inner = self.inner.recognizer(grammar)?;

@@ -11,7 +11,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::CallContext;
 use super::records::CallLog;
-use crate::asr::{AsrError, Recognition};
+use crate::asr::Recognition;
 use crate::directory::Directory;
 use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::flow::{Action, Call, FlowSettings, Input, Output, Prompt};
@@ -19,7 +19,8 @@ use crate::media::prompt::PromptAudio;
 use crate::media::sdp::{answer_sdp, negotiate};
 use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
-use crate::speech::endpoint::{EndpointEvent, Endpointer};
+use crate::speech::decode::{DecodeError, DecodeStream};
+use crate::speech::stream::{SpeechStream, StreamEvent};
 use crate::replay::record::LiveRecording;
 use crate::speech::understand::StoreSpeech;
 
@@ -400,17 +401,20 @@ fn media_input(event: MediaEvent) -> Input {
 }
 
 /// A recognition listening to the caller: audio goes through the endpointer
-/// until an utterance ends (then it is decoded, and listening stops).
+/// and, from speech onset, to the decode workers, until the utterance ends
+/// (then its decoding is finished, and listening stops).
 struct Listening {
     generation: u64,
     audio: broadcast::Receiver<Vec<i16>>,
-    endpointer: Endpointer,
+    stream: SpeechStream,
+    /// The utterance in progress being decoded (none before speech starts).
+    decoding: Option<DecodeStream>,
     /// One of `limits.max_recognitions`, held from listening to the end of decoding.
     permit: crate::runtime::RecognitionPermit,
 }
 
 /// A decoded utterance, tagged with the recognition it belongs to.
-type Decoded = (u64, Result<Recognition, AsrError>);
+type Decoded = (u64, Result<Recognition, DecodeError>);
 
 /// The next audio frame of the running recognition (pending when none runs).
 async fn next_frame(listening: &mut Option<Listening>) -> Result<Vec<i16>, broadcast::error::RecvError> {
@@ -514,14 +518,16 @@ impl CallDriver {
         }
     }
 
-    /// Caller audio during a recognition.
+    /// Caller audio during a recognition: endpointed, and streamed to the
+    /// decode workers from speech onset, so that at the end of speech only the
+    /// engine's finalisation is left.
     fn on_audio(&mut self, frame: &[i16]) {
         let Some(listening) = self.listening.as_mut() else { return };
         if let Some(recording) = self.recording.as_mut() {
             recording.audio(frame);
         }
         let generation = listening.generation;
-        let events = match listening.endpointer.push(frame) {
+        let events = match listening.stream.push(frame) {
             Ok(events) => events,
             Err(error) => {
                 warn!(%error, "endpointer failed: no speech");
@@ -533,33 +539,54 @@ impl CallDriver {
         for event in events {
             // Feeding the flow may stop or restart the recognition: the rest of
             // these events belong to the old one.
-            if self.listening.as_ref().map(|l| l.generation) != Some(generation) {
+            let Some(listening) = self.listening.as_mut().filter(|l| l.generation == generation) else {
                 return;
-            }
+            };
             match event {
-                EndpointEvent::SpeechStarted => {
+                StreamEvent::SpeechStarted => {
                     info!("speech started");
+                    listening.decoding = self.speech.store.clone().and_then(|speech| {
+                        self.context
+                            .decoders
+                            .open(Box::new(move || speech.recognizer()))
+                            .inspect_err(|error| warn!(%error, "cannot start decoding: the utterance will not be recognised"))
+                            .ok()
+                    });
                     self.feed(Input::SpeechStarted);
                 }
-                EndpointEvent::NoiseDiscarded => debug!("noise discarded"),
-                EndpointEvent::Utterance(utterance) => {
+                StreamEvent::Audio(block) => {
+                    let Some(decoding) = listening.decoding.as_ref() else { continue };
+                    if let Err(error) = decoding.push(block) {
+                        // Only this call gives up speech; the workers catch up
+                        // with the others.
+                        warn!(%error, "decoding cannot keep up: no speech for this call");
+                        self.listening = None;
+                        self.feed(Input::NoSpeech);
+                        return;
+                    }
+                }
+                StreamEvent::NoiseDiscarded => {
+                    debug!("noise discarded");
+                    // Dropping the stream abandons its decoding.
+                    listening.decoding = None;
+                }
+                StreamEvent::Ended(utterance) => {
                     self.speech_ended_at = Some(now());
-                    let permit = self.listening.take().map(|l| l.permit);
+                    let Some(Listening { decoding, permit, .. }) = self.listening.take() else { return };
                     if let Some(recording) = self.recording.as_mut() {
                         recording.utterance_ended(utterance.pcm.len(), utterance.truncated);
                     }
-                    let Some(speech) = self.speech.store.clone() else {
+                    let Some(decoding) = decoding else {
                         self.feed(Input::NoSpeech);
                         return;
                     };
-                    info!(samples = utterance.pcm.len(), truncated = utterance.truncated, "utterance ended: decoding");
+                    info!(samples = utterance.pcm.len(), truncated = utterance.truncated, "utterance ended: finishing decoding");
                     let results = self.results_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let result = speech.recognize(&utterance.pcm);
+                    decoding.finish(Box::new(move |result| {
                         drop(permit);
                         // The call may have ended meanwhile: nobody to tell.
                         let _ = results.send((generation, result));
-                    });
+                    }));
                     return;
                 }
             }
@@ -567,7 +594,7 @@ impl CallDriver {
     }
 
     /// A decoded utterance: the answer to the current recognition, or stale.
-    fn on_decoded(&mut self, generation: u64, result: Result<Recognition, AsrError>) {
+    fn on_decoded(&mut self, generation: u64, result: Result<Recognition, DecodeError>) {
         if generation != self.generation {
             debug!(generation, current = self.generation, "result of an abandoned recognition dropped");
             return;
@@ -711,12 +738,14 @@ impl CallDriver {
                     warn!(?grammar, "all recognitions busy: answering NoSpeech");
                     return Some(Input::NoSpeech);
                 };
-                match Endpointer::new(self.endpoint.clone()) {
-                    Ok(endpointer) => {
+                let tail = self.speech.store.as_ref().and_then(|speech| speech.decoded_end_silence());
+                match SpeechStream::new(self.endpoint.clone(), tail) {
+                    Ok(stream) => {
                         self.listening = Some(Listening {
                             generation: self.generation,
                             audio: self.media.subscribe_audio(),
-                            endpointer,
+                            stream,
+                            decoding: None,
                             permit,
                         });
                     }

@@ -56,6 +56,9 @@ pub enum ServeError {
     /// The admin API's address is taken or not ours.
     #[error("cannot listen for the admin API on {addr}")]
     Admin { addr: SocketAddr, source: std::io::Error },
+    /// The speech decode workers could not be started.
+    #[error("cannot start the speech decode workers")]
+    Decode(#[from] crate::speech::decode::DecodeError),
     /// The SIGTERM/SIGINT listeners could not be installed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
@@ -92,6 +95,8 @@ struct CallContext {
     keypad: spelling::KeypadIndexes,
     /// Prompt audio decoded once and shared by the calls.
     prompt_cache: Arc<crate::media::prompt::PromptCache>,
+    /// The threads that decode every call's speech (`asr.decode_workers`).
+    decoders: crate::speech::decode::DecodePool,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -181,6 +186,7 @@ impl Server {
             recognitions: RecognitionPermits::new(config.limits.max_recognitions),
             hours: hours::HoursCache::default(),
             records: call_records,
+            decoders: crate::speech::decode::DecodePool::start(config.asr.decode_settings())?,
         });
         let tasks = TaskTracker::new();
         // Every committed directory change (admin API, import, CLI) recompiles that

@@ -74,6 +74,9 @@ pub struct Utterance {
     /// Position of the end in the stream, in samples since the endpointer was created
     /// or reset: the moment the decision was taken (for latency measurements).
     pub ended_at_sample: u64,
+    /// Samples of unvoiced audio at the end of `pcm`: the end-of-speech silence
+    /// (less when the utterance was cut at `max_utterance`).
+    pub trailing_silence: usize,
 }
 
 /// What the endpointer noticed.
@@ -162,6 +165,29 @@ impl Endpointer {
         matches!(self.phase, Phase::Speaking { .. })
     }
 
+    /// Samples of the utterance in progress so far (pre-roll included); 0 when
+    /// no utterance is in progress. They only grow until the utterance ends, so
+    /// a streaming recognizer can take them in order with
+    /// [`Endpointer::utterance_audio`].
+    pub fn utterance_len(&self) -> usize {
+        if self.in_speech() { self.audio.len() } else { 0 }
+    }
+
+    /// Samples of unvoiced audio at the end of the utterance in progress (0 when
+    /// none is in progress).
+    pub fn trailing_silence(&self) -> usize {
+        match self.phase {
+            Phase::Speaking { silent_run, .. } => (silent_run as usize * CHUNK_8K).min(self.audio.len()),
+            _ => 0,
+        }
+    }
+
+    /// The utterance in progress from sample `from` to `to` (clamped to what exists).
+    pub fn utterance_audio(&self, from: usize, to: usize) -> Vec<i16> {
+        let to = to.min(self.utterance_len());
+        self.audio.range(from.min(to)..to).copied().collect()
+    }
+
     /// Samples pushed so far (the endpointer's clock).
     pub fn samples_seen(&self) -> u64 {
         self.samples_seen
@@ -234,9 +260,10 @@ impl Endpointer {
                     self.audio.clear();
                     return Some(EndpointEvent::NoiseDiscarded);
                 }
+                let trailing_silence = (*silent_run as usize * CHUNK_8K).min(self.audio.len());
                 self.phase = Phase::Done;
                 let pcm: Vec<i16> = self.audio.drain(..).collect();
-                Some(EndpointEvent::Utterance(Utterance { pcm, truncated, ended_at_sample: self.samples_seen }))
+                Some(EndpointEvent::Utterance(Utterance { pcm, truncated, ended_at_sample: self.samples_seen, trailing_silence }))
             }
         }
     }

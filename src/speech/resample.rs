@@ -76,16 +76,69 @@ impl Upsampler {
 /// one chunk is zero-padded so that no speech is lost; the resampler's delay is
 /// trimmed so that output sample `2n` lines up with input sample `n`.
 pub fn upsample_8k_to_16k(pcm_8k: &[i16]) -> Result<Vec<i16>, ResampleError> {
-    let mut up = Upsampler::new()?;
-    let delay = up.resampler.output_delay();
-    let mut out = Vec::with_capacity(pcm_8k.len() * 2 + delay + 2 * CHUNK_8K);
-    let padded_len = pcm_8k.len() + CHUNK_8K + delay / 2 + 1;
-    let mut input = pcm_8k.to_vec();
-    input.resize(padded_len, 0);
-    up.push(&input, |chunk| out.extend_from_slice(chunk))?;
-    let start = delay.min(out.len());
-    let end = (start + pcm_8k.len() * 2).min(out.len());
-    Ok(out[start..end].to_vec())
+    let mut up = UtteranceUpsampler::new()?;
+    let mut out = Vec::with_capacity(pcm_8k.len() * 2);
+    up.push(pcm_8k, &mut out)?;
+    up.finish(&mut out)?;
+    Ok(out)
+}
+
+/// [`upsample_8k_to_16k`] as a stream: the same output samples, handed out as
+/// the input arrives (an engine decodes them while the caller speaks), whatever
+/// the sizes of the pieces pushed.
+pub struct UtteranceUpsampler {
+    up: Upsampler,
+    /// Output samples still to drop: the resampler's delay.
+    delay_left: usize,
+    /// Input samples pushed, output samples handed out.
+    input: usize,
+    output: usize,
+}
+
+impl std::fmt::Debug for UtteranceUpsampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UtteranceUpsampler").field("input", &self.input).field("output", &self.output).finish()
+    }
+}
+
+impl UtteranceUpsampler {
+    /// A new stream, aligned on its first sample.
+    pub fn new() -> Result<UtteranceUpsampler, ResampleError> {
+        let up = Upsampler::new()?;
+        let delay_left = up.resampler.output_delay();
+        Ok(UtteranceUpsampler { up, delay_left, input: 0, output: 0 })
+    }
+
+    /// Pushes 8 kHz samples; appends to `out` the 16 kHz samples now known.
+    /// Never more than twice the input so far.
+    pub fn push(&mut self, pcm_8k: &[i16], out: &mut Vec<i16>) -> Result<(), ResampleError> {
+        self.input += pcm_8k.len();
+        self.feed(pcm_8k, out)
+    }
+
+    /// Ends the utterance: appends the rest, so that the whole output is exactly
+    /// twice the input long.
+    pub fn finish(mut self, out: &mut Vec<i16>) -> Result<(), ResampleError> {
+        // Zeros push the last input samples through the filter and its delay.
+        let pad = vec![0i16; CHUNK_8K + self.up.resampler.output_delay() / 2 + 1];
+        let before = out.len();
+        self.feed(&pad, out)?;
+        let excess = self.output.saturating_sub(2 * self.input);
+        // Before the padding, output never exceeds twice the input, so the
+        // excess is all in what this call appended.
+        out.truncate(out.len() - excess.min(out.len() - before));
+        Ok(())
+    }
+
+    fn feed(&mut self, pcm_8k: &[i16], out: &mut Vec<i16>) -> Result<(), ResampleError> {
+        let (delay_left, output) = (&mut self.delay_left, &mut self.output);
+        self.up.push(pcm_8k, |chunk| {
+            let skip = (*delay_left).min(chunk.len());
+            *delay_left -= skip;
+            out.extend_from_slice(&chunk[skip..]);
+            *output += chunk.len() - skip;
+        })
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +189,22 @@ mod tests {
         }
         // 1000 / 128 = 7 whole chunks; the rest waits for more input.
         assert_eq!(chunks, vec![2 * CHUNK_8K; 7]);
+    }
+
+    #[test]
+    fn streaming_an_utterance_gives_the_whole_utterance_output() {
+        let input = tone(700.0, 8000.0, 8000 + 77, 8000.0);
+        let whole = upsample_8k_to_16k(&input).unwrap();
+        for piece in [1, 37, 160, 800, 8077] {
+            let mut up = UtteranceUpsampler::new().unwrap();
+            let mut out = Vec::new();
+            for p in input.chunks(piece) {
+                up.push(p, &mut out).unwrap();
+                assert!(out.len() <= 2 * input.len());
+            }
+            up.finish(&mut out).unwrap();
+            assert_eq!(out, whole, "piece {piece}");
+        }
     }
 
     #[test]

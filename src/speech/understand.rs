@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::asr::{AsrError, CompiledGrammar, Engine, GrammarSpec, Recognition};
+use crate::asr::{AsrError, CompiledGrammar, Engine, GrammarSpec, Recognition, Recognizer};
 use crate::directory::{Directory, DirectoryVersion, EntryId, StoreId};
 use crate::flow::SpeechInterpreter;
 use crate::matching::interpreter::MatchingInterpreter;
@@ -14,6 +14,7 @@ use crate::matching::{Decision, MatchError, NameIndex, Thresholds};
 
 use super::endpoint::{EndpointEvent, EndpointSettings, Endpointer};
 use super::resample::ResampleError;
+use super::stream::{decode_blocks, decoded_part};
 
 /// Why a store's speech set-up could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -96,11 +97,28 @@ impl StoreSpeech {
         self.interpreter.clone()
     }
 
-    /// Decodes one whole utterance of 8 kHz audio. Blocking and CPU-bound: live
-    /// calls run it on the blocking pool.
+    /// A recognizer for one utterance of this store's grammar. Live calls start
+    /// it on a decode worker when speech starts and feed it the blocks of a
+    /// [`SpeechStream`](super::stream::SpeechStream) while the caller speaks.
+    pub fn recognizer(&self) -> Result<Box<dyn Recognizer>, AsrError> {
+        self.engine.recognizer(&self.grammar)
+    }
+
+    /// How much end-of-speech silence this store's engine decodes (`None`: all):
+    /// the tail of the call's [`SpeechStream`](super::stream::SpeechStream).
+    pub fn decoded_end_silence(&self) -> Option<std::time::Duration> {
+        self.engine.decoded_end_silence()
+    }
+
+    /// Decodes one utterance of 8 kHz audio (its [`decoded_part`], for an
+    /// endpointed one), fed in the blocks a live call streams
+    /// ([`decode_blocks`]): the recognizer gets exactly the calls it gets live,
+    /// so replay decides as the call did. Blocking and CPU-bound.
     pub fn recognize(&self, pcm_8k: &[i16]) -> Result<Recognition, AsrError> {
-        let mut recognizer = self.engine.recognizer(&self.grammar)?;
-        recognizer.push_audio(pcm_8k)?;
+        let mut recognizer = self.recognizer()?;
+        for block in decode_blocks(pcm_8k) {
+            recognizer.push_audio(block)?;
+        }
         recognizer.finish()
     }
 
@@ -143,7 +161,7 @@ pub fn understand_recording(speech: &StoreSpeech, settings: &EndpointSettings, p
     for piece in pcm_8k.chunks(160).chain(tail.chunks(160)) {
         for event in endpointer.push(piece)? {
             if let EndpointEvent::Utterance(u) = event {
-                let recognition = speech.recognize(&u.pcm)?;
+                let recognition = speech.recognize(decoded_part(&u, speech.decoded_end_silence()))?;
                 let decision = speech.decide(&recognition);
                 out.push(UnderstoodUtterance {
                     ended_at_sample: u.ended_at_sample,

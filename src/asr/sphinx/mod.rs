@@ -4,14 +4,22 @@
 //! as a whole if one of its words is missing from the dictionary, so
 //! [`SphinxEngine::compile_grammar`] gives every missing word a pronunciation
 //! from [`g2p`] (espeak-ng rules mapped to CMU phones) and reports the words it
-//! cannot pronounce. Each recognizer buffers its utterance and decodes it whole in
-//! [`Recognizer::finish`], after upsampling 8 kHz to the model's 16 kHz with
-//! `crate::speech::resample` (rubato, the one resampler of the speech path): whole-utterance decoding is far more accurate than PocketSphinx's own
-//! segmentation on short names.
+//! cannot pronounce. Each recognizer upsamples its audio as it comes (8 kHz to
+//! the model's 16 kHz, with `crate::speech::resample`, the one resampler of the
+//! speech path) and decodes the whole utterance in [`Recognizer::finish`]:
+//! whole-utterance decoding is far more accurate than PocketSphinx's own
+//! segmentation on short names, and only a whole utterance gets batch cepstral
+//! mean normalisation. Fed as it comes (`ps_process_raw` without `full_utt`),
+//! this library version switches to live CMN, whose mean carries over from the
+//! decoder's previous utterances: the same recording then decided differently
+//! depending on which pooled decoder it got (`tests/replay_consistency.rs`
+//! caught it). A whole utterance decodes at a real-time factor of about 0.025,
+//! so the end of speech costs about 30 ms of decoding for a name.
 //!
 //! A decoder holds its own copy of the acoustic model (no sharing in this API
-//! version), so the engine keeps a pool of idle decoders: a recognizer borrows
-//! one and gives it back when dropped.
+//! version, about 20 MiB), so the engine keeps a pool of idle decoders: a
+//! recognizer borrows one only to decode, in `finish`, and gives it back; a
+//! call listening to its caller holds none.
 
 mod ffi;
 pub mod g2p;
@@ -242,6 +250,12 @@ impl Engine for SphinxEngine {
         })
     }
 
+    fn decoded_end_silence(&self) -> Option<std::time::Duration> {
+        // Batch CMN averages over the whole utterance, silence included:
+        // 200 ms of it lost 2 of 31 recordings of the QA corpus, 400 ms one.
+        None
+    }
+
     fn recognizer(&self, grammar: &CompiledGrammar) -> Result<Box<dyn Recognizer>, AsrError> {
         let GrammarPayload::Sphinx {
             jsgf,
@@ -254,29 +268,42 @@ impl Engine for SphinxEngine {
                 grammar: grammar.engine,
             });
         };
-        let idle = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
+        Ok(Box::new(SphinxRecognizer {
+            config: self.config.clone(),
+            pool: Arc::clone(&self.pool),
+            jsgf: jsgf.clone(),
+            words: words.clone(),
+            sentences: Arc::clone(sentences),
+            upsampler: Some(crate::speech::resample::UtteranceUpsampler::new()?),
+            audio16k: Vec::new(),
+        }))
+    }
+}
+
+impl SphinxEngine {
+    /// Decodes a whole utterance with an idle decoder (a new one when all are
+    /// busy), and gives the decoder back.
+    fn decode(
+        pool: &Mutex<Vec<Decoder>>,
+        config: &DecoderConfig,
+        (jsgf, words): (&str, &[GuessedWord]),
+        audio16k: &[i16],
+        sentences: &BTreeSet<String>,
+    ) -> Result<Recognition, AsrError> {
+        let idle = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut decoder = match idle {
             Some(decoder) => decoder,
-            None => Decoder::new(&self.config)?,
+            None => Decoder::new(config)?,
         };
-        if let Err(error) = decoder.load_grammar(jsgf, words) {
-            // A decoder whose search failed to load is still sound: keep it.
-            self.pool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(decoder);
-            return Err(error);
-        }
-        Ok(Box::new(SphinxRecognizer {
-            decoder: Some(decoder),
-            pool: Arc::clone(&self.pool),
-            sentences: Arc::clone(sentences),
-            audio: Vec::new(),
-        }))
+        let result = decoder
+            .load_grammar(jsgf, words)
+            .and_then(|()| decoder.decode(audio16k, sentences));
+        // A decoder whose search failed to load, or whose decoding failed, is
+        // still sound (its utterance is closed): keep it.
+        pool.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(decoder);
+        result
     }
 }
 
@@ -285,6 +312,8 @@ struct Decoder {
     ps: NonNull<ffi::ps_decoder_t>,
     /// The JSGF text of the active search, to skip reloading the same grammar.
     loaded: Option<String>,
+    /// `ps_start_utt` was called and `ps_end_utt` not yet.
+    in_utterance: bool,
 }
 
 // SAFETY: a decoder is owned by one recognizer (or the idle pool) at a time and
@@ -343,7 +372,7 @@ impl Decoder {
         let ps = unsafe { ffi::ps_init(config_ptr) };
         unsafe { ffi::cmd_ln_free_r(config_ptr) };
         let ps = NonNull::new(ps).ok_or_else(load_error)?;
-        Ok(Self { ps, loaded: None })
+        Ok(Self { ps, loaded: None, in_utterance: false })
     }
 
     fn check(&self, call: &'static str, code: i32) -> Result<i32, AsrError> {
@@ -394,37 +423,49 @@ impl Decoder {
         Ok(())
     }
 
-    /// Upsamples 8 kHz audio to the model's 16 kHz, with the one resampler of
-    /// the speech path (the endpointer's).
-    fn upsample(&mut self, audio: &[i16]) -> Result<Vec<i16>, AsrError> {
-        Ok(crate::speech::resample::upsample_8k_to_16k(audio)?)
+    /// Decodes one whole utterance (16 kHz) and returns its N-best.
+    fn decode(&mut self, audio16k: &[i16], sentences: &BTreeSet<String>) -> Result<Recognition, AsrError> {
+        let ps = self.ps.as_ptr();
+        // SAFETY: ps is a valid decoder owned by self.
+        self.check("ps_start_utt", unsafe { ffi::ps_start_utt(ps) })?;
+        self.in_utterance = true;
+        // SAFETY: valid decoder in an utterance; the library reads `audio16k`
+        // during the call only. full_utt = 1: the whole utterance, which gets
+        // batch CMN.
+        let processed = unsafe { ffi::ps_process_raw(ps, audio16k.as_ptr(), audio16k.len(), 0, 1) };
+        if processed < 0 {
+            self.end_utterance();
+            return Err(AsrError::Decoder {
+                engine: EngineKind::Sphinx,
+                call: "ps_process_raw",
+                code: processed,
+            });
+        }
+        self.finish(sentences)
     }
 
-    /// Decodes one whole utterance (16 kHz) and returns its N-best: the best path,
-    /// then lattice N-best entries that are complete `sentences` (the lattice A*
-    /// also yields grammar prefixes such as "can i", which are no alternative).
-    fn decode(
-        &mut self,
-        audio16k: &[i16],
-        sentences: &BTreeSet<String>,
-    ) -> Result<Recognition, AsrError> {
-        let ps = self.ps.as_ptr();
-        // SAFETY (this block): ps is a valid decoder owned by self; audio16k
-        // outlives the call; returned strings are owned by the decoder and copied
-        // before the next call on it.
-        unsafe {
-            self.check("ps_start_utt", ffi::ps_start_utt(ps))?;
-            let processed = ffi::ps_process_raw(ps, audio16k.as_ptr(), audio16k.len(), 0, 1);
-            if processed < 0 {
-                ffi::ps_end_utt(ps);
-                return Err(AsrError::Decoder {
-                    engine: EngineKind::Sphinx,
-                    call: "ps_process_raw",
-                    code: processed,
-                });
-            }
-            self.check("ps_end_utt", ffi::ps_end_utt(ps))?;
+    /// Ends the utterance in progress, if any (an abandoned or failed one too,
+    /// so that the decoder can go back to the pool).
+    fn end_utterance(&mut self) -> i32 {
+        if !self.in_utterance {
+            return 0;
+        }
+        self.in_utterance = false;
+        // SAFETY: valid decoder with an utterance in progress.
+        unsafe { ffi::ps_end_utt(self.ps.as_ptr()) }
+    }
 
+    /// Ends the utterance and returns its N-best: the best path, then lattice
+    /// N-best entries that are complete `sentences` (the lattice A* also yields
+    /// grammar prefixes such as "can i", which are no alternative).
+    fn finish(&mut self, sentences: &BTreeSet<String>) -> Result<Recognition, AsrError> {
+        let code = self.end_utterance();
+        self.check("ps_end_utt", code)?;
+        let ps = self.ps.as_ptr();
+        // SAFETY (this block): ps is a valid decoder owned by self, its utterance
+        // ended; returned strings are owned by the decoder and copied before the
+        // next call on it.
+        unsafe {
             let mut best_score = 0i32;
             let hyp = ffi::ps_get_hyp(ps, &mut best_score);
             if hyp.is_null() {
@@ -502,18 +543,24 @@ fn rank(best: (String, f64), posterior: f32, others: Vec<(String, f64)>) -> Vec<
     out
 }
 
-/// One utterance: audio is buffered and decoded whole by `finish`.
+/// One utterance: upsampled as it comes, decoded whole by `finish`.
 struct SphinxRecognizer {
-    /// Always `Some` until dropped (taken back to the pool in `Drop`).
-    decoder: Option<Decoder>,
+    config: DecoderConfig,
     pool: Arc<Mutex<Vec<Decoder>>>,
+    jsgf: String,
+    words: Vec<GuessedWord>,
     sentences: Arc<BTreeSet<String>>,
-    audio: Vec<i16>,
+    /// 8 kHz to 16 kHz, aligned on the utterance's first sample; taken by `finish`.
+    upsampler: Option<crate::speech::resample::UtteranceUpsampler>,
+    /// The utterance so far, at 16 kHz.
+    audio16k: Vec<i16>,
 }
 
 impl Recognizer for SphinxRecognizer {
     fn push_audio(&mut self, samples: &[i16]) -> Result<(), AsrError> {
-        self.audio.extend_from_slice(samples);
+        if let Some(upsampler) = self.upsampler.as_mut() {
+            upsampler.push(samples, &mut self.audio16k)?;
+        }
         Ok(())
     }
 
@@ -522,22 +569,16 @@ impl Recognizer for SphinxRecognizer {
     }
 
     fn finish(mut self: Box<Self>) -> Result<Recognition, AsrError> {
-        let audio = std::mem::take(&mut self.audio);
-        // Present from construction until Drop, which has not run yet.
-        let decoder = self.decoder.as_mut().expect("decoder present until drop");
-        let upsampled = decoder.upsample(&audio)?;
-        decoder.decode(&upsampled, &self.sentences)
-    }
-}
-
-impl Drop for SphinxRecognizer {
-    fn drop(&mut self) {
-        if let Some(decoder) = self.decoder.take() {
-            self.pool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(decoder);
+        if let Some(upsampler) = self.upsampler.take() {
+            upsampler.finish(&mut self.audio16k)?;
         }
+        SphinxEngine::decode(
+            &self.pool,
+            &self.config,
+            (&self.jsgf, &self.words),
+            &self.audio16k,
+            &self.sentences,
+        )
     }
 }
 
