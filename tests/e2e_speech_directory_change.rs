@@ -1,12 +1,15 @@
-//! A directory change during a call: the call started on the old version
-//! finishes on it (Sophie Martin at ext 201), and the next call uses the new
-//! one (Sophie Martin moved to another PBX address, ext 209), swapped in by the
-//! runtime from the store's change events alone.
+//! A directory imported during a call (a CSV file, validated whole and applied
+//! the way `attendant directory import` and the API do it): the call started
+//! on the old version finishes on it (Sophie Martin at ext 201), and the next
+//! call uses the new one (Sophie Martin moved to another PBX address, ext 209),
+//! swapped in by the runtime from the store's change events alone.
 
 mod common;
 
 use std::time::Duration;
 
+use attendant::directory::import;
+use attendant::directory::store::admin::Actor;
 use attendant::directory::{Language, TransferTarget};
 use common::speech::{self, Caller, Mic, SpeechStore};
 
@@ -30,7 +33,11 @@ async fn a_call_keeps_its_directory_version_and_the_next_gets_the_new_one() {
         let mut entries = speech::english_entries();
         entries[0].target = TransferTarget::Uri(format!("sip:209@127.0.0.1:{}", new_target.port));
         entries[0].extension = Some("209".to_string());
-        let committed = attendant.store.replace_directory(attendant.store_id, &entries, &[]).await.unwrap();
+        let file = import::export(&entries, import::Format::Csv);
+        let parsed = import::parse(&file, import::Format::Csv, import::ImportLimits::default()).expect("the file is valid");
+        let actor = Actor { name: "store-admin:test".into(), at: jiff::Timestamp::now() };
+        let (committed, diff) = attendant.store.import_entries(attendant.store_id, &parsed, &actor).await.unwrap();
+        assert_eq!(diff.changed.len(), 1, "only Sophie Martin changed: {diff:?}");
         // Nobody calls `refresh` here: the runtime follows the store's change
         // events and swaps the new version in by itself.
         let swapped = tokio::time::timeout(Duration::from_secs(10), async {
