@@ -416,18 +416,36 @@ impl Call {
         self.retry(retries, Prompt::InvalidChoice);
     }
 
-    /// Re-prompt after `cause`, or go to the operator when retries run out.
+    /// Re-prompt the menu after `cause`, or go to the operator when retries run out.
     fn retry(&mut self, retries: u32, cause: Prompt) {
+        self.spend_retry(retries, cause, |retries| {
+            (
+                Prompt::Menu,
+                State::Menu {
+                    retries,
+                    digits: String::new(),
+                },
+            )
+        });
+    }
+
+    /// Spends a retry after `cause`: past `max_retries` the call goes to the
+    /// operator; otherwise `again` (given the new count) names the prompt
+    /// played after `cause` and the state the call asks again in.
+    pub(super) fn spend_retry(
+        &mut self,
+        retries: u32,
+        cause: Prompt,
+        again: impl FnOnce(u32) -> (Prompt, State),
+    ) {
         let retries = retries + 1;
         if retries > self.settings.max_retries {
             let operator = self.directory.store.operator.clone();
             self.start_transfer(operator, retries, Some(cause));
         } else {
-            self.play(vec![cause, Prompt::Menu]);
-            self.set_state(State::Menu {
-                retries,
-                digits: String::new(),
-            });
+            let (prompt, state) = again(retries);
+            self.play(vec![cause, prompt]);
+            self.set_state(state);
         }
     }
 

@@ -256,17 +256,15 @@ impl Call {
 
     /// Spell again after `cause`, or go to the operator when retries run out.
     fn spelling_retry(&mut self, retries: u32, cause: Prompt) {
-        let retries = retries + 1;
-        if retries > self.settings.max_retries {
-            let operator = self.directory.store.operator.clone();
-            self.start_transfer(operator, retries, Some(cause));
-        } else {
-            self.play(vec![cause, Prompt::SpellName]);
-            self.set_state(State::Spelling {
-                retries,
-                digits: String::new(),
-            });
-        }
+        self.spend_retry(retries, cause, |retries| {
+            (
+                Prompt::SpellName,
+                State::Spelling {
+                    retries,
+                    digits: String::new(),
+                },
+            )
+        });
     }
 
     /// `0`: the operator, as everywhere in the menu.
