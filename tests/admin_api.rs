@@ -280,3 +280,45 @@ async fn console_assets_are_served_with_a_strict_policy() {
         assert!(String::from_utf8(reply.bytes).unwrap().contains(marker), "{path}");
     }
 }
+
+/// `GET /api/v1/registrations` shows each `[[registration]]` account's state
+/// as the runtime reports it, to the operator only; with no registration
+/// connected it lists none.
+#[tokio::test]
+async fn registrations_are_shown_to_the_operator_only() {
+    use attendant::sip::registration::FailureReason;
+    use attendant::sip::{RegistrationState, RegistrationStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("attendant.db").display());
+    let source: attendant::admin::RegistrationSource = std::sync::Arc::new(|| {
+        vec![
+            RegistrationStatus {
+                aor: "sip:1000@pbx.example".into(),
+                state: RegistrationState::Registered { granted: 600 },
+                registered_count: 3,
+            },
+            RegistrationStatus {
+                aor: "sip:2000@pbx.example".into(),
+                state: RegistrationState::Retrying { failures: 2, reason: FailureReason::Rejected { status: 403 } },
+                registered_count: 0,
+            },
+        ]
+    });
+    let h = Harness::configured(&url, Some(dir), AdminLimits::default(), |state| state.with_registrations(source)).await;
+    let reply = h.get("/api/v1/registrations", &h.operator).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert_eq!(
+        reply.json,
+        json!([
+            {"aor": "sip:1000@pbx.example", "state": "registered", "granted_secs": 600, "failures": null, "reason": null, "registered_count": 3},
+            {"aor": "sip:2000@pbx.example", "state": "retrying", "granted_secs": null, "failures": 2, "reason": "rejected with 403", "registered_count": 0}
+        ])
+    );
+    let (_, store_token) = h.store("1000", "Store").await;
+    let reply = h.get("/api/v1/registrations", &store_token).await;
+    assert_eq!((reply.status, reply.code()), (StatusCode::FORBIDDEN, "forbidden"));
+
+    let none = Harness::sqlite().await;
+    let reply = none.get("/api/v1/registrations", &none.operator).await;
+    assert_eq!((reply.status, reply.json.clone()), (StatusCode::OK, json!([])));
+}

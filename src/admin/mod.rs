@@ -67,7 +67,14 @@ pub struct AdminState {
     vocabulary: Option<Arc<dyn VocabularyCheck>>,
     similar: Arc<dyn SimilarNames>,
     limits: AdminLimits,
+    /// The attendant's registrations to a PBX or trunk (none connected: the
+    /// API lists none).
+    registrations: Option<RegistrationSource>,
 }
+
+/// Reads each `[[registration]]` account's state now (the runtime's
+/// `Server::registration_source`).
+pub type RegistrationSource = Arc<dyn Fn() -> Vec<crate::sip::RegistrationStatus> + Send + Sync>;
 
 impl std::fmt::Debug for AdminState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,6 +99,7 @@ impl AdminState {
             vocabulary: None,
             similar: Arc::new(MatcherSimilarity),
             limits,
+            registrations: None,
         }
     }
 
@@ -118,6 +126,17 @@ impl AdminState {
     pub fn with_similar_names(mut self, similar: Arc<dyn SimilarNames>) -> AdminState {
         self.similar = similar;
         self
+    }
+
+    /// Connects the registrations' states to `GET /api/v1/registrations`.
+    pub fn with_registrations(mut self, source: RegistrationSource) -> AdminState {
+        self.registrations = Some(source);
+        self
+    }
+
+    /// The registrations' states now (empty when none is connected).
+    fn registrations(&self) -> Vec<crate::sip::RegistrationStatus> {
+        self.registrations.as_ref().map(|source| source()).unwrap_or_default()
     }
 
     /// The storage behind the API.

@@ -163,7 +163,9 @@ pub fn document() -> Value {
             "/api/v1/stores/{store}/audit": {"get": operation("The store's audit log, newest first", &[STORE, LIMIT], None,
                 ("200", json_response("Audit records", array_of("AuditRecord"))), &errs(&["400", "403", "404", "422"]))},
             "/api/v1/audit": {"get": operation("The installation's audit log (operator)", &[LIMIT], None,
-                ("200", json_response("Audit records", array_of("AuditRecord"))), &errs(&["400", "403", "422"]))}
+                ("200", json_response("Audit records", array_of("AuditRecord"))), &errs(&["400", "403", "422"]))},
+            "/api/v1/registrations": {"get": operation("The attendant's registrations to a PBX or trunk, in configuration order (operator)", &[], None,
+                ("200", json_response("Registrations", array_of("Registration"))), &errs(&["403"]))}
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "att.<id>.<secret>"}},
@@ -177,6 +179,13 @@ pub fn document() -> Value {
                 "format": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"], "default": "csv"}}
             },
             "schemas": {
+                "Registration": {"type": "object", "required": ["aor", "state", "registered_count"], "properties": {
+                    "aor": {"type": "string", "description": "sip:user@host"},
+                    "state": {"type": "string", "enum": ["registering", "registered", "retrying", "unregistered"]},
+                    "granted_secs": {"type": ["integer", "null"]},
+                    "failures": {"type": ["integer", "null"]},
+                    "reason": {"type": ["string", "null"]},
+                    "registered_count": {"type": "integer"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                     "required": ["code", "message"], "properties": {
                         "code": {"type": "string", "enum": ["missing_token", "invalid_token", "token_expired", "rate_limited",

@@ -50,6 +50,7 @@ pub const ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/api/v1/stores/{store}/calls"),
     (Method::GET, "/api/v1/stores/{store}/audit"),
     (Method::GET, "/api/v1/audit"),
+    (Method::GET, "/api/v1/registrations"),
 ];
 
 pub(super) fn build(state: AdminState) -> Router {
@@ -74,6 +75,7 @@ pub(super) fn build(state: AdminState) -> Router {
         .route("/api/v1/stores/{store}/calls", get(recent_calls))
         .route("/api/v1/stores/{store}/audit", get(store_audit))
         .route("/api/v1/audit", get(all_audit))
+        .route("/api/v1/registrations", get(registrations))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -697,6 +699,49 @@ async fn all_audit(
     caller.require_operator("read the installation's audit log")?;
     let limit = query(limit)?.limit()?;
     Ok(Json(state.store.audit_log(None, limit).await?))
+}
+
+/// One `[[registration]]` account as the API shows it.
+#[derive(Debug, serde::Serialize)]
+struct RegistrationView {
+    /// Address of record, `sip:user@host`.
+    aor: String,
+    /// `registering`, `registered`, `retrying` or `unregistered`.
+    state: &'static str,
+    /// Lifetime the registrar granted (`registered`).
+    granted_secs: Option<u32>,
+    /// Failed attempts in a row and the last one's reason (`retrying`).
+    failures: Option<u32>,
+    reason: Option<String>,
+    /// Successful REGISTERs so far (first registration and refreshes).
+    registered_count: u64,
+}
+
+impl From<&crate::sip::RegistrationStatus> for RegistrationView {
+    fn from(status: &crate::sip::RegistrationStatus) -> RegistrationView {
+        use crate::sip::RegistrationState;
+        let (state, granted_secs, failures, reason) = match status.state {
+            RegistrationState::Registering => ("registering", None, None, None),
+            RegistrationState::Registered { granted } => ("registered", Some(granted), None, None),
+            RegistrationState::Retrying { failures, reason } => {
+                ("retrying", None, Some(failures), Some(reason.to_string()))
+            }
+            RegistrationState::Unregistered => ("unregistered", None, None, None),
+        };
+        RegistrationView {
+            aor: status.aor.clone(),
+            state,
+            granted_secs,
+            failures,
+            reason,
+            registered_count: status.registered_count,
+        }
+    }
+}
+
+async fn registrations(caller: Caller, State(state): State<AdminState>) -> ApiResult<Json<Vec<RegistrationView>>> {
+    caller.require_operator("read the registrations")?;
+    Ok(Json(state.registrations().iter().map(RegistrationView::from).collect()))
 }
 
 // ---------------------------------------------------------------------------

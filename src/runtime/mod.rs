@@ -283,6 +283,12 @@ impl Server {
         self.sip.registrations()
     }
 
+    /// Reads the registrations' states whenever called, for the admin API.
+    pub fn registration_source(&self) -> crate::admin::RegistrationSource {
+        let sip = self.sip.clone();
+        Arc::new(move || sip.registrations())
+    }
+
     /// What the server holds now.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -388,7 +394,8 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
             let vocabulary = crate::admin::sync::EngineVocabulary::new(move |language| speech.engine_for(language));
             let state = crate::admin::AdminState::new(admin_store)
                 .with_vocabulary(std::sync::Arc::new(vocabulary))
-                .with_similar_names(std::sync::Arc::new(crate::admin::sync::MatcherSimilarity));
+                .with_similar_names(std::sync::Arc::new(crate::admin::sync::MatcherSimilarity))
+                .with_registrations(server.registration_source());
             let stop = admin_stop.clone();
             Some(tokio::spawn(crate::admin::serve(listener, state, async move { stop.cancelled().await })))
         }
