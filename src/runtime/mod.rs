@@ -16,6 +16,10 @@
 //! for it; [`Server::drain`] stops taking calls (INVITE and OPTIONS get 503) and
 //! lets the calls in progress end, up to a deadline. [`serve`] drains on SIGTERM
 //! and SIGINT. [`Server::stats`] counts what is held, for leak tests.
+//!
+//! Registrations (`[[registration]]`, see [`crate::sip::registration`]) start
+//! with the SIP endpoint; the drain, or a shutdown without one, un-REGISTERs
+//! them while the endpoint still runs. [`Server::registrations`] reports them.
 
 mod call;
 mod spelling;
