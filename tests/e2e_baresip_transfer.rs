@@ -44,7 +44,8 @@ async fn baresip_follows_the_refer_to_the_extension() {
     let dir = tempfile::tempdir().unwrap();
     let microphone = dir.path().join("microphone.wav");
     write_silence(&microphone);
-    let sip_port = free_udp_port();
+    // baresip listens on UDP and TCP at this port: both must be free.
+    let sip_port = common::free_udp_tcp_port();
     let cons_port = free_udp_port();
     let config = format!(
         "poll_method epoll\n\

@@ -289,7 +289,8 @@ impl Caller {
         let dir = tempfile::tempdir().unwrap();
         let microphone = dir.path().join("microphone.wav");
         write_mic(&microphone, parts);
-        let sip_port = super::free_udp_port();
+        // baresip listens on UDP and TCP at this port: both must be free.
+        let sip_port = super::free_udp_tcp_port();
         let cons_port = super::free_udp_port();
         let config = format!(
             "poll_method epoll\n\
