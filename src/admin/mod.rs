@@ -13,6 +13,9 @@
 //!
 //! Serve [`router`] with [`serve`] (or `into_make_service_with_connect_info`),
 //! so that the rate limit sees client addresses.
+//!
+//! Owns axum (its only user). Uses `directory`, `speech`, `matching`, `asr` and
+//! `sip` (registration states); must not import rsipstack or `replay`.
 
 pub mod auth;
 pub mod cli;

@@ -43,6 +43,10 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Owns the engines and their native libraries. Uses `directory` (grammar spec),
+//! `matching` (carrier phrases) and `speech::resample`; must not import
+//! rsipstack, sqlx, axum, `media`, `sip`, `runtime`, `admin` or `replay`.
 
 pub mod grammar;
 pub mod models;

@@ -2,6 +2,10 @@
 //!
 //! Everything is keyed by [`StoreId`]: no function here returns data from more
 //! than one store.
+//!
+//! Owns the data model and its storage ([`store`] is the only user of sqlx).
+//! Uses `flow` (settings and prompt types); must not import rsipstack, axum,
+//! `sip`, `runtime`, `admin` or `replay`.
 
 pub mod demo;
 pub mod events;

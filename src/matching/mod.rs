@@ -10,6 +10,10 @@
 //! - [`similar_names`] lists entries callers are likely to confuse.
 //!
 //! Pure code: no IO, no clock, no async.
+//!
+//! Uses `asr` (recognition types), `directory` and `flow` (the traits it
+//! implements); must not import tokio, rsipstack, sqlx, axum, `media`, `sip`,
+//! `runtime`, `admin` or `replay`.
 
 mod index;
 pub mod interpreter;

@@ -18,6 +18,9 @@
 //!      re-INVITE: media.command(MediaCommand::Renegotiate(..)), answer with sdp::answer_sdp_version
 //!      BYE: media.shutdown().await (or drop `media`)
 //! ```
+//!
+//! Owns SDP, RTP, G.711, DTMF and prompt audio. Uses `config` only; must not
+//! import rsipstack, sqlx, axum, `flow`, `sip`, `runtime`, `admin` or `replay`.
 
 pub mod dtmf;
 pub mod g711;

@@ -20,6 +20,10 @@
 //! Registrations (`[[registration]]`, see [`crate::sip::registration`]) start
 //! with the SIP endpoint; the drain, or a shutdown without one, un-REGISTERs
 //! them while the endpoint still runs. [`Server::registrations`] reports them.
+//!
+//! The one module that wires everything together (it also starts the admin
+//! API); it holds no business logic of its own and must not import rsipstack,
+//! sqlx or axum directly: `sip`, `directory::store` and `admin` wrap them.
 
 mod call;
 mod spelling;

@@ -21,6 +21,10 @@
 //! - Requests rsipstack cannot parse (garbage, unknown methods) would be dropped
 //!   silently by its transport: [`guard`] screens every UDP datagram first and
 //!   answers 400/501/513 where a response can be addressed.
+//!
+//! Owns SIP (the only user of rsipstack). Uses `media` (SDP) and `config`; must not
+//! import sqlx, axum, `flow`, `runtime`, `admin` or `replay`: it turns SIP into
+//! events and commands, and the runtime decides what they mean.
 
 mod call;
 mod endpoint;

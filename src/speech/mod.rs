@@ -11,6 +11,10 @@
 //!
 //! Sans-IO like [`crate::flow`] (all but [`decode`] and [`registry`]): time is
 //! counted in samples pushed, never read from a clock.
+//!
+//! Uses `asr`, `matching`, `directory`, `flow` (traits, settings) and `media`
+//! (prompt audio); must not import rsipstack, sqlx, axum, `sip`, `runtime`,
+//! `admin` or `replay` (replay uses speech, not the reverse).
 
 pub mod decode;
 pub mod endpoint;
