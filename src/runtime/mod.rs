@@ -20,6 +20,10 @@
 //! Registrations (`[[registration]]`, see [`crate::sip::registration`]) start
 //! with the SIP endpoint; the drain, or a shutdown without one, un-REGISTERs
 //! them while the endpoint still runs. [`Server::registrations`] reports them.
+//!
+//! Owns the live call recording (it drives [`crate::recording`]). Must not
+//! import `replay` (QA reads recordings; live calls never depend on it) or
+//! `admin`.
 
 mod call;
 mod spelling;
@@ -86,7 +90,7 @@ struct CallContext {
     /// Each store's current speech set-up (none: DTMF only).
     speech: Arc<SpeechRegistry>,
     /// Where calls of stores with recording enabled are saved.
-    recorder: crate::replay::record::CallRecorder,
+    recorder: crate::recording::CallRecorder,
     /// RTP sockets held by call tasks.
     rtp_sockets: stats::Gauge,
     /// The cap on concurrent recognitions (`limits.max_recognitions`).
@@ -185,7 +189,7 @@ impl Server {
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
             speech: speech.clone(),
-            recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
+            recorder: crate::recording::CallRecorder::new(&config.paths.data_dir),
             rtp_sockets: stats::Gauge::default(),
             recognitions: RecognitionPermits::new(config.limits.max_recognitions),
             hours: hours::HoursCache::default(),
