@@ -11,6 +11,8 @@
 //! - [`matching`]: recognised text or keypad digits -> directory entries (fst index).
 //! - [`directory`]: stores, entries, menus; the only module that touches sqlx.
 //! - [`speech`]: audio front end of the speech path: resampling, voice activity, endpointing.
+//! - [`recording`]: call recordings for QA (WAV + JSON sidecar), owned by the runtime; [`replay`] reads them.
+//! - [`replay`]: QA: recordings replayed offline or as real calls, scored and reported.
 //! - [`runtime`]: the IO tasks that drive a call's flow (one task per call) and the server.
 //! - [`admin`]: store administration: HTTP API and web console (the only module that touches axum).
 //! - [`config`]: configuration file and command-line flags.
@@ -24,6 +26,7 @@ pub mod flow;
 pub mod fuzz_targets;
 pub mod matching;
 pub mod media;
+pub mod recording;
 pub mod replay;
 pub mod runtime;
 pub mod sip;

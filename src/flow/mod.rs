@@ -4,7 +4,9 @@
 //! the current time in, and then drain [`Call::poll`] until it returns
 //! [`Output::Timeout`]: the instant at which the call wants `Input::Timeout` next.
 //! Nothing here reads a clock, opens a socket or touches a database; this module
-//! imports none of tokio, rsipstack, sqlx or axum (a test greps the sources).
+//! imports none of tokio, rsipstack, sqlx or axum, and none of the outer layers
+//! `runtime`, `sip`, `media`, `replay`, `recording` or `admin`: they drive the
+//! flow, never the reverse (tests in `tests/isolation.rs` grep the sources).
 //!
 //! ```text
 //!   Starting ─Answered─► Greeting ─playback over / key─► Menu ◄───────────────┐
@@ -130,8 +132,9 @@ pub struct FlowSettings {
     pub endpoint: crate::speech::endpoint::EndpointSettings,
     /// Confidence thresholds of the name decision (same whole-object rule).
     pub thresholds: crate::matching::Thresholds,
-    /// Recording of the speech phase for QA (off by default; `replay::record`).
-    pub recording: crate::replay::record::RecordingSettings,
+    /// Recording of the speech phase for QA (off by default): the runtime's
+    /// `crate::recording` writes the recordings, `crate::replay` reads them.
+    pub recording: RecordingSettings,
     /// The menu key (`"1"`..`"9"`) that starts a keypad name search; none by
     /// default. Needs a [`NameSearch`] ([`Call::with_name_search`]) to take
     /// effect. A menu option with the same digit wins: see [`spelling`].
@@ -150,11 +153,26 @@ impl Default for FlowSettings {
             max_utterance: Duration::from_secs(10),
             endpoint: crate::speech::endpoint::EndpointSettings::default(),
             thresholds: crate::matching::Thresholds::default(),
-            recording: crate::replay::record::RecordingSettings::default(),
+            recording: RecordingSettings::default(),
             spell_key: None,
         }
     }
 }
+
+/// A store's call recording policy (off by default). Plain settings: the flow
+/// carries them with the store's other settings and never acts on them; the
+/// runtime's `crate::recording` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingSettings {
+    /// Record this store's calls.
+    pub enabled: bool,
+    /// Keep at most this many recordings (the newest).
+    pub max_recordings: Option<usize>,
+    /// Delete recordings older than this many days.
+    pub max_age_days: Option<u32>,
+}
+
 
 /// A prompt the call asks the media side to play; mapped to a store's WAV file.
 #[derive(

@@ -1,9 +1,8 @@
 //! QA: record calls, replay recordings through the live speech path, and score
 //! recognition.
 //!
-//! - [`record`]: a call's speech-phase audio as 8 kHz WAV with a JSON sidecar
-//!   (store, directory snapshot, engine, grammar hash, N-best, decision, DTMF,
-//!   transfer target), per store, with retention limits.
+//! - [`record`]: the call recordings [`crate::recording`] writes (8 kHz WAV and
+//!   a JSON sidecar), as replay reads them.
 //! - [`input`]: what replay reads (a folder of recordings, or a manifest).
 //! - [`run`]: each recording through [`crate::speech::understand::understand_recording`],
 //!   the very code live calls run, under a configuration (engine, thresholds,
@@ -12,6 +11,10 @@
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
 //! - [`sip`]: the same recordings as real calls through baresip.
+//!
+//! May import everything below the runtime (`speech`, `asr`, `matching`,
+//! `directory`, `recording`, `flow`). Must not be imported by `flow`,
+//! `speech`, `recording` or `runtime`: live calls never depend on the QA tool.
 
 pub mod cli;
 pub mod input;

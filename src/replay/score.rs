@@ -3,68 +3,10 @@
 //! confirmation rate, confused pairs, latency percentiles). Pure functions over
 //! plain values, so the figures are tested on hand-checked sets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::directory::EntryId;
-use crate::matching::Decision;
 
-/// What a recording should lead to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", content = "entries", rename_all = "snake_case")]
-pub enum Expected {
-    /// One of these entries (several for a name two entries share).
-    Entry(BTreeSet<EntryId>),
-    /// Nothing usable was said (silence, noise, a name outside the directory).
-    Reject,
-}
-
-/// A decision in a form that can be written to JSON and compared.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", content = "entries", rename_all = "snake_case")]
-pub enum DecisionRecord {
-    Transfer(EntryId),
-    Confirm(EntryId),
-    Disambiguate(Vec<EntryId>),
-    NoMatch,
-}
-
-impl From<&Decision> for DecisionRecord {
-    fn from(decision: &Decision) -> Self {
-        match decision {
-            Decision::Transfer(id) => DecisionRecord::Transfer(*id),
-            Decision::Confirm(id) => DecisionRecord::Confirm(*id),
-            Decision::Disambiguate(ids) => DecisionRecord::Disambiguate(ids.clone()),
-            Decision::NoMatch => DecisionRecord::NoMatch,
-        }
-    }
-}
-
-impl DecisionRecord {
-    /// The entries this decision leads the caller towards (empty for no match).
-    pub fn entries(&self) -> Vec<EntryId> {
-        match self {
-            DecisionRecord::Transfer(id) | DecisionRecord::Confirm(id) => vec![*id],
-            DecisionRecord::Disambiguate(ids) => ids.clone(),
-            DecisionRecord::NoMatch => vec![],
-        }
-    }
-
-    /// Short text for tables: `transfer 3`, `confirm 3`, `menu 1,3`, `no match`.
-    pub fn label(&self) -> String {
-        let list = |ids: &[EntryId]| {
-            ids.iter()
-                .map(|i| i.0.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        match self {
-            DecisionRecord::Transfer(id) => format!("transfer {}", id.0),
-            DecisionRecord::Confirm(id) => format!("confirm {}", id.0),
-            DecisionRecord::Disambiguate(ids) => format!("menu {}", list(ids)),
-            DecisionRecord::NoMatch => "no match".to_owned(),
-        }
-    }
-}
+pub use crate::recording::{DecisionRecord, Expected};
 
 /// The decision a recording leads to, as a call would act on it: the first
 /// utterance that means something (a call re-prompts after "no match" and
@@ -279,6 +221,7 @@ pub fn summarize(results: &[Scored]) -> Summary {
 mod tests {
     //! The figures of a small hand-checked set.
     use super::*;
+    use crate::directory::EntryId;
 
     fn entry(ids: &[i64]) -> Expected {
         Expected::Entry(ids.iter().map(|i| EntryId(*i)).collect())

@@ -16,12 +16,12 @@ use crate::directory::Directory;
 use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::flow::{Action, Call, FlowSettings, Input, Output, Prompt};
 use crate::media::prompt::PromptAudio;
+use crate::recording::LiveRecording;
 use crate::media::sdp::{answer_sdp, negotiate};
 use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
 use crate::speech::decode::{DecodeError, DecodeStream};
 use crate::speech::stream::{SpeechStream, StreamEvent};
-use crate::replay::record::LiveRecording;
 use crate::speech::understand::StoreSpeech;
 
 /// Run one call in its own task, so that a panic in it stays there: unwinding

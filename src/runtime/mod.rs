@@ -24,6 +24,8 @@
 //! The one module that wires everything together (it also starts the admin
 //! API); it holds no business logic of its own and must not import rsipstack,
 //! sqlx or axum directly: `sip`, `directory::store` and `admin` wrap them.
+//! It owns the live call recording (it drives [`crate::recording`]) and must
+//! not import `replay`: QA reads recordings, live calls never depend on it.
 
 mod call;
 mod spelling;
@@ -90,7 +92,7 @@ struct CallContext {
     /// Each store's current speech set-up (none: DTMF only).
     speech: Arc<SpeechRegistry>,
     /// Where calls of stores with recording enabled are saved.
-    recorder: crate::replay::record::CallRecorder,
+    recorder: crate::recording::CallRecorder,
     /// RTP sockets held by call tasks.
     rtp_sockets: stats::Gauge,
     /// The cap on concurrent recognitions (`limits.max_recognitions`).
@@ -189,7 +191,7 @@ impl Server {
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,
             speech: speech.clone(),
-            recorder: crate::replay::record::CallRecorder::new(&config.paths.data_dir),
+            recorder: crate::recording::CallRecorder::new(&config.paths.data_dir),
             rtp_sockets: stats::Gauge::default(),
             recognitions: RecognitionPermits::new(config.limits.max_recognitions),
             hours: hours::HoursCache::default(),

@@ -56,6 +56,7 @@ unsafe extern "C" {
         jsgf_string: *const c_char,
     ) -> c_int;
     pub fn ps_set_search(ps: *mut ps_decoder_t, name: *const c_char) -> c_int;
+    pub fn ps_start_stream(ps: *mut ps_decoder_t) -> c_int;
     pub fn ps_start_utt(ps: *mut ps_decoder_t) -> c_int;
     pub fn ps_process_raw(
         ps: *mut ps_decoder_t,

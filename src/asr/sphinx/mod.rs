@@ -13,7 +13,8 @@
 //! this library version switches to live CMN, whose mean carries over from the
 //! decoder's previous utterances: the same recording then decided differently
 //! depending on which pooled decoder it got (`tests/replay_consistency.rs`
-//! caught it). A whole utterance decodes at a real-time factor of about 0.025,
+//! caught it); and the front end's noise level carries over within a
+//! stream, so each utterance starts a stream of its own. A whole utterance decodes at a real-time factor of about 0.025,
 //! so the end of speech costs about 30 ms of decoding for a name.
 //!
 //! A decoder holds its own copy of the acoustic model (no sharing in this API
@@ -426,6 +427,12 @@ impl Decoder {
     /// Decodes one whole utterance (16 kHz) and returns its N-best.
     fn decode(&mut self, audio16k: &[i16], sentences: &BTreeSet<String>) -> Result<Recognition, AsrError> {
         let ps = self.ps.as_ptr();
+        // A new stream for every utterance: the front end keeps channel
+        // parameters (the noise level of its noise removal) across the
+        // utterances of a stream, so a pooled decoder would decode this one
+        // after whatever call it served last (`tests/replay_fidelity.rs`).
+        // SAFETY: ps is a valid decoder owned by self, between utterances.
+        self.check("ps_start_stream", unsafe { ffi::ps_start_stream(ps) })?;
         // SAFETY: ps is a valid decoder owned by self.
         self.check("ps_start_utt", unsafe { ffi::ps_start_utt(ps) })?;
         self.in_utterance = true;

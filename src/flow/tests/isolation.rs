@@ -136,3 +136,98 @@ fn the_check_catches_what_it_looks_for() {
         );
     }
 }
+
+/// Outer layers of this crate the flow must not import (they drive the flow):
+/// the QA tool, the call recorder, the runtime, the admin API, SIP and media.
+const OUTER_LAYERS: [&str; 6] = ["replay", "recording", "runtime", "admin", "sip", "media"];
+
+/// Imports of [`OUTER_LAYERS`] in `source`, as (line number, module): plain
+/// paths (`crate::replay::…`, `super::super::admin`) and grouped ones
+/// (`use crate::{flow, replay::run};`, across lines too).
+fn outer_layer_imports(source: &str) -> Vec<(usize, &'static str)> {
+    let names_layer = |path: &str| -> Vec<&'static str> {
+        OUTER_LAYERS
+            .into_iter()
+            .filter(|layer| {
+                path.strip_prefix(layer)
+                    .is_some_and(|after| after.is_empty() || after.starts_with("::") || after.starts_with(';'))
+            })
+            .collect()
+    };
+    let mut found = Vec::new();
+    // Inside `use crate::{ … }` until its braces close (brace depth).
+    let mut group: Option<i64> = None;
+    for (index, line) in source.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        for prefix in ["crate::", "super::super::"] {
+            for (at, _) in compact.match_indices(prefix) {
+                let rest = &compact[at + prefix.len()..];
+                found.extend(names_layer(rest).into_iter().map(|layer| (index + 1, layer)));
+                if group.is_none() && rest.starts_with('{') {
+                    group = Some(0);
+                }
+            }
+        }
+        if let Some(depth) = group.as_mut() {
+            let start = compact.find("::{").filter(|_| *depth == 0).map_or(0, |at| at + 2);
+            let part = &compact[start..];
+            for item in part.split(['{', ',', '}']) {
+                found.extend(names_layer(item).into_iter().map(|layer| (index + 1, layer)));
+            }
+            *depth += part.matches('{').count() as i64 - part.matches('}').count() as i64;
+            if *depth <= 0 {
+                group = None;
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+#[test]
+fn flow_imports_no_outer_layer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flow");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("tests/isolation.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(file).expect("readable source");
+        for (line, layer) in outer_layer_imports(&source) {
+            found.push(format!("{}:{line}: imports {layer}", file.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the flow must not import the layers that drive it:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_check_catches_each_way_of_importing() {
+    let join = |parts: &[&str]| parts.concat();
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (join(&["use ", "crate::", "replay::record::RecordingSettings;"]), vec!["replay"]),
+        (join(&["pub recording: ", "crate::", "replay::record::RecordingSettings,"]), vec!["replay"]),
+        (join(&["use ", "crate::", "{directory::Directory, ", "replay::run};"]), vec!["replay"]),
+        (join(&["use ", "crate::", "{\n    directory::Directory,\n    ", "admin", "::cli,\n};"]), vec!["admin"]),
+        (join(&["use ", "super::super::", "runtime::Server;"]), vec!["runtime"]),
+        (join(&["use ", "crate::", "sip", ";"]), vec!["sip"]),
+        (join(&["let r = ", "crate::", "recording::CallRecorder::new(p);"]), vec!["recording"]),
+        // Not imports of a layer: a longer name, a comment, an inner module.
+        ("use crate::speech::endpoint::EndpointSettings;".to_owned(), vec![]),
+        (join(&["use ", "crate::", "sipping::X;"]), vec![]),
+        ("// replay reads what crate::recording writes".to_owned(), vec![]),
+        ("use super::state::State;".to_owned(), vec![]),
+        ("use crate::{directory::Directory, matching::Decision};".to_owned(), vec![]),
+    ];
+    for (source, expected) in cases {
+        let layers: Vec<&str> = outer_layer_imports(&source).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(layers, expected, "{source:?}");
+    }
+}
