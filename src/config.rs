@@ -966,6 +966,21 @@ mod tests {
     }
 
     #[test]
+    fn ops_and_log_format_parse_and_zero_intervals_are_refused() {
+        let text = "[ops]\nlisten = \"127.0.0.1:9090\"\nhealth_interval = 500\n[log]\nformat = \"json\"\n";
+        let config = Config::from_file(parse_file(Path::new("t.toml"), text).unwrap(), &ConfigOverrides::default()).unwrap();
+        assert_eq!(config.ops.listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(config.ops.health_interval, Duration::from_millis(500));
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert!(parse_file(Path::new("t.toml"), "[log]\nformat = \"xml\"\n").is_err());
+        let zero = parse_file(Path::new("t.toml"), "[ops]\ndirectory_poll_interval = 0\n").unwrap();
+        assert!(matches!(
+            Config::from_file(zero, &ConfigOverrides::default()),
+            Err(ConfigError::ZeroDuration { key: "ops.directory_poll_interval" })
+        ));
+    }
+
+    #[test]
     fn example_file_is_valid_and_matches_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/attendant.example.toml");
         let example = Config::load(Some(&path), &ConfigOverrides::default()).unwrap();

@@ -582,6 +582,27 @@ mod tests {
     }
 
     #[test]
+    fn gaps_count_as_lost_and_restarts_do_not() {
+        // (arrivals, lost, late)
+        let cases: &[(&[u16], u64, u64)] = &[
+            (&[5, 6, 7], 0, 0),
+            (&[5, 9, 10], 3, 0),
+            (&[5, 7, 6, 8], 1, 1),
+            (&[65534, 1], 2, 0),
+            (&[10, 3010], 2999, 0),
+            (&[10, 3011], 0, 0),
+        ];
+        for (arrivals, lost, late) in cases {
+            let mut rx = RtpReceiver::new(Codec::Pcmu, None, Some(peer()));
+            for &seq in *arrivals {
+                rx.handle(peer(), &packet(0, seq, u32::from(seq) * 160, 1, &[0xFF; 160]));
+            }
+            let stats = rx.stats();
+            assert_eq!((stats.lost, stats.late_or_duplicate), (*lost, *late), "{arrivals:?}");
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic() {
         let mut rx = RtpReceiver::new(Codec::Pcmu, Some(101), Some(peer()));
         let good = packet(101, 1, 1, 1, &[5, 0x80, 0, 160]);
