@@ -6,9 +6,10 @@ SHELL := /bin/bash
 # (sox, espeak-ng), PocketSphinx (library, headers, English model, CLI tools)
 # tcpdump for capturing evidence, PostgreSQL (the storage and admin tests run on
 # both backends) and Chromium with its WebDriver (the console's browser test).
+# kamailio: the SIP load balancer in front of several nodes (cluster tests).
 APT_PACKAGES := sip-tester baresip-core sox espeak-ng libpocketsphinx-dev libsphinxbase-dev \
                 pocketsphinx-en-us pocketsphinx tcpdump pkg-config python3-pip \
-                postgresql chromium chromium-driver
+                postgresql chromium chromium-driver kamailio
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR

@@ -494,6 +494,34 @@ impl Default for AdminConfig {
     }
 }
 
+/// `[ops]`: health probes, metrics, and the checks behind them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpsConfig {
+    /// Where `/healthz`, `/readyz` and `/metrics` are served, e.g.
+    /// `127.0.0.1:9090`. Empty (`""`, the default) turns them off.
+    #[serde(with = "optional_addr")]
+    pub listen: Option<SocketAddr>,
+    /// How often the database and the speech engines are checked for
+    /// readiness (SIP OPTIONS and `/readyz` answer from the latest check).
+    #[serde(with = "duration_ms")]
+    pub health_interval: Duration,
+    /// With PostgreSQL: how often every store's directory version is re-read,
+    /// the safety net behind LISTEN/NOTIFY (a change is normally seen at once).
+    #[serde(with = "duration_ms")]
+    pub directory_poll_interval: Duration,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        OpsConfig {
+            listen: None,
+            health_interval: Duration::from_secs(2),
+            directory_poll_interval: Duration::from_secs(10),
+        }
+    }
+}
+
 /// `admin.listen` as a string: an address, or empty for "off".
 mod optional_addr {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -508,7 +536,7 @@ mod optional_addr {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("admin.listen: {text:?} is not an address such as 127.0.0.1:8080")))
+        text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{text:?} is not an address such as 127.0.0.1:8080")))
     }
 }
 
@@ -548,12 +576,25 @@ impl Default for LimitsConfig {
 pub struct LogConfig {
     /// A `tracing` filter: `info`, `attendant=debug,info`, …
     pub level: String,
+    /// `text` (one readable line per event) or `json` (one JSON object per
+    /// line, for a log collector).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: "info".to_owned(),
+            format: LogFormat::Text,
         }
     }
 }
@@ -623,6 +664,7 @@ struct ConfigFile {
     timers: TimersConfig,
     limits: LimitsConfig,
     admin: AdminConfig,
+    ops: OpsConfig,
     log: LogConfig,
     /// `FlowSettings` accepts unknown keys; [`check_flow_keys`] rejects them.
     flow: FlowSettings,
@@ -643,6 +685,7 @@ pub struct Config {
     pub timers: TimersConfig,
     pub limits: LimitsConfig,
     pub admin: AdminConfig,
+    pub ops: OpsConfig,
     pub log: LogConfig,
     /// Fleet-wide call-flow defaults; a store may override some keys
     /// ([`crate::directory::settings::StoreSettings`]).
@@ -794,6 +837,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         timers,
         limits,
         admin,
+        ops,
         log,
         flow,
         asr,
@@ -844,6 +888,8 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         ("flow.inter_digit_timeout", flow.inter_digit_timeout),
         ("flow.transfer_timeout", flow.transfer_timeout),
         ("flow.max_call_duration", flow.max_call_duration),
+        ("ops.health_interval", ops.health_interval),
+        ("ops.directory_poll_interval", ops.directory_poll_interval),
     ];
     if let Some((key, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
         return Err(ConfigError::ZeroDuration { key });
@@ -868,6 +914,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         timers,
         limits,
         admin,
+        ops,
         log,
         flow,
         asr,
@@ -916,6 +963,21 @@ mod tests {
                 port: Some(5070)
             }
         );
+    }
+
+    #[test]
+    fn ops_and_log_format_parse_and_zero_intervals_are_refused() {
+        let text = "[ops]\nlisten = \"127.0.0.1:9090\"\nhealth_interval = 500\n[log]\nformat = \"json\"\n";
+        let config = Config::from_file(parse_file(Path::new("t.toml"), text).unwrap(), &ConfigOverrides::default()).unwrap();
+        assert_eq!(config.ops.listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(config.ops.health_interval, Duration::from_millis(500));
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert!(parse_file(Path::new("t.toml"), "[log]\nformat = \"xml\"\n").is_err());
+        let zero = parse_file(Path::new("t.toml"), "[ops]\ndirectory_poll_interval = 0\n").unwrap();
+        assert!(matches!(
+            Config::from_file(zero, &ConfigOverrides::default()),
+            Err(ConfigError::ZeroDuration { key: "ops.directory_poll_interval" })
+        ));
     }
 
     #[test]

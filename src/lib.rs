@@ -16,6 +16,7 @@
 //! - [`runtime`]: the IO tasks that drive a call's flow (one task per call) and the server.
 //! - [`admin`]: store administration: HTTP API and web console (the only module that touches axum).
 //! - [`config`]: configuration file and command-line flags.
+//! - [`ops`]: readiness and Prometheus metrics (served by [`admin::ops`]).
 
 pub mod admin;
 pub mod asr;
@@ -26,6 +27,7 @@ pub mod flow;
 pub mod fuzz_targets;
 pub mod matching;
 pub mod media;
+pub mod ops;
 pub mod recording;
 pub mod replay;
 pub mod runtime;

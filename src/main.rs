@@ -220,7 +220,12 @@ fn init_logging(config: &Config) {
     if !config.log.level.contains("rsipstack") {
         filter = filter.add_directive(RSIPSTACK_LOG_DEFAULT.parse().expect("static directive is valid"));
     }
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        attendant::config::LogFormat::Text => builder.init(),
+        // One JSON object per line, span fields (call id, store) included.
+        attendant::config::LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<DirectoryStore> {

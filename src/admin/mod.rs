@@ -21,6 +21,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod openapi;
+pub mod ops;
 mod routes;
 pub mod sync;
 
@@ -165,7 +166,7 @@ impl AdminState {
 
 /// The API and the console, ready to serve.
 pub fn router(state: AdminState) -> Router {
-    routes::build(state)
+    routes::build(state).layer(axum::middleware::from_fn(ops::count_request))
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes, with client

@@ -137,6 +137,15 @@ pub struct NewStore {
 /// within one [`DirectoryVersion`] only (single-entry edits keep ids).
 pub use super::NewEntry;
 
+/// A store's current directory version ([`DirectoryStore::directory_versions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreVersion {
+    pub store: StoreId,
+    /// The store's dialled number.
+    pub number: String,
+    pub version: DirectoryVersion,
+}
+
 /// What [`DirectoryStore::seed_demo`] did for one demo store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeededStore {
@@ -394,6 +403,29 @@ impl DirectoryStore {
             }
         };
         Ok(DirectoryStore { pool, events: DirectoryEvents::new() })
+    }
+
+    /// Checks the database answers (`SELECT 1`), for readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool, backend| sqlx::query("SELECT 1").execute(pool).await.map(drop)).during("ping")
+    }
+
+    /// Every store's number and current directory version (0: never written),
+    /// for the version gauges and the version check between nodes.
+    pub async fn directory_versions(&self) -> Result<Vec<StoreVersion>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = on_pool!(self, |pool, backend| {
+            sqlx::query_as(
+                "SELECT s.id, s.number, COALESCE(v.version, 0) FROM stores s \
+                 LEFT JOIN directory_versions v ON v.store_id = s.id ORDER BY s.number",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .during("read directory versions")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, number, version)| StoreVersion { store: StoreId(id), number, version: DirectoryVersion(version) })
+            .collect())
     }
 
     /// Where committed changes are announced; subscribe to refresh grammars.
@@ -739,6 +771,7 @@ fn menu_from_row(store: StoreId, row: MenuRow) -> Result<MenuOption, StoreError>
 
 // Declared after the macros above, which it uses.
 pub mod admin;
+pub mod notify;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,10 @@ use super::g711::Codec;
 /// packet (RFC 3550 A.1 uses the same idea with `MAX_MISORDER`).
 const MAX_MISORDER: i32 = 100;
 
+/// A forward jump in sequence numbers up to this is counted as loss; a bigger
+/// one is taken as a sender restart (RFC 3550 A.1's `MAX_DROPOUT`).
+pub const MAX_DROPOUT: i32 = 3000;
+
 /// Builds outgoing RTP packets for one stream (one SSRC).
 #[derive(Debug, Clone)]
 pub struct RtpSender {
@@ -140,6 +144,9 @@ pub struct RtpStats {
     pub unknown_payload_type: u64,
     /// Packets older than or equal to the newest one seen.
     pub late_or_duplicate: u64,
+    /// Packets skipped by the sequence numbers (a gap of up to [`MAX_DROPOUT`]);
+    /// one that arrives later after all is counted here and as late.
+    pub lost: u64,
 }
 
 /// Validates, filters and decodes the caller's RTP.
@@ -239,6 +246,10 @@ impl RtpReceiver {
             let ahead = i32::from(seq.wrapping_sub(newest) as i16);
             if (-MAX_MISORDER..=0).contains(&ahead) {
                 return Err(Drop::LateOrDuplicate);
+            }
+            if (2..=MAX_DROPOUT).contains(&ahead) {
+                // In range by the check just above: 1..=2999 fits a u64.
+                self.stats.lost += (ahead - 1) as u64;
             }
         }
         self.newest = Some((ssrc, seq));
@@ -567,6 +578,27 @@ mod tests {
                 })
                 .collect();
             assert_eq!(&got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn gaps_count_as_lost_and_restarts_do_not() {
+        // (arrivals, lost, late)
+        let cases: &[(&[u16], u64, u64)] = &[
+            (&[5, 6, 7], 0, 0),
+            (&[5, 9, 10], 3, 0),
+            (&[5, 7, 6, 8], 1, 1),
+            (&[65534, 1], 2, 0),
+            (&[10, 3010], 2999, 0),
+            (&[10, 3011], 0, 0),
+        ];
+        for (arrivals, lost, late) in cases {
+            let mut rx = RtpReceiver::new(Codec::Pcmu, None, Some(peer()));
+            for &seq in *arrivals {
+                rx.handle(peer(), &packet(0, seq, u32::from(seq) * 160, 1, &[0xFF; 160]));
+            }
+            let stats = rx.stats();
+            assert_eq!((stats.lost, stats.late_or_duplicate), (*lost, *late), "{arrivals:?}");
         }
     }
 

@@ -53,6 +53,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
     );
     async move {
         info!("INVITE received");
+        let invite_at = Instant::now();
+        // Counted in `attendant_calls_active` until this task ends.
+        let _active = crate::ops::metrics::call_started();
         // Wall clock for the call record only: the flow runs on `now()`.
         let started_at = jiff::Timestamp::now();
         let IncomingCall {
@@ -66,6 +69,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             Ok(setup) => setup,
             Err(rejection) => {
                 info!(status = rejection.status(), "call refused");
+                crate::ops::metrics::call_ended("refused");
                 if call.reject(rejection).is_ok() {
                     // Wait for the rejection to be sent before dropping the handle.
                     while let Some(event) = call.next_event().await {
@@ -88,6 +92,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             negotiated,
             after_hours,
         } = setup;
+        crate::ops::metrics::call_set_up(invite_at.elapsed());
         let log = CallLog::new(directory.clone(), caller.as_deref(), started_at, after_hours.is_some());
         // Counted until this function returns, after the media shutdown below.
         let _rtp_open = context.rtp_sockets.hold();
@@ -135,6 +140,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             results_tx,
             results,
             speech_ended_at: None,
+            refer_sent_at: None,
             recording,
             context,
             referred_by,
@@ -158,6 +164,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
         // media shutdown waits until the RTP port is free again.
         drop(call);
         let stats = media.shutdown().await;
+        if let Some(stats) = &stats {
+            crate::ops::metrics::rtp_received(stats.accepted, stats.lost, stats.late_or_duplicate);
+        }
         info!(rtp = ?stats, "call released");
     }
     .instrument(span)
@@ -444,6 +453,8 @@ struct CallDriver {
     /// When the endpointer last declared the end of an utterance: the start of
     /// the end-of-speech-to-REFER latency.
     speech_ended_at: Option<Instant>,
+    /// When the REFER went out: the start of the transfer latency.
+    refer_sent_at: Option<Instant>,
     /// The QA recording of this call, when its store records.
     recording: Option<LiveRecording>,
     context: Arc<CallContext>,
@@ -483,6 +494,7 @@ impl CallDriver {
                             panic!("injected fault: call task panic");
                         }
                         self.sip_ended = event.is_terminal();
+                        self.time_transfer(&event);
                         if let Some(input) = sip_input(&event) {
                             self.feed(input);
                         }
@@ -582,7 +594,9 @@ impl CallDriver {
                     };
                     info!(samples = utterance.pcm.len(), truncated = utterance.truncated, "utterance ended: finishing decoding");
                     let results = self.results_tx.clone();
+                    let ended_at = Instant::now();
                     decoding.finish(Box::new(move |result| {
+                        crate::ops::metrics::decoded(ended_at.elapsed());
                         drop(permit);
                         // The call may have ended meanwhile: nobody to tell.
                         let _ = results.send((generation, result));
@@ -590,6 +604,20 @@ impl CallDriver {
                     return;
                 }
             }
+        }
+    }
+
+    /// Records the transfer latency once the transfer's outcome is known: the
+    /// REFER refused, or the final NOTIFY (2xx: the target answered).
+    fn time_transfer(&mut self, event: &SipEvent) {
+        let result = match *event {
+            SipEvent::ReferRefused { .. } => "refused",
+            SipEvent::TransferProgress { status, .. } if (200..300).contains(&status) => "succeeded",
+            SipEvent::TransferProgress { status, .. } if status >= 300 => "failed",
+            _ => return,
+        };
+        if let Some(sent) = self.refer_sent_at.take() {
+            crate::ops::metrics::transfer_done(result, sent.elapsed());
         }
     }
 
@@ -709,6 +737,7 @@ impl CallDriver {
                     ),
                     None => info!(%uri, "REFER"),
                 }
+                self.refer_sent_at = Some(Instant::now());
                 if self.call.refer(uri, Some(self.referred_by.clone())).is_err() {
                     // The dialog is gone; its terminal event reaches the flow.
                     debug!("dialog gone: REFER not sent");

@@ -28,6 +28,8 @@
 //! not import `replay`: QA reads recordings, live calls never depend on it.
 
 mod call;
+mod directory_watch;
+mod readiness;
 mod spelling;
 #[doc(hidden)]
 pub mod fault;
@@ -48,6 +50,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::config::{Config, PbxAddress};
+use crate::ops::health::Readiness;
 use crate::directory::store::DirectoryStore;
 use crate::flow::FlowSettings;
 use crate::media::session::MediaConfig;
@@ -69,6 +72,9 @@ pub enum ServeError {
     /// The speech decode workers could not be started.
     #[error("cannot start the speech decode workers")]
     Decode(#[from] crate::speech::decode::DecodeError),
+    /// The health and metrics address is taken or not ours.
+    #[error("cannot listen for health and metrics on {addr}")]
+    Ops { addr: SocketAddr, source: std::io::Error },
     /// The SIGTERM/SIGINT listeners could not be installed.
     #[error("cannot listen for the shutdown signal")]
     Signal(#[source] std::io::Error),
@@ -126,6 +132,8 @@ pub struct Server {
     /// ended by a shutdown are recorded too).
     records_writer: TaskTracker,
     records_stop: CancellationToken,
+    /// Whether this node takes new calls (OPTIONS, `/readyz`).
+    readiness: Readiness,
 }
 
 /// How long a shutdown or drain waits for the registrars to answer our
@@ -141,6 +149,11 @@ impl Server {
         let cancel = CancellationToken::new();
         let sip_cancel = CancellationToken::new();
         let public_ip = config.sip.public_ip();
+        // Idempotent: the first server of the process installs the recorder.
+        if let Err(error) = crate::ops::metrics::install() {
+            warn!(%error, "cannot install the Prometheus recorder: no metrics");
+        }
+        let readiness = Readiness::new();
         let sip_settings = SipSettings {
             udp: config.sip.udp_listen,
             tcp: Some(config.sip.tcp_listen),
@@ -150,13 +163,17 @@ impl Server {
             max_calls: config.limits.max_calls,
             retry_after_secs: config.limits.retry_after_secs,
             registrations: config.registration.clone(),
+            readiness: readiness.clone(),
             ..SipSettings::default()
         };
         // Speech first: compiling every store's grammar takes a moment, and a call
         // answered before that would miss its store's speech.
         // Subscribed before the registry reads the stores, so no change made in
         // between is missed.
-        let mut directory_changes = store.events().subscribe();
+        let directory_changes = store.events().subscribe();
+        // With PostgreSQL, changes committed by other nodes are announced there
+        // too: listening starts before the registry reads the directories.
+        let follower = store.follow_other_nodes(config.ops.directory_poll_interval, cancel.clone()).await;
         let speech = SpeechRegistry::start(
             RegistrySettings {
                 asr: config.asr.clone(),
@@ -199,41 +216,20 @@ impl Server {
             decoders: crate::speech::decode::DecodePool::start(config.asr.decode_settings())?,
         });
         let tasks = TaskTracker::new();
-        // Every committed directory change (admin API, import, CLI) recompiles that
-        // store's grammar off the call path and swaps it in: the next call uses it,
-        // calls in progress keep theirs.
-        let registry = speech.clone();
-        let watch_cancel = cancel.clone();
-        let watched_store = context.store.clone();
-        tasks.spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                let changed = tokio::select! {
-                    changed = directory_changes.recv() => changed,
-                    () = watch_cancel.cancelled() => break,
-                };
-                let stores = match changed {
-                    Ok(change) => vec![change.store],
-                    Err(RecvError::Lagged(missed)) => {
-                        warn!(missed, "directory changes missed: refreshing every store");
-                        match watched_store.list_stores().await {
-                            Ok(stores) => stores.into_iter().map(|s| s.id).collect(),
-                            Err(error) => {
-                                warn!(%error, "cannot list the stores to refresh speech");
-                                continue;
-                            }
-                        }
-                    }
-                    Err(RecvError::Closed) => break,
-                };
-                for store in stores {
-                    match registry.refresh(store).await {
-                        Ok(()) => info!(%store, "speech refreshed after a directory change"),
-                        Err(error) => warn!(%store, %error, "speech not refreshed: the previous version stays"),
-                    }
-                }
-            }
-        });
+        // Every committed directory change (admin API, import, CLI, another node)
+        // recompiles that store's grammar off the call path and swaps it in: the
+        // next call uses it, calls in progress keep theirs.
+        tasks.spawn(directory_watch::watch(context.store.clone(), speech.clone(), directory_changes, cancel.clone()));
+        if let Some(follower) = follower {
+            tasks.spawn(follower);
+        }
+        tasks.spawn(readiness::check(
+            readiness.clone(),
+            context.store.clone(),
+            speech.clone(),
+            config.ops.health_interval,
+            cancel.clone(),
+        ));
         let calls_tracker = TaskTracker::new();
         let accept_cancel = cancel.clone();
         let call_tasks = tasks.clone();
@@ -264,6 +260,7 @@ impl Server {
             context,
             records_writer,
             records_stop,
+            readiness,
         })
     }
 
@@ -319,6 +316,18 @@ impl Server {
         self.context.records.dropped()
     }
 
+    /// Whether this node takes new calls: what SIP OPTIONS and `/readyz` answer.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
+    /// What `/healthz`, `/readyz` and `/metrics` read (see [`crate::admin::ops`]);
+    /// `None` if the Prometheus recorder could not be installed.
+    pub fn ops_state(&self) -> Option<crate::admin::ops::OpsState> {
+        crate::ops::metrics::handle()
+            .map(|metrics| crate::admin::ops::OpsState { readiness: self.readiness.clone(), metrics })
+    }
+
     /// The cap on concurrent recognitions, for the speech path.
     pub fn recognition_permits(&self) -> &RecognitionPermits {
         &self.context.recognitions
@@ -334,6 +343,7 @@ impl Server {
     /// in progress finish.
     pub async fn drain(&self, deadline: std::time::Duration) -> bool {
         self.sip.stop_accepting();
+        self.readiness.set_draining();
         info!(calls = self.calls.len(), ?deadline, "draining: no new calls");
         self.calls.close();
         let calls = tokio::time::timeout(deadline, self.calls.wait());
@@ -411,6 +421,19 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
         }
         None => None,
     };
+    let ops = match (config.ops.listen, server.ops_state()) {
+        (Some(addr), Some(state)) => {
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Ops { addr, source })?;
+            info!(%addr, "health and metrics listening");
+            let stop = admin_stop.clone();
+            Some(tokio::spawn(crate::admin::ops::serve(listener, state, async move { stop.cancelled().await })))
+        }
+        (Some(addr), None) => {
+            warn!(%addr, "no metrics recorder: health and metrics not served");
+            None
+        }
+        (None, _) => None,
+    };
     let name = tokio::select! {
         _ = terminate.recv() => "SIGTERM",
         _ = interrupt.recv() => "SIGINT",
@@ -424,6 +447,13 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
         warn!(calls = left, "drain deadline passed: ending the remaining calls");
     }
     admin_stop.cancel();
+    if let Some(ops) = ops {
+        match ops.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => warn!(%error, "health and metrics endpoint ended with an error"),
+            Err(error) => warn!(%error, "health and metrics task failed"),
+        }
+    }
     if let Some(admin) = admin {
         match admin.await {
             Ok(Ok(())) => {}

@@ -126,6 +126,12 @@ impl CallLog {
     pub(super) fn event(&mut self, event: &CallEvent) {
         match event {
             CallEvent::SpeechDecision(decision) => {
+                crate::ops::metrics::recognition_decision(match decision {
+                    Decision::Transfer(_) => "transfer",
+                    Decision::Confirm(_) => "confirm",
+                    Decision::Disambiguate(_) => "disambiguate",
+                    Decision::NoMatch => "no_match",
+                });
                 let understood = self.describe(decision);
                 self.understood.push(understood);
             }
@@ -229,13 +235,17 @@ impl CallRecords {
     /// Hands a finished call to the writer without waiting; dropped (and
     /// counted) when the writer is behind or gone.
     pub(super) fn submit(&self, summary: CallSummary) {
+        // Every call set up ends here once: its outcome is its record's decision.
+        crate::ops::metrics::call_ended(&summary.decision);
         match self.sender.try_send(summary) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(summary)) => {
+                crate::ops::metrics::call_record_dropped();
                 let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 warn!(store = %summary.store, dropped, "call record dropped: the writer is behind");
             }
             Err(mpsc::error::TrySendError::Closed(summary)) => {
+                crate::ops::metrics::call_record_dropped();
                 let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 warn!(store = %summary.store, dropped, "call record dropped: the writer has stopped");
             }

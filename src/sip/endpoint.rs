@@ -299,10 +299,13 @@ impl Dispatcher {
                 Admission::Accept => self.new_call(tx),
                 refusal => {
                     debug!(?refusal, "INVITE refused with 503");
+                    crate::ops::metrics::invite_refused(refusal.reason());
                     reply_in_task(tx, StatusCode::ServiceUnavailable, self.retry_after());
                 }
             },
-            Method::Options if self.draining.load(Ordering::Relaxed) => {
+            // Not ready (draining, database or an engine down): a dispatcher
+            // probing us with OPTIONS takes this node out of its set.
+            Method::Options if self.draining.load(Ordering::Relaxed) || !self.settings.readiness.is_ready() => {
                 reply_in_task(tx, StatusCode::ServiceUnavailable, self.retry_after())
             }
             Method::Options => reply_in_task(tx, StatusCode::OK, capability_headers()),
@@ -446,6 +449,17 @@ enum Admission {
     Overloaded,
     /// The endpoint stopped accepting calls (graceful drain).
     Draining,
+}
+
+impl Admission {
+    /// The metrics label of a refusal.
+    fn reason(&self) -> &'static str {
+        match self {
+            Admission::Accept => "accepted",
+            Admission::Overloaded => "overload",
+            Admission::Draining => "draining",
+        }
+    }
 }
 
 /// `Allow` and `Accept` headers, for OPTIONS and 405 answers.

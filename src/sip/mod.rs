@@ -74,6 +74,10 @@ pub struct SipSettings {
     /// configuration file, validated there.
     #[serde(skip)]
     pub registrations: Vec<RegistrationAccount>,
+    /// The node's readiness (see [`crate::ops::health`]): OPTIONS gets 503
+    /// while it is not ready, so a dispatcher probing us sends calls elsewhere.
+    #[serde(skip)]
+    pub readiness: crate::ops::health::Readiness,
 }
 
 impl Default for SipSettings {
@@ -89,6 +93,7 @@ impl Default for SipSettings {
             max_calls: usize::MAX,
             retry_after_secs: 30,
             registrations: Vec::new(),
+            readiness: crate::ops::health::Readiness::new(),
         }
     }
 }

@@ -208,6 +208,17 @@ impl SpeechRegistry {
         self.engine(language)
     }
 
+    /// Languages whose configured engine was tried and could not be loaded:
+    /// the node is not ready while there is one (see [`crate::ops::health`]).
+    pub fn failed_engines(&self) -> Vec<Language> {
+        let engines = self.engines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        engines
+            .iter()
+            .filter(|(language, slot)| slot.is_none() && self.settings.asr.engine_for(**language).is_some())
+            .map(|(language, _)| *language)
+            .collect()
+    }
+
     /// The engine of `language`, loaded on first use (blocking).
     fn engine(&self, language: Language) -> EngineSlot {
         let mut engines = self.engines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

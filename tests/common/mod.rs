@@ -194,6 +194,18 @@ impl Sipp {
         self.logs()
     }
 
+    /// Wait for SIPp to end (at most `limit`, then it is killed) and say
+    /// whether it ran its scenario through, for tests that count failures.
+    pub async fn succeeded(mut self, limit: Duration) -> bool {
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.is_ok_and(|s| s.success()),
+            Err(_) => {
+                self.child.kill().await.ok();
+                false
+            }
+        }
+    }
+
     /// The contents of SIPp's log files (messages and errors), for diagnostics.
     pub fn logs(&self) -> String {
         let mut out = String::new();
