@@ -101,6 +101,8 @@ struct CallContext {
     prompt_cache: Arc<crate::media::prompt::PromptCache>,
     /// The threads that decode every call's speech (`asr.decode_workers`).
     decoders: crate::speech::decode::DecodePool,
+    /// `[[trunk]]` entries: per-trunk media options (symmetric RTP).
+    trunks: Vec<crate::config::TrunkConfig>,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -191,6 +193,7 @@ impl Server {
             hours: hours::HoursCache::default(),
             records: call_records,
             decoders: crate::speech::decode::DecodePool::start(config.asr.decode_settings())?,
+            trunks: config.trunk.clone(),
         });
         let tasks = TaskTracker::new();
         // Every committed directory change (admin API, import, CLI) recompiles that
