@@ -235,6 +235,9 @@ pub struct SipConfig {
     /// the dispatcher) SIP is accepted from; SIP from anywhere else is dropped.
     /// Not set: every address (a warning is logged at start-up).
     pub trusted_networks: crate::sip::TrustedNetworks,
+    /// SO_RCVBUF of the SIP UDP socket in bytes (0: the system default, which
+    /// drops datagrams in bursts; the kernel caps it at net.core.rmem_max).
+    pub udp_receive_buffer: usize,
 }
 
 impl SipConfig {
@@ -254,6 +257,7 @@ impl Default for SipConfig {
             tcp_listen: listen,
             public_address: None,
             trusted_networks: crate::sip::TrustedNetworks::allow_all(),
+            udp_receive_buffer: crate::sip::SipSettings::default().udp_receive_buffer,
         }
     }
 }

@@ -536,7 +536,11 @@ impl CallDriver {
                 () = timer => self.feed(Input::Timeout),
                 event = self.call.next_event(), if !self.sip_ended => match event {
                     Some(event) => {
-                        info!(sip = ?event, "SIP event");
+                        match &event {
+                            // SDP bodies: whole only at debug level.
+                            SipEvent::SessionOffer { .. } | SipEvent::SessionAnswer { .. } => debug!(sip = ?event, "SIP event"),
+                            _ => info!(sip = ?event, "SIP event"),
+                        }
                         if event == SipEvent::Answered && super::fault::take_armed_panic() {
                             panic!("injected fault: call task panic");
                         }

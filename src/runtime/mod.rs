@@ -146,6 +146,7 @@ impl Server {
             max_calls: config.limits.max_calls,
             retry_after_secs: config.limits.retry_after_secs,
             registrations: config.registration.clone(),
+            udp_receive_buffer: config.sip.udp_receive_buffer,
             ..SipSettings::default()
         };
         // Speech first: compiling every store's grammar takes a moment, and a call
