@@ -86,6 +86,9 @@ pub enum ConfigError {
     /// A limit that must be at least 1 is zero.
     #[error("{key} must be at least 1")]
     ZeroLimit { key: &'static str },
+    /// A `[[trunk]]` entry has no `networks`: its calls could not be told apart.
+    #[error("trunk[{index}].networks: list the networks the trunk's INVITEs come from")]
+    TrunkWithoutNetworks { index: usize },
     /// A `[[registration]]` entry has a bad value (`index` counts from 0).
     #[error("registration[{index}].{key}: {problem}")]
     Registration {
@@ -232,6 +235,9 @@ pub struct SipConfig {
     /// the dispatcher) SIP is accepted from; SIP from anywhere else is dropped.
     /// Not set: every address (a warning is logged at start-up).
     pub trusted_networks: crate::sip::TrustedNetworks,
+    /// SO_RCVBUF of the SIP UDP socket in bytes (0: the system default, which
+    /// drops datagrams in bursts; the kernel caps it at net.core.rmem_max).
+    pub udp_receive_buffer: usize,
 }
 
 impl SipConfig {
@@ -251,6 +257,7 @@ impl Default for SipConfig {
             tcp_listen: listen,
             public_address: None,
             trusted_networks: crate::sip::TrustedNetworks::allow_all(),
+            udp_receive_buffer: crate::sip::SipSettings::default().udp_receive_buffer,
         }
     }
 }
@@ -354,6 +361,44 @@ impl Default for TimersConfig {
             rtp_inactivity_timeout: Duration::from_secs(30),
             answer_delay: Duration::ZERO,
         }
+    }
+}
+
+/// `[[trunk]]`: a PBX or carrier trunk, known by the addresses its INVITEs come
+/// from, and the interoperability options its calls get (see docs/pbx.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkConfig {
+    /// A name for logs.
+    pub name: String,
+    /// Networks (CIDR) the trunk's INVITEs come from; the first trunk whose
+    /// networks hold the INVITE's source address applies to the call.
+    pub networks: crate::sip::TrustedNetworks,
+    /// Symmetric RTP: follow the caller's RTP source when it differs from its
+    /// SDP (a caller behind NAT), during the first `latch_window` of the call
+    /// (and of each re-negotiation), from the SDP's IP only unless
+    /// `latch_any_address`.
+    #[serde(default)]
+    pub symmetric_rtp: bool,
+    /// How long after the offer/answer a new RTP source may be latched onto.
+    #[serde(with = "duration_ms", rename = "latch_window_ms", default = "default_latch_window")]
+    pub latch_window: Duration,
+    /// Latch onto RTP from any IP, not only the one in the SDP.
+    #[serde(default)]
+    pub latch_any_address: bool,
+}
+
+fn default_latch_window() -> Duration {
+    Duration::from_secs(5)
+}
+
+impl TrunkConfig {
+    /// The media's latching for calls of this trunk (`None`: symmetric RTP off).
+    pub fn latching(&self) -> Option<crate::media::session::Latching> {
+        self.symmetric_rtp.then_some(crate::media::session::Latching {
+            window: self.latch_window,
+            any_address: self.latch_any_address,
+        })
     }
 }
 
@@ -671,6 +716,8 @@ struct ConfigFile {
     asr: AsrConfig,
     /// `[[registration]]` entries, in file order.
     registration: Vec<RegistrationConfig>,
+    /// `[[trunk]]` entries, in file order.
+    trunk: Vec<TrunkConfig>,
 }
 
 /// The validated configuration.
@@ -680,7 +727,9 @@ pub struct Config {
     pub rtp: RtpConfig,
     pub database: DatabaseConfig,
     pub paths: PathsConfig,
-    /// The PBX that extension targets are sent to (parsed `pbx.address`).
+    /// The PBX that extension targets are sent to (parsed `pbx.address`;
+    /// printed back as `[pbx] address = "…"`, so check-config's output loads).
+    #[serde(serialize_with = "pbx_table")]
     pub pbx: PbxAddress,
     pub timers: TimersConfig,
     pub limits: LimitsConfig,
@@ -695,6 +744,20 @@ pub struct Config {
     /// Accounts to keep registered with a PBX or trunk (passwords read from
     /// their files; `Debug` and `Serialize` hide them).
     pub registration: Vec<crate::sip::RegistrationAccount>,
+    /// Trunks and their interoperability options, in file order.
+    pub trunk: Vec<TrunkConfig>,
+}
+
+impl Config {
+    /// The trunk a call from `source` belongs to: the first whose networks hold it.
+    pub fn trunk_for(trunks: &[TrunkConfig], source: IpAddr) -> Option<&TrunkConfig> {
+        trunks.iter().find(|trunk| trunk.networks.allows(source))
+    }
+}
+
+/// `pbx` as the `[pbx]` table the file has.
+fn pbx_table<S: serde::Serializer>(pbx: &PbxAddress, s: S) -> Result<S::Ok, S::Error> {
+    PbxConfig { address: pbx.to_string() }.serialize(s)
 }
 
 /// Command-line flags that override the file (`attendant run --sip-udp-listen …`).
@@ -842,9 +905,14 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         flow,
         asr,
         registration,
+        trunk,
     } = file;
     if let Some(code) = asr.engines.keys().find(|code| Language::from_code(code).is_none()) {
         return Err(ConfigError::UnknownAsrLanguage { code: code.clone() });
+    }
+    // An absent list reads as "everyone" (`TrustedNetworks`): a trunk must say.
+    if let Some(index) = trunk.iter().position(|t| t.networks.is_allow_all()) {
+        return Err(ConfigError::TrunkWithoutNetworks { index });
     }
     if limits.max_calls == 0 {
         return Err(ConfigError::ZeroLimit { key: "limits.max_calls" });
@@ -919,6 +987,7 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         flow,
         asr,
         registration,
+        trunk,
     })
 }
 
@@ -944,6 +1013,43 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
         Config::load(Some(file.path()), overrides)
+    }
+
+    #[test]
+    fn printed_config_loads_back_the_same() {
+        // What `attendant check-config` prints is a configuration file again.
+        let text = "[pbx]\naddress = \"[2001:db8::1]:5080\"\n\
+            [sip]\ntrusted_networks = [\"192.0.2.0/24\"]\n\
+            [[registration]]\nregistrar = \"sip:pbx.example\"\nuser = \"1000\"\n\
+            [[trunk]]\nname = \"office\"\nnetworks = [\"192.0.2.0/24\", \"2001:db8::/32\"]\n\
+            symmetric_rtp = true\nlatch_window_ms = 3000\n";
+        for text in ["", text] {
+            let config = load_text(text, &ConfigOverrides::default()).unwrap();
+            let printed = toml::to_string_pretty(&config).unwrap();
+            let back = load_text(&printed, &ConfigOverrides::default())
+                .unwrap_or_else(|error| panic!("{}\n{printed}", chain(&error)));
+            assert_eq!(back, config, "{printed}");
+        }
+    }
+
+    #[test]
+    fn trunks_are_found_by_source_address() {
+        let text = "[[trunk]]\nname = \"nat\"\nnetworks = [\"192.0.2.0/24\"]\nsymmetric_rtp = true\n\
+            [[trunk]]\nname = \"carrier\"\nnetworks = [\"198.51.100.0/24\"]\n";
+        let config = load_text(text, &ConfigOverrides::default()).unwrap();
+        let find = |ip: &str| Config::trunk_for(&config.trunk, ip.parse().unwrap()).map(|t| t.name.as_str());
+        assert_eq!(find("192.0.2.7"), Some("nat"));
+        assert_eq!(find("198.51.100.1"), Some("carrier"));
+        assert_eq!(find("203.0.113.1"), None);
+        let nat = &config.trunk[0];
+        assert_eq!(
+            nat.latching(),
+            Some(crate::media::session::Latching { window: Duration::from_secs(5), any_address: false }),
+            "5 s window, signalled IP only, by default"
+        );
+        assert_eq!(config.trunk[1].latching(), None, "symmetric RTP is off unless asked");
+        let missing = load_text("[[trunk]]\nname = \"x\"\n", &ConfigOverrides::default()).unwrap_err();
+        assert!(chain(&missing).contains("trunk[0].networks"), "{}", chain(&missing));
     }
 
     #[test]

@@ -175,6 +175,27 @@ impl RtpReceiver {
         }
     }
 
+    /// Follows RTP from `peer` from now on (symmetric RTP latching: the caller's RTP comes
+    /// from another address than its SDP says). Sequence tracking goes on.
+    pub fn set_peer(&mut self, peer: SocketAddr) {
+        self.peer = Some(peer);
+    }
+
+    /// Whether `datagram` is valid RTP version 2 with a payload type we negotiated: what
+    /// a packet must be before its source may be latched onto.
+    pub fn is_negotiated_rtp(&self, datagram: &[u8]) -> bool {
+        if datagram.first().map(|b| b >> 6) != Some(2) || !header_extension_fits(datagram) {
+            return false;
+        }
+        match Packet::unmarshal(&mut &datagram[..]) {
+            Ok(packet) => {
+                let pt = packet.header.payload_type;
+                pt == self.codec.payload_type() || Some(pt) == self.telephone_event
+            }
+            Err(_) => false,
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> RtpStats {
         self.stats

@@ -82,6 +82,23 @@ impl SdpError {
     }
 }
 
+impl SdpError {
+    /// The `warn-code` (RFC 3261 §20.43) that says why in a `Warning` header: 302
+    /// incompatible transport, 304 media type not available, 305 incompatible media format,
+    /// 399 for the rest (SDP we cannot read).
+    pub fn warn_code(&self) -> u16 {
+        match self {
+            SdpError::UnsupportedTransport { .. } => 302,
+            SdpError::NoAudio | SdpError::AudioDisabled => 304,
+            SdpError::NoCommonCodec { .. } => 305,
+            SdpError::Malformed { .. }
+            | SdpError::MissingConnection
+            | SdpError::InvalidConnectionAddress { .. }
+            | SdpError::InvalidPtime { .. } => 399,
+        }
+    }
+}
+
 /// Stream direction, as declared by one side (RFC 3264 §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -394,6 +411,109 @@ pub fn answer_sdp_version(
         ..Default::default()
     };
     session.marshal()
+}
+
+/// RFC 4733 payload type we offer for telephone-event (when the caller sent no offer).
+pub const OUR_TELEPHONE_EVENT_PT: u8 = 101;
+
+/// Our own offer, for an INVITE (or re-INVITE) that carried none (delayed offer, RFC 3261
+/// §13.2.1): PCMU and PCMA, telephone-event on [`OUR_TELEPHONE_EVENT_PT`], 20 ms, sendrecv.
+/// The caller's answer (in the ACK) is read with [`accept_answer`].
+pub fn offer_sdp(local_rtp: SocketAddr, session_id: u64, session_version: u64) -> String {
+    let address_type = if local_rtp.is_ipv4() { "IP4" } else { "IP6" };
+    let ip = local_rtp.ip();
+    let port = local_rtp.port();
+    let te = OUR_TELEPHONE_EVENT_PT;
+    format!(
+        "v=0\r\no=attendant {session_id} {session_version} IN {address_type} {ip}\r\ns=attendant\r\n\
+         c=IN {address_type} {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0 8 {te}\r\n\
+         a=rtpmap:0 PCMU/{CLOCK_RATE}\r\na=rtpmap:8 PCMA/{CLOCK_RATE}\r\n\
+         a=rtpmap:{te} telephone-event/{CLOCK_RATE}\r\na=fmtp:{te} 0-15\r\n\
+         a=ptime:{OUR_PTIME_MS}\r\na=sendrecv\r\n"
+    )
+}
+
+/// Reads the caller's answer to our [`offer_sdp`]. The answer must pick one of the codecs we
+/// offered (PCMU or PCMA) and give an address, exactly what [`negotiate`] checks of an
+/// offer; the same errors apply.
+pub fn accept_answer(answer: &str) -> Result<NegotiatedMedia, SdpError> {
+    negotiate(answer)
+}
+
+impl NegotiatedMedia {
+    /// The media of a call whose INVITE carried no offer, until the caller's answer arrives
+    /// in the ACK: nothing is sent and nothing is expected (a silence timeout would be
+    /// meaningless before the caller said where and whether it sends).
+    pub fn awaiting_answer() -> NegotiatedMedia {
+        NegotiatedMedia {
+            codec: Codec::Pcmu,
+            telephone_event: None,
+            remote_rtp: None,
+            remote_direction: Direction::Inactive,
+            remote_ptime_ms: None,
+            audio_index: 0,
+            offered_lines: vec![OfferedLine {
+                media: "audio".to_owned(),
+                proto: "RTP/AVP".to_owned(),
+                formats: vec!["0".to_owned()],
+            }],
+        }
+    }
+}
+
+/// Our side of one call's SDP: its `o=` session id and version, and the last SDP we sent.
+/// RFC 3264 §8: every SDP we send in the dialog keeps the session id, and the version goes
+/// up by one exactly when the SDP differs from the previous one (a re-INVITE that changes
+/// nothing on our side, e.g. a session refresh, gets the same version back).
+#[derive(Debug, Clone)]
+pub struct LocalSdp {
+    local_rtp: SocketAddr,
+    session_id: u64,
+    version: u64,
+    last: Option<String>,
+}
+
+impl LocalSdp {
+    /// `local_rtp` is the address the caller can reach (never a wildcard); the first SDP
+    /// carries `session_id` as its version too.
+    pub fn new(local_rtp: SocketAddr, session_id: u64) -> LocalSdp {
+        LocalSdp {
+            local_rtp,
+            session_id,
+            version: session_id,
+            last: None,
+        }
+    }
+
+    /// Our answer to a (re-)offer.
+    pub fn answer(&mut self, negotiated: &NegotiatedMedia) -> String {
+        let (local_rtp, id) = (self.local_rtp, self.session_id);
+        self.next(|version| answer_sdp_version(negotiated, local_rtp, id, version))
+    }
+
+    /// Our offer, for a request that carried none.
+    pub fn offer(&mut self) -> String {
+        let (local_rtp, id) = (self.local_rtp, self.session_id);
+        self.next(|version| offer_sdp(local_rtp, id, version))
+    }
+
+    /// The `o=` version of the last SDP built.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn next(&mut self, build: impl Fn(u64) -> String) -> String {
+        let same_version = build(self.version);
+        let sdp = match &self.last {
+            Some(last) if *last != same_version => {
+                self.version = self.version.wrapping_add(1);
+                build(self.version)
+            }
+            _ => same_version,
+        };
+        self.last = Some(sdp.clone());
+        sdp
+    }
 }
 
 fn audio_answer(negotiated: &NegotiatedMedia, port: u16) -> MediaDescription {
@@ -800,5 +920,54 @@ mod tests {
         let normal = negotiate(&offer(BARESIP_LIKE)).unwrap();
         assert!(normal.we_send() && normal.peer_sends());
         assert_eq!(normal.remote_ptime_ms, Some(20));
+    }
+
+    #[test]
+    fn local_sdp_bumps_the_version_only_when_our_sdp_changes() {
+        let local: SocketAddr = "192.0.2.1:30000".parse().unwrap();
+        let active = negotiate(&offer("m=audio 5004 RTP/AVP 8\r\n")).unwrap();
+        let hold = negotiate(&offer("m=audio 5004 RTP/AVP 8\r\na=sendonly\r\n")).unwrap();
+        let inactive = negotiate(&offer("m=audio 5004 RTP/AVP 8\r\na=inactive\r\n")).unwrap();
+        // The caller moving its own port changes nothing in our answer.
+        let moved = negotiate(&offer("m=audio 6004 RTP/AVP 8\r\n")).unwrap();
+        let mut sdp = LocalSdp::new(local, 500);
+        let cases: [(&NegotiatedMedia, u64, &str); 6] = [
+            (&active, 500, "a=sendrecv"),
+            (&active, 500, "a=sendrecv"),
+            (&hold, 501, "a=recvonly"),
+            (&inactive, 502, "a=inactive"),
+            (&active, 503, "a=sendrecv"),
+            (&moved, 503, "a=sendrecv"),
+        ];
+        for (i, (negotiated, version, direction)) in cases.into_iter().enumerate() {
+            let answer = sdp.answer(negotiated);
+            assert!(answer.contains(&format!("\r\no=attendant 500 {version} IN IP4 192.0.2.1\r\n")), "step {i}: {answer}");
+            assert!(answer.contains(direction), "step {i}: {answer}");
+            assert_eq!(sdp.version(), version);
+        }
+    }
+
+    #[test]
+    fn our_offer_parses_as_an_offer_and_an_answer_to_it_is_accepted() {
+        let mut sdp = LocalSdp::new("192.0.2.1:30000".parse().unwrap(), 9);
+        let ours = sdp.offer();
+        let back = negotiate(&ours).unwrap();
+        assert_eq!(back.codec, Codec::Pcmu);
+        assert_eq!(back.telephone_event, Some(OUR_TELEPHONE_EVENT_PT));
+        assert_eq!(back.remote_rtp, Some("192.0.2.1:30000".parse().unwrap()));
+        assert!(ours.contains("\r\nm=audio 30000 RTP/AVP 0 8 101\r\n"), "{ours}");
+        assert_eq!(sdp.offer(), ours, "same offer, same version");
+
+        let answer = accept_answer(&offer(
+            "m=audio 7000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+        ))
+        .unwrap();
+        assert_eq!(answer.codec, Codec::Pcma);
+        assert_eq!(answer.remote_rtp, Some("192.0.2.10:7000".parse().unwrap()));
+        let refused = accept_answer(&offer("m=audio 7000 RTP/AVP 18\r\n")).unwrap_err();
+        assert_eq!(refused.sip_status(), 488);
+
+        let waiting = NegotiatedMedia::awaiting_answer();
+        assert!(!waiting.we_send() && !waiting.peer_sends());
     }
 }

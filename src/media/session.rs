@@ -139,6 +139,32 @@ pub enum MediaEvent {
     MediaTimeout,
 }
 
+/// Symmetric RTP (a per-trunk option): for a caller behind NAT whose RTP comes from
+/// another port (or address) than its SDP says, follow the first valid packets' source,
+/// with the safeguards of an SBC: only during `window` after the offer/answer (so a stray
+/// or injected stream later in the call cannot take the media over), only from the IP the
+/// SDP gave unless `any_address` is set, only packets that are valid RTP with a negotiated
+/// payload type, and only once per offer/answer (the first accepted packet locks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latching {
+    /// How long after the (re-)negotiation a new source may be latched onto.
+    pub window: Duration,
+    /// Latch onto any source address, not only the IP the SDP gave (carriers that send
+    /// media from another IP than their signalling; also a `c=0.0.0.0` caller).
+    pub any_address: bool,
+}
+
+/// Where latching stands for the current offer/answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LatchState {
+    /// Symmetric RTP is off for this call.
+    Off,
+    /// A new source may still be latched onto until this instant.
+    Open { until: Instant },
+    /// Latched, or the window passed, or the SDP address was heard from: no more moves.
+    Locked,
+}
+
 /// An RTP socket bound to an even port of the configured range, not yet running.
 #[derive(Debug)]
 pub struct RtpSocket {
@@ -190,15 +216,26 @@ impl RtpSocket {
 
     /// Starts the session task for the negotiated stream.
     pub fn start(self, negotiated: &NegotiatedMedia, config: &MediaConfig) -> MediaSession {
+        self.start_latching(negotiated, config, None)
+    }
+
+    /// [`RtpSocket::start`], with symmetric RTP when `latching` is given.
+    pub fn start_latching(
+        self,
+        negotiated: &NegotiatedMedia,
+        config: &MediaConfig,
+        latching: Option<Latching>,
+    ) -> MediaSession {
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
         let (audio_tx, _) = broadcast::channel(config.audio_buffer_frames.max(1));
         let local_addr = self.local_addr;
-        let core = SessionCore::new(
+        let mut core = SessionCore::new(
             negotiated,
             config.media_timeout,
             Instant::from(tokio::time::Instant::now()),
         );
+        core.set_latching(latching, Instant::from(tokio::time::Instant::now()));
         let task = tokio::spawn(run(
             self.socket,
             core,
@@ -297,6 +334,10 @@ struct SessionCore {
     media_timeout: Duration,
     last_rtp: Instant,
     timeout_reported: bool,
+    /// The IP the SDP gave (kept when it is `0.0.0.0`: `None`), for latching.
+    signalled: Option<SocketAddr>,
+    latching: Option<Latching>,
+    latch: LatchState,
 }
 
 impl SessionCore {
@@ -317,7 +358,38 @@ impl SessionCore {
             media_timeout,
             last_rtp: now,
             timeout_reported: false,
+            signalled: negotiated.remote_rtp,
+            latching: None,
+            latch: LatchState::Off,
         }
+    }
+
+    fn set_latching(&mut self, latching: Option<Latching>, now: Instant) {
+        self.latching = latching;
+        self.open_latch(now);
+    }
+
+    /// A new offer/answer opens a new latching window (an SBC re-latches on a re-INVITE).
+    fn open_latch(&mut self, now: Instant) {
+        self.latch = match self.latching {
+            Some(latching) => LatchState::Open { until: now + latching.window },
+            None => LatchState::Off,
+        };
+    }
+
+    /// Whether a packet from `from` may move our peer there now.
+    fn may_latch(&mut self, from: SocketAddr, bytes: &[u8], now: Instant) -> bool {
+        let (LatchState::Open { until }, Some(latching)) = (self.latch, self.latching) else {
+            return false;
+        };
+        if now >= until {
+            self.latch = LatchState::Locked;
+            return false;
+        }
+        let from_signalled_ip = self
+            .signalled
+            .is_some_and(|signalled| signalled.ip().to_canonical() == from.ip().to_canonical());
+        (from_signalled_ip || latching.any_address) && self.receiver.is_negotiated_rtp(bytes)
     }
 
     fn command(&mut self, command: MediaCommand, now: Instant) {
@@ -351,6 +423,8 @@ impl SessionCore {
         }
         self.last_rtp = now;
         self.timeout_reported = false;
+        self.signalled = negotiated.remote_rtp;
+        self.open_latch(now);
     }
 
     fn tick(&mut self, now: Instant) -> TickOutput {
@@ -381,9 +455,19 @@ impl SessionCore {
 
     fn datagram(&mut self, from: SocketAddr, bytes: &[u8], now: Instant) -> DatagramOutput {
         let mut out = DatagramOutput::default();
+        if self.peer != Some(from) && self.may_latch(from, bytes, now) {
+            tracing::info!(signalled = ?self.signalled, latched = %from, "symmetric RTP: following the caller's RTP source");
+            self.peer = Some(from);
+            self.receiver.set_peer(from);
+            self.latch = LatchState::Locked;
+        }
         let accepted_before = self.receiver.stats().accepted;
         let received = self.receiver.handle(from, bytes);
         if self.receiver.stats().accepted != accepted_before {
+            // Heard from the address in use: nothing left to latch onto.
+            if matches!(self.latch, LatchState::Open { .. }) {
+                self.latch = LatchState::Locked;
+            }
             self.last_rtp = now;
             self.timeout_reported = false;
         }
@@ -849,6 +933,60 @@ mod tests {
             before.sequence_number.wrapping_add(1)
         );
         assert_eq!(after.timestamp, before.timestamp.wrapping_add(6 * 160));
+    }
+
+    #[test]
+    fn latching_follows_first_rtp_from_the_signalled_ip_within_the_window() {
+        let signalled = negotiate(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
+        )
+        .unwrap();
+        let nat: SocketAddr = "192.0.2.1:6000".parse().unwrap();
+        let other_ip: SocketAddr = "198.51.100.9:6000".parse().unwrap();
+        let window = Duration::from_secs(5);
+        let rtp = rtp_bytes(0, 1, 160, &[0xFF; 160]);
+        let rtcp_like = [0x80u8, 200, 0, 1, 0, 0, 0, 1];
+        struct Case {
+            name: &'static str,
+            latching: Option<Latching>,
+            from: SocketAddr,
+            after: Duration,
+            bytes: Vec<u8>,
+            heard: bool,
+        }
+        let on = Some(Latching { window, any_address: false });
+        let cases = [
+            Case { name: "off: another port is a stranger", latching: None, from: nat, after: Duration::ZERO, bytes: rtp.to_vec(), heard: false },
+            Case { name: "signalled IP, another port, in the window", latching: on, from: nat, after: Duration::from_secs(1), bytes: rtp.to_vec(), heard: true },
+            Case { name: "after the window", latching: on, from: nat, after: window, bytes: rtp.to_vec(), heard: false },
+            Case { name: "another IP", latching: on, from: other_ip, after: Duration::ZERO, bytes: rtp.to_vec(), heard: false },
+            Case { name: "another IP, any_address", latching: Some(Latching { window, any_address: true }), from: other_ip, after: Duration::ZERO, bytes: rtp.to_vec(), heard: true },
+            Case { name: "not RTP of a negotiated payload type", latching: on, from: nat, after: Duration::ZERO, bytes: rtcp_like.to_vec(), heard: false },
+        ];
+        for case in cases {
+            let t0 = Instant::now();
+            let mut core = SessionCore::new(&signalled, Duration::from_secs(30), t0);
+            core.set_latching(case.latching, t0);
+            core.datagram(case.from, &case.bytes, t0 + case.after);
+            let heard = core.receiver.stats().accepted == 1;
+            assert_eq!(heard, case.heard, "{}", case.name);
+            assert_eq!(core.peer == Some(case.from), case.heard, "{}: we send there too", case.name);
+        }
+
+        // Latched once: a second new source in the window is a stranger.
+        let t0 = Instant::now();
+        let mut core = SessionCore::new(&signalled, Duration::from_secs(30), t0);
+        core.set_latching(on, t0);
+        core.datagram(nat, &rtp, t0);
+        core.datagram("192.0.2.1:7000".parse().unwrap(), &rtp_bytes(0, 2, 320, &[0xFF; 160]), t0);
+        assert_eq!(core.peer, Some(nat));
+        assert_eq!((core.receiver.stats().accepted, core.receiver.stats().wrong_source), (1, 1));
+        // Heard from the SDP address first: locked there.
+        let mut core = SessionCore::new(&signalled, Duration::from_secs(30), t0);
+        core.set_latching(on, t0);
+        core.datagram("192.0.2.1:5000".parse().unwrap(), &rtp, t0);
+        core.datagram(nat, &rtp_bytes(0, 2, 320, &[0xFF; 160]), t0);
+        assert_eq!(core.peer, Some("192.0.2.1:5000".parse().unwrap()));
     }
 
     #[test]

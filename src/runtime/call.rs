@@ -17,9 +17,9 @@ use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::flow::{Action, Call, FlowSettings, Input, Output, Prompt};
 use crate::media::prompt::PromptAudio;
 use crate::recording::LiveRecording;
-use crate::media::sdp::{answer_sdp, negotiate};
-use crate::media::session::{MediaEvent, MediaSession, RtpSocket};
-use crate::sip::{IncomingCall, Rejection, SipCall, SipEvent};
+use crate::media::sdp::{LocalSdp, NegotiatedMedia, SdpError, accept_answer, negotiate};
+use crate::media::session::{MediaCommand, MediaEvent, MediaSession, RtpSocket};
+use crate::sip::{IncomingCall, Rejection, SessionRefusal, SipCall, SipEvent};
 use crate::speech::decode::{DecodeError, DecodeStream};
 use crate::speech::stream::{SpeechStream, StreamEvent};
 use crate::speech::understand::StoreSpeech;
@@ -62,15 +62,25 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             offer,
             dialled,
             caller,
+            remote,
             mut call,
             ..
         } = incoming;
         let setup = match set_up(&context, dialled.as_deref(), offer.as_deref()).await {
             Ok(setup) => setup,
-            Err(rejection) => {
-                info!(status = rejection.status(), "call refused");
+            Err(refusal) => {
                 crate::ops::metrics::call_ended("refused");
-                if call.reject(rejection).is_ok() {
+                let sent = match refusal {
+                    Refusal::Plain(rejection) => {
+                        info!(status = rejection.status(), "call refused");
+                        call.reject(rejection)
+                    }
+                    Refusal::Session(refusal) => {
+                        info!(status = refusal.rejection.status(), warning = %refusal.text, "call refused");
+                        call.reject_session(refusal)
+                    }
+                };
+                if sent.is_ok() {
                     // Wait for the rejection to be sent before dropping the handle.
                     while let Some(event) = call.next_event().await {
                         if event.is_terminal() {
@@ -90,6 +100,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             rtp,
             answer,
             negotiated,
+            local_sdp,
             after_hours,
         } = setup;
         crate::ops::metrics::call_set_up(invite_at.elapsed());
@@ -103,7 +114,11 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             // Dropping the RTP socket and the SIP handle releases both.
             return;
         }
-        let media = rtp.start(&negotiated, &context.media);
+        let trunk = remote.and_then(|remote| crate::config::Config::trunk_for(&context.trunks, remote.ip()));
+        if let Some(trunk) = trunk {
+            debug!(trunk = %trunk.name, symmetric_rtp = trunk.symmetric_rtp, "call from a configured trunk");
+        }
+        let media = rtp.start_latching(&negotiated, &context.media, trunk.and_then(|t| t.latching()));
         if call.accept(answer).is_err() {
             info!("caller gone before the answer");
             context.records.submit(log.unanswered());
@@ -147,6 +162,8 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             deadline: None,
             sip_ended: false,
             log,
+            local_sdp,
+            answer_refused: false,
         };
         driver.run(cancel).await;
         if let Some(recording) = driver.recording.take() {
@@ -208,32 +225,60 @@ struct CallSetup {
     speech: CallSpeech,
     spelling: Option<super::spelling::CallSpelling>,
     rtp: RtpSocket,
+    /// The SDP of our 200 OK: our answer, or our offer when the INVITE had none.
     answer: String,
-    negotiated: crate::media::sdp::NegotiatedMedia,
+    /// What the media starts with (nothing to send or expect until the ACK's
+    /// answer, for a delayed offer).
+    negotiated: NegotiatedMedia,
+    /// Our SDP's `o=` line and the last SDP we sent, for later answers.
+    local_sdp: LocalSdp,
     /// The store is closed now: where the call goes instead (`flow::Call::closed`).
     after_hours: Option<crate::directory::hours::AfterHoursRoute>,
 }
 
+/// Why a call is refused before it is answered.
+enum Refusal {
+    Plain(Rejection),
+    /// The offer is unusable: the rejection carries a `Warning` saying why.
+    Session(SessionRefusal),
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Refusal {
+        Refusal::Plain(rejection)
+    }
+}
+
+/// The refusal of an SDP offer or answer, with the `Warning` that says why.
+fn session_refusal(error: &SdpError) -> SessionRefusal {
+    SessionRefusal {
+        rejection: Rejection::from_status(error.sip_status()),
+        warn_code: error.warn_code(),
+        text: error.to_string(),
+    }
+}
+
 /// Look up the store, check the offer, load the prompts, reserve an RTP port.
 /// Each failure is the SIP rejection it deserves.
-async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str>) -> Result<CallSetup, Rejection> {
+async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str>) -> Result<CallSetup, Refusal> {
     let number = dialled.ok_or(Rejection::NotFound)?;
     let directory = match context.store.load_directory_by_number(number).await {
         Ok(Some(directory)) => directory,
-        Ok(None) => return Err(Rejection::NotFound),
+        Ok(None) => return Err(Rejection::NotFound.into()),
         Err(error) => {
             error!(%error, "cannot load the store's directory");
-            return Err(Rejection::ServiceUnavailable);
+            return Err(Rejection::ServiceUnavailable.into());
         }
     };
     let negotiated = match offer.map(negotiate) {
-        Some(Ok(negotiated)) => negotiated,
+        Some(Ok(negotiated)) => Some(negotiated),
         Some(Err(error)) => {
             info!(%error, "unusable SDP offer");
-            return Err(Rejection::from_status(error.sip_status()));
+            return Err(Refusal::Session(session_refusal(&error)));
         }
-        // We do not send offers in 200 OK: an INVITE without SDP is not for us.
-        None => return Err(Rejection::NotAcceptableHere),
+        // Delayed offer (RFC 3261 §13.2.1): our offer goes in the 200 OK, the
+        // caller's answer comes in the ACK.
+        None => None,
     };
     let settings = match context.store.store_settings(directory.store.id).await {
         Ok(overrides) => overrides.resolve(&context.flow_defaults).unwrap_or_else(|error| {
@@ -257,7 +302,7 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         Some(speech) => speech.directory().clone(),
         None => Arc::new(directory),
     };
-    let prompts = load_prompts(context, &directory).await?;
+    let prompts = load_prompts(context, &directory).await.map_err(Refusal::Plain)?;
     let spelling =
         super::spelling::prepare(&context.keypad, &context.prompts_dir, &directory, &settings, store_speech.as_ref()).await;
     let speech = match store_speech {
@@ -269,7 +314,12 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         Rejection::ServiceUnavailable
     })?;
     let local_rtp = std::net::SocketAddr::new(context.public_ip, rtp.local_addr().port());
-    let answer = answer_sdp(&negotiated, local_rtp, rand::random());
+    // A u32 leaves room to count versions up without ever wrapping.
+    let mut local_sdp = LocalSdp::new(local_rtp, u64::from(rand::random::<u32>()));
+    let (answer, negotiated) = match negotiated {
+        Some(negotiated) => (local_sdp.answer(&negotiated), negotiated),
+        None => (local_sdp.offer(), NegotiatedMedia::awaiting_answer()),
+    };
     Ok(CallSetup {
         directory,
         settings,
@@ -279,6 +329,7 @@ async fn set_up(context: &CallContext, dialled: Option<&str>, offer: Option<&str
         rtp,
         answer,
         negotiated,
+        local_sdp,
         after_hours,
     })
 }
@@ -397,6 +448,8 @@ fn sip_input(event: &SipEvent) -> Option<Input> {
         SipEvent::TransferProgress { status, .. } if status >= 300 => Some(Input::TransferFailed { status }),
         // 1xx progress: the transfer target is still being reached.
         SipEvent::TransferProgress { .. } => None,
+        // Offer/answer is the media adapter's business (CallDriver), not the flow's.
+        SipEvent::SessionOffer { .. } | SipEvent::SessionAnswer { .. } => None,
     }
 }
 
@@ -465,6 +518,11 @@ struct CallDriver {
     sip_ended: bool,
     /// What the call heard, understood and did, for its record.
     log: CallLog,
+    /// Our side of the SDP, for answers to re-INVITEs and UPDATEs.
+    local_sdp: LocalSdp,
+    /// The caller's answer (in the ACK) was unusable: we sent BYE, and the
+    /// flow hears that the call has no media once it is answered.
+    answer_refused: bool,
 }
 
 impl CallDriver {
@@ -489,14 +547,27 @@ impl CallDriver {
                 () = timer => self.feed(Input::Timeout),
                 event = self.call.next_event(), if !self.sip_ended => match event {
                     Some(event) => {
-                        info!(sip = ?event, "SIP event");
+                        match &event {
+                            // SDP bodies: whole only at debug level.
+                            SipEvent::SessionOffer { .. } | SipEvent::SessionAnswer { .. } => debug!(sip = ?event, "SIP event"),
+                            _ => info!(sip = ?event, "SIP event"),
+                        }
                         if event == SipEvent::Answered && super::fault::take_armed_panic() {
                             panic!("injected fault: call task panic");
                         }
                         self.sip_ended = event.is_terminal();
                         self.time_transfer(&event);
-                        if let Some(input) = sip_input(&event) {
-                            self.feed(input);
+                        match event {
+                            SipEvent::SessionOffer { offer } => self.on_session_offer(offer),
+                            SipEvent::SessionAnswer { answer } => self.on_session_answer(answer),
+                            event => {
+                                if let Some(input) = sip_input(&event) {
+                                    self.feed(input);
+                                }
+                                if event == SipEvent::Answered && self.answer_refused {
+                                    self.feed(Input::MediaLost);
+                                }
+                            }
                         }
                     }
                     None => {
@@ -527,6 +598,65 @@ impl CallDriver {
                     }
                 },
             }
+        }
+    }
+
+    /// A re-INVITE or UPDATE: hold, resume, a new address. The media follows
+    /// the new offer (direction, peer address, codec) and the answer says what
+    /// we do; an unusable offer is refused and the session stays as it was.
+    fn on_session_offer(&mut self, offer: Option<String>) {
+        let Some(offer) = offer else {
+            // A re-INVITE without SDP: our offer, the answer comes in its ACK.
+            let sdp = self.local_sdp.offer();
+            if self.call.answer_session(sdp).is_err() {
+                debug!("dialog gone: session offer not answered");
+            }
+            return;
+        };
+        match negotiate(&offer) {
+            Ok(negotiated) => {
+                let answer = self.local_sdp.answer(&negotiated);
+                info!(
+                    remote = ?negotiated.remote_rtp,
+                    direction = negotiated.remote_direction.as_str(),
+                    version = self.local_sdp.version(),
+                    "session renegotiated"
+                );
+                if self.media.command(MediaCommand::Renegotiate(Box::new(negotiated))).is_err() {
+                    warn!("media session gone: cannot renegotiate");
+                }
+                if self.call.answer_session(answer).is_err() {
+                    debug!("dialog gone: session offer not answered");
+                }
+            }
+            Err(error) => {
+                info!(%error, "unusable SDP in re-INVITE or UPDATE: refused, session unchanged");
+                if self.call.refuse_session(session_refusal(&error)).is_err() {
+                    debug!("dialog gone: session offer not refused");
+                }
+            }
+        }
+    }
+
+    /// The caller's answer to our offer, from an ACK. Unusable (or missing):
+    /// the call cannot have media, so it ends with a BYE saying why.
+    fn on_session_answer(&mut self, answer: Option<String>) {
+        let error = match answer.as_deref().map(accept_answer) {
+            Some(Ok(negotiated)) => {
+                info!(remote = ?negotiated.remote_rtp, codec = ?negotiated.codec, "SDP answer from the ACK");
+                if self.media.command(MediaCommand::Renegotiate(Box::new(negotiated))).is_err() {
+                    warn!("media session gone: cannot apply the answer");
+                }
+                return;
+            }
+            Some(Err(error)) => error.to_string(),
+            None => "no SDP answer in the ACK".to_owned(),
+        };
+        warn!(%error, "unusable SDP answer: hanging up");
+        self.answer_refused = true;
+        let text: String = error.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+        if self.call.hangup_with_reason(format!("SIP;cause=488;text=\"{text}\"")).is_err() {
+            debug!("dialog already gone");
         }
     }
 

@@ -113,6 +113,8 @@ struct CallContext {
     prompt_cache: Arc<crate::media::prompt::PromptCache>,
     /// The threads that decode every call's speech (`asr.decode_workers`).
     decoders: crate::speech::decode::DecodePool,
+    /// `[[trunk]]` entries: per-trunk media options (symmetric RTP).
+    trunks: Vec<crate::config::TrunkConfig>,
 }
 
 /// A running attendant: SIP endpoint plus call tasks.
@@ -164,6 +166,7 @@ impl Server {
             retry_after_secs: config.limits.retry_after_secs,
             registrations: config.registration.clone(),
             readiness: readiness.clone(),
+            udp_receive_buffer: config.sip.udp_receive_buffer,
             ..SipSettings::default()
         };
         // Speech first: compiling every store's grammar takes a moment, and a call
@@ -214,6 +217,7 @@ impl Server {
             hours: hours::HoursCache::default(),
             records: call_records,
             decoders: crate::speech::decode::DecodePool::start(config.asr.decode_settings())?,
+            trunks: config.trunk.clone(),
         });
         let tasks = TaskTracker::new();
         // Every committed directory change (admin API, import, CLI, another node)

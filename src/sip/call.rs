@@ -9,7 +9,8 @@ use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReas
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::prelude::HeadersExt;
-use rsipstack::sip::{Header, Request, StatusCode};
+use rsipstack::sip::{Header, Method, Request, StatusCode};
+use rsipstack::transaction::transaction::{TransactionEvent, TransactionEventSender};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -26,12 +27,42 @@ enum Command {
     Accept {
         sdp: String,
     },
-    Reject(Rejection),
+    Reject {
+        rejection: Rejection,
+        warning: Option<String>,
+    },
     Refer {
         refer_to: String,
         referred_by: Option<String>,
     },
-    Hangup,
+    Hangup {
+        reason: Option<String>,
+    },
+    AnswerSession {
+        sdp: String,
+    },
+    RefuseSession(SessionRefusal),
+}
+
+/// Why an SDP offer (or answer) is refused: the status sent and the `Warning`
+/// (RFC 3261 §20.43) that tells the peer's operator why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRefusal {
+    /// The status of the answer (normally 488).
+    pub rejection: Rejection,
+    /// The warn-code: 3xx for SDP problems (e.g. 305 incompatible media format).
+    pub warn_code: u16,
+    /// What is wrong, in words.
+    pub text: String,
+}
+
+impl SessionRefusal {
+    /// The `Warning` header value: `code agent "text"` (quotes and backslashes
+    /// in the text are dropped, so the quoted string stays well formed).
+    pub fn warning(&self) -> String {
+        let text: String = self.text.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+        format!("{} attendant \"{text}\"", self.warn_code)
+    }
 }
 
 /// The runtime's handle on one call: typed commands in, [`SipEvent`]s out.
@@ -65,7 +96,27 @@ impl SipCall {
 
     /// Refuse the INVITE with this status. Ignored once the call is answered.
     pub fn reject(&self, rejection: Rejection) -> Result<(), SipError> {
-        self.send(Command::Reject(rejection))
+        self.send(Command::Reject { rejection, warning: None })
+    }
+
+    /// Refuse the INVITE because of its SDP, with a `Warning` saying why.
+    pub fn reject_session(&self, refusal: SessionRefusal) -> Result<(), SipError> {
+        self.send(Command::Reject {
+            rejection: refusal.rejection,
+            warning: Some(refusal.warning()),
+        })
+    }
+
+    /// Answer the pending [`SipEvent::SessionOffer`] with 200 OK and this SDP
+    /// (our answer, or our offer when the request had none).
+    pub fn answer_session(&self, sdp: String) -> Result<(), SipError> {
+        self.send(Command::AnswerSession { sdp })
+    }
+
+    /// Refuse the pending [`SipEvent::SessionOffer`]; the session stays as it was
+    /// (RFC 3261 §14.2).
+    pub fn refuse_session(&self, refusal: SessionRefusal) -> Result<(), SipError> {
+        self.send(Command::RefuseSession(refusal))
     }
 
     /// Blind transfer (RFC 3515): REFER with `Refer-To: <refer_to>` and, if given,
@@ -78,7 +129,13 @@ impl SipCall {
 
     /// End the call: BYE if answered, 480 if not.
     pub fn hangup(&self) -> Result<(), SipError> {
-        self.send(Command::Hangup)
+        self.send(Command::Hangup { reason: None })
+    }
+
+    /// End the call with a BYE carrying this `Reason` header value (RFC 3326),
+    /// e.g. `SIP;cause=488;text="no G.711 in the answer"`; 480 if not answered.
+    pub fn hangup_with_reason(&self, reason: String) -> Result<(), SipError> {
+        self.send(Command::Hangup { reason: Some(reason) })
     }
 
     /// The next event; `None` once the call's task has ended and all events were
@@ -127,8 +184,19 @@ pub(super) struct CallTask {
     ack_timeout: Duration,
     cancel: CancellationToken,
     phase: Phase,
-    /// Our SDP, repeated in answers to session refreshes (re-INVITE / UPDATE).
-    local_sdp: Option<String>,
+    /// The INVITE transaction's queue, for a rejection carrying headers
+    /// rsipstack's `reject` cannot add (`Warning`).
+    invite_tu: TransactionEventSender,
+    /// The INVITE had no SDP: our 200 OK carries the offer, the ACK the answer.
+    offer_in_200: bool,
+    /// A re-INVITE or UPDATE with an offer, reported and waiting for the
+    /// runtime's answer; whether it is an INVITE.
+    pending_session: Option<(TransactionHandle, bool)>,
+    /// CSeq of a re-INVITE we answered with an offer: its ACK carries the answer.
+    answer_in_ack: Option<u32>,
+    /// Kept for the life of the call: removes its INVITE from the merged-request
+    /// table when dropped.
+    _merge: Option<super::endpoint::MergeGuard>,
     /// In-dialog requests answered but not yet confirmed sent, oldest first, with
     /// the event each carried. rsipstack re-sends `Confirmed` once a response is
     /// on the wire; reporting then keeps e.g. our BYE (the runtime's reaction to
@@ -144,6 +212,8 @@ impl CallTask {
         dialogs: Arc<DialogLayer>,
         ack_timeout: Duration,
         cancel: CancellationToken,
+        invite_tu: TransactionEventSender,
+        merge: Option<super::endpoint::MergeGuard>,
     ) -> (SipCall, CallTask) {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
@@ -165,7 +235,11 @@ impl CallTask {
             ack_timeout,
             cancel,
             phase: Phase::Offered,
-            local_sdp: None,
+            invite_tu,
+            offer_in_200: false,
+            pending_session: None,
+            answer_in_ack: None,
+            _merge: merge,
             awaiting_response: VecDeque::new(),
         };
         (handle, task)
@@ -240,11 +314,24 @@ impl CallTask {
                 // The first Confirmed is the ACK.
                 Phase::Accepted { .. } => {
                     self.phase = Phase::Confirmed;
+                    if self.offer_in_200 {
+                        self.emit(SipEvent::SessionAnswer {
+                            answer: self.ack_body(),
+                        });
+                    }
                     self.emit(SipEvent::Answered);
                 }
                 // rsipstack re-announces Confirmed once an in-dialog request has
                 // been answered on the wire: the moment to report what it said.
                 Phase::Confirmed => {
+                    if let Some(cseq) = self.answer_in_ack
+                        && self.ack_cseq() == Some(cseq)
+                    {
+                        self.answer_in_ack = None;
+                        self.emit(SipEvent::SessionAnswer {
+                            answer: self.ack_body(),
+                        });
+                    }
                     if let Some(Some(event)) = self.awaiting_response.pop_front() {
                         self.emit(event);
                     }
@@ -283,16 +370,9 @@ impl CallTask {
                 super::endpoint::capability_headers(),
                 None,
             ),
-            // Session refresh (re-INVITE or UPDATE): keep the session as negotiated.
-            DialogState::Updated(_, request, handle) => {
-                match (&self.local_sdp, request.body.is_empty()) {
-                    (Some(sdp), false) => {
-                        respond(handle, StatusCode::OK, sdp_headers(), Some(sdp.clone().into_bytes()))
-                    }
-                    _ => respond(handle, StatusCode::OK, vec![], None),
-                }
-                self.awaiting_response.push_back(None);
-            }
+            // re-INVITE or UPDATE: the runtime answers offers (hold, resume,
+            // new address); an UPDATE without SDP only refreshes the session.
+            DialogState::Updated(_, request, handle) => self.on_session_request(&request, handle),
             DialogState::Terminated(_, reason) => {
                 let event = match reason {
                     TerminatedReason::UacCancel => SipEvent::Cancelled,
@@ -309,6 +389,68 @@ impl CallTask {
             DialogState::Calling(_) | DialogState::Trying(_) | DialogState::Early(..) | DialogState::WaitAck(..) => {}
         }
         None
+    }
+
+    /// A re-INVITE or UPDATE: reported to the runtime, which answers it.
+    fn on_session_request(&mut self, request: &Request, handle: TransactionHandle) {
+        let is_invite = request.method == Method::Invite;
+        if self.pending_session.is_some() {
+            // RFC 3261 §14.2, RFC 3311 §5.2: one offer at a time.
+            let retry = Header::RetryAfter(rand::random_range(0..=10u32).to_string().into());
+            respond(handle, StatusCode::ServerInternalError, vec![retry], None);
+            if !is_invite {
+                self.awaiting_response.push_back(None);
+            }
+            return;
+        }
+        let offer = (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned());
+        if offer.is_none() && !is_invite {
+            // A session refresh (RFC 4028) without SDP changes nothing.
+            respond(handle, StatusCode::OK, super::endpoint::capability_headers(), None);
+            self.awaiting_response.push_back(None);
+            return;
+        }
+        if offer.is_none() {
+            self.answer_in_ack = request.cseq_header().ok().and_then(|c| c.seq().ok());
+        }
+        self.pending_session = Some((handle, is_invite));
+        self.emit(SipEvent::SessionOffer { offer });
+    }
+
+    /// Body of the last ACK received, if any.
+    fn ack_body(&self) -> Option<String> {
+        self.dialog
+            .last_remote_ack()
+            .filter(|ack| !ack.body.is_empty())
+            .map(|ack| String::from_utf8_lossy(&ack.body).into_owned())
+    }
+
+    fn ack_cseq(&self) -> Option<u32> {
+        self.dialog.last_remote_ack()?.cseq_header().ok()?.seq().ok()
+    }
+
+    /// Refuse the INVITE; with a `Warning`, our own response goes to the INVITE
+    /// transaction first (rsipstack's `reject` only adds `Reason`), and the
+    /// dialog's rejection that follows only ends the dialog: the transaction
+    /// refuses a second final response.
+    fn reject(&self, rejection: Rejection, warning: Option<String>) -> Result<(), rsipstack::Error> {
+        if let Some(warning) = warning {
+            let mut request = self.dialog.initial_request();
+            let local_tag = self.dialog.id().local_tag;
+            if let Ok(to) = request.to_header() {
+                let tagged = to.with_tag(local_tag.into());
+                request.headers.unique_push(tagged.into());
+            }
+            let mut response = self
+                .dialogs
+                .endpoint
+                .make_response(&request, rejection.status_code(), None);
+            response.headers.push(Header::Warning(warning.into()));
+            if self.invite_tu.send(TransactionEvent::Respond(response)).is_err() {
+                debug!(call_id = %self.call_id, "INVITE transaction gone before its rejection");
+            }
+        }
+        self.dialog.reject(Some(rejection.status_code()), None)
     }
 
     /// Answers an INFO; the digit it carried, reported once the answer is sent.
@@ -368,9 +510,11 @@ impl CallTask {
                 }
             }
             (Command::Accept { sdp }, Phase::Offered) => {
-                match self.dialog.accept(Some(sdp_headers()), Some(sdp.clone().into_bytes())) {
+                let mut headers = sdp_headers();
+                headers.extend(answer_headers());
+                self.offer_in_200 = self.dialog.initial_request().body.is_empty();
+                match self.dialog.accept(Some(headers), Some(sdp.into_bytes())) {
                     Ok(()) => {
-                        self.local_sdp = Some(sdp);
                         self.phase = Phase::Accepted {
                             ack_deadline: Instant::now() + self.ack_timeout,
                         };
@@ -381,9 +525,9 @@ impl CallTask {
                     }
                 }
             }
-            (Command::Reject(rejection), Phase::Offered) => {
+            (Command::Reject { rejection, warning }, Phase::Offered) => {
                 // The Terminated(UasDecline) state that follows ends the loop.
-                if let Err(error) = self.dialog.reject(Some(rejection.status_code()), None) {
+                if let Err(error) = self.reject(rejection, warning) {
                     warn!(call_id = %self.call_id, %error, "cannot reject the INVITE");
                     return Some(Exit::Event(SipEvent::Ended));
                 }
@@ -393,7 +537,31 @@ impl CallTask {
                 // No dialog to transfer in yet: 481 is what a peer would answer.
                 self.emit(SipEvent::ReferRefused { status: 481 });
             }
-            (Command::Hangup, Phase::Offered) => {
+            (Command::AnswerSession { sdp }, Phase::Confirmed) => match self.pending_session.take() {
+                Some((handle, _)) => {
+                    let mut headers = sdp_headers();
+                    headers.extend(answer_headers());
+                    respond(handle, StatusCode::OK, headers, Some(sdp.into_bytes()));
+                    // rsipstack re-announces Confirmed after an UPDATE's answer,
+                    // and after a re-INVITE's ACK.
+                    self.awaiting_response.push_back(None);
+                }
+                None => debug!(call_id = %self.call_id, "no session offer to answer"),
+            },
+            (Command::RefuseSession(refusal), Phase::Confirmed) => match self.pending_session.take() {
+                Some((handle, is_invite)) => {
+                    let headers = vec![Header::Warning(refusal.warning().into())];
+                    respond(handle, refusal.rejection.status_code(), headers, None);
+                    // A refused re-INVITE's ACK stays in its transaction: no
+                    // Confirmed follows it; a refused UPDATE gets one.
+                    if !is_invite {
+                        self.awaiting_response.push_back(None);
+                    }
+                    self.answer_in_ack = None;
+                }
+                None => debug!(call_id = %self.call_id, "no session offer to refuse"),
+            },
+            (Command::Hangup { .. }, Phase::Offered) => {
                 if let Err(error) = self
                     .dialog
                     .reject(Some(Rejection::TemporarilyUnavailable.status_code()), None)
@@ -402,8 +570,8 @@ impl CallTask {
                     return Some(Exit::Event(SipEvent::Ended));
                 }
             }
-            (Command::Hangup, Phase::Accepted { .. } | Phase::Confirmed) => {
-                self.send_bye().await;
+            (Command::Hangup { reason }, Phase::Accepted { .. } | Phase::Confirmed) => {
+                self.send_bye_with(reason).await;
                 return Some(Exit::Event(SipEvent::LocalHangup));
             }
             (command, phase) => {
@@ -445,8 +613,14 @@ impl CallTask {
     /// Send BYE and wait for its answer (up to Timer F, 32 s, from a silent
     /// peer), unless the endpoint is stopped meanwhile: then nothing can answer.
     async fn send_bye(&self) {
+        self.send_bye_with(None).await
+    }
+
+    /// [`CallTask::send_bye`] with a `Reason` header when given.
+    async fn send_bye_with(&self, reason: Option<String>) {
+        let headers = reason.map(|reason| vec![Header::Reason(reason.into())]);
         tokio::select! {
-            result = self.dialog.bye() => {
+            result = self.dialog.bye_with_headers(headers) => {
                 if let Err(error) = result {
                     debug!(call_id = %self.call_id, %error, "BYE did not complete");
                 }
@@ -483,6 +657,15 @@ fn name_addr(uri: &str) -> String {
 
 fn sdp_headers() -> Vec<Header> {
     vec![Header::ContentType("application/sdp".into())]
+}
+
+/// `Allow` and `Supported` in our 200 OKs to INVITE, re-INVITE and UPDATE
+/// (RFC 3261 §13.3.1.4 says a 2xx to INVITE should carry them).
+fn answer_headers() -> Vec<Header> {
+    vec![
+        Header::Allow(super::ALLOWED_METHODS.into()),
+        Header::Supported(super::SUPPORTED_OPTIONS.into()),
+    ]
 }
 
 /// Answer an in-dialog request from its own task: rsipstack's handle waits on a

@@ -1,9 +1,10 @@
 //! The SIP endpoint: transports, and the dispatcher that routes every incoming
 //! transaction to a new call, an existing call's dialog, or a direct answer.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog::Dialog;
@@ -11,6 +12,7 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::TransactionReceiver;
+use rsipstack::transaction::key::TransactionKey;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
@@ -67,7 +69,7 @@ impl SipEndpoint {
             addr: settings.udp,
             source: Box::new(rsipstack::Error::IoError(source)),
         };
-        let socket = GuardedUdpSocket::bind(settings.udp, settings.trusted_networks.clone())
+        let socket = GuardedUdpSocket::bind(settings.udp, settings.trusted_networks.clone(), settings.udp_receive_buffer)
             .await
             .map_err(bind_error)?;
         let dropped = socket.counters();
@@ -160,6 +162,7 @@ impl SipEndpoint {
             cancel: cancel.clone(),
             tasks: TaskTracker::new(),
             draining: Arc::new(AtomicBool::new(false)),
+            invites: Arc::default(),
         };
         let calls = dispatcher.tasks.clone();
         let draining = dispatcher.draining.clone();
@@ -255,6 +258,59 @@ struct Dispatcher {
     cancel: CancellationToken,
     tasks: TaskTracker,
     draining: Arc<AtomicBool>,
+    /// The INVITEs that made the calls in progress, to spot merged requests.
+    invites: Arc<InviteTable>,
+}
+
+/// What identifies an INVITE apart from its branch (RFC 3261 §8.2.2.2):
+/// Call-ID, From tag, CSeq number.
+type InviteId = (String, String, u32);
+
+/// The INVITEs of the calls in progress, each with the transaction (branch)
+/// that made its call. A new INVITE with the same Call-ID, From tag and CSeq
+/// but another branch is the same request reaching us by two paths (a forking
+/// proxy): it gets 482 instead of making a second call.
+#[derive(Debug, Default)]
+pub(super) struct InviteTable(Mutex<HashMap<InviteId, TransactionKey>>);
+
+impl InviteTable {
+    /// Whether `id` belongs to a call made by another transaction than `key`.
+    fn is_merged(&self, id: &InviteId, key: &TransactionKey) -> bool {
+        // A poisoned lock only means a panic elsewhere while holding it: the map is intact.
+        let table = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        table.get(id).is_some_and(|made_by| made_by != key)
+    }
+
+    fn insert(self: &Arc<Self>, id: InviteId, key: TransactionKey) -> MergeGuard {
+        let mut table = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        table.insert(id.clone(), key);
+        MergeGuard {
+            table: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Held by a call's task: its INVITE leaves the [`InviteTable`] when the call ends.
+#[derive(Debug)]
+pub(super) struct MergeGuard {
+    table: Arc<InviteTable>,
+    id: InviteId,
+}
+
+impl Drop for MergeGuard {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        table.remove(&self.id);
+    }
+}
+
+/// The Call-ID, From tag and CSeq number of a request, when it has all three.
+fn invite_id(request: &rsipstack::sip::Request) -> Option<InviteId> {
+    let call_id = request.call_id_header().ok()?.value().to_string();
+    let from_tag = request.from_header().ok()?.tag().ok().flatten()?.to_string();
+    let cseq = request.cseq_header().ok()?.seq().ok()?;
+    Some((call_id, from_tag, cseq))
 }
 
 impl Dispatcher {
@@ -295,6 +351,12 @@ impl Dispatcher {
             return;
         }
         match method {
+            Method::Invite
+                if invite_id(&tx.original).is_some_and(|id| self.invites.is_merged(&id, &tx.key)) =>
+            {
+                debug!("merged INVITE (same Call-ID, From tag and CSeq, another branch): 482");
+                reply_in_task(tx, StatusCode::LoopDetected, vec![]);
+            }
             Method::Invite => match self.admission() {
                 Admission::Accept => self.new_call(tx),
                 refusal => {
@@ -378,6 +440,8 @@ impl Dispatcher {
             .and_then(|c| c.get_remote_addr())
             .and_then(|a| a.get_socketaddr().ok());
         let offer = (!tx.original.body.is_empty()).then(|| String::from_utf8_lossy(&tx.original.body).into_owned());
+        let merge = invite_id(&tx.original).map(|id| self.invites.insert(id, tx.key.clone()));
+        let invite_tu = tx.tu_sender.clone();
 
         // The INVITE server transaction runs in its own task: it sends 100 Trying,
         // carries our responses, and reports the ACK or CANCEL to the dialog.
@@ -395,6 +459,8 @@ impl Dispatcher {
             self.dialogs.clone(),
             self.settings.ack_timeout,
             self.cancel.child_token(),
+            invite_tu,
+            merge,
         );
         self.tasks.spawn(task.run());
         let incoming = IncomingCall {

@@ -35,7 +35,7 @@ pub mod registration;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-pub use call::SipCall;
+pub use call::{SessionRefusal, SipCall};
 pub use endpoint::SipEndpoint;
 pub use guard::{DroppedDatagrams, TrustedNetworks};
 pub use message::parse_sipfrag_status;
@@ -69,6 +69,8 @@ pub struct SipSettings {
     pub max_calls: usize,
     /// Seconds in the `Retry-After` of those 503s (and of the drain's).
     pub retry_after_secs: u32,
+    /// SO_RCVBUF of the SIP UDP socket, in bytes (0: the system default).
+    pub udp_receive_buffer: usize,
     /// Accounts to keep registered with a PBX or trunk (none by default).
     /// Not (de)serialized: they come from `[[registration]]` in the
     /// configuration file, validated there.
@@ -92,6 +94,9 @@ impl Default for SipSettings {
             trusted_networks: TrustedNetworks::allow_all(),
             max_calls: usize::MAX,
             retry_after_secs: 30,
+            // 2 MiB asked, 4 MiB with Linux's doubling: a burst of a few
+            // thousand datagrams waits there instead of being dropped.
+            udp_receive_buffer: 2 * 1024 * 1024,
             registrations: Vec::new(),
             readiness: crate::ops::health::Readiness::new(),
         }
@@ -224,6 +229,17 @@ pub enum SipEvent {
     /// A NOTIFY of the REFER's implicit subscription (answered 200): the status
     /// line of its `message/sipfrag` body, and whether the subscription ended.
     TransferProgress { status: u16, subscription_terminated: bool },
+    /// A re-INVITE or UPDATE changes the session (hold, resume, new address):
+    /// `offer` is its SDP, or `None` for a re-INVITE without one, which wants
+    /// our offer (the answer then comes as [`SipEvent::SessionAnswer`]). The
+    /// request waits for [`SipCall::answer_session`] or
+    /// [`SipCall::refuse_session`]: answer at once.
+    SessionOffer { offer: Option<String> },
+    /// The ACK of a 200 OK that carried our offer (the INVITE or re-INVITE had
+    /// none, RFC 3261 §13.2.1): its body, the caller's answer (`None`: the ACK
+    /// had no body, which leaves the session without media). Reported before
+    /// [`SipEvent::Answered`] for the initial INVITE.
+    SessionAnswer { answer: Option<String> },
 }
 
 impl SipEvent {
@@ -241,6 +257,10 @@ impl SipEvent {
 }
 
 /// The methods we implement, sent in `Allow`.
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER";
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, UPDATE";
+/// The option tags (RFC 3261 §19.2) we support, sent in `Supported`: none of
+/// `100rel`, `timer`, `replaces` is implemented, so the list is empty (an empty
+/// `Supported` is valid and tells a PBX not to require them).
+pub const SUPPORTED_OPTIONS: &str = "";
 /// The bodies we accept, sent in `Accept`.
 pub const ACCEPTED_BODIES: &str = "application/sdp, application/dtmf-relay, application/dtmf, message/sipfrag";

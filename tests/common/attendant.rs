@@ -80,6 +80,8 @@ pub struct TestOptions {
     pub spell_key: Option<char>,
     /// Entries added to the test store's directory after its own.
     pub extra_entries: Vec<NewEntry>,
+    /// `[[trunk]]` entries (per-trunk media options such as symmetric RTP).
+    pub trunks: Vec<attendant::config::TrunkConfig>,
 }
 
 impl Default for TestOptions {
@@ -95,6 +97,7 @@ impl Default for TestOptions {
             registrations: Vec::new(),
             spell_key: None,
             extra_entries: Vec::new(),
+            trunks: Vec::new(),
         }
     }
 }
@@ -195,6 +198,7 @@ pub async fn start(options: TestOptions) -> TestAttendant {
     config.timers.answer_delay = options.answer_delay;
     config.flow.transfer_timeout = Duration::from_secs(10);
     config.registration = options.registrations.clone();
+    config.trunk = options.trunks.clone();
     config.flow.spell_key = options
         .spell_key
         .map(|key| attendant::flow::MenuKey::new(key).expect("spell_key is a menu key 1-9"));
