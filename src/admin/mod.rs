@@ -17,8 +17,10 @@
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod i18n;
 pub mod openapi;
 mod routes;
+pub mod statistics;
 pub mod sync;
 
 use std::net::{IpAddr, SocketAddr};
