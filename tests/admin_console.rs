@@ -416,6 +416,7 @@ async fn every_job_in_french_and_english_on_a_phone() {
         assert!(calls.contains(morning) && calls.contains(afternoon), "Paris times: {calls}");
         assert!(calls.contains(date), "{lang} date format: {calls}");
         assert!(calls.contains("Hervé Prodhomme"), "names, not extensions: {calls}");
+        assert!(calls.contains(if lang == "fr" { "touches 202" } else { "keys 202" }), "the recorder's words translated: {calls}");
         let headers = client.find_all(Locator::Css("#calls-table th")).await.unwrap();
         assert!(!headers[1].is_displayed().await.unwrap(), "caller column hidden on a phone");
         assert!(headers[3].is_displayed().await.unwrap(), "understood column kept on a phone");
@@ -450,6 +451,7 @@ async fn every_job_in_french_and_english_on_a_phone() {
         card.find(Locator::Css("select.fix-entry")).await.unwrap().select_by_value(&herve.0.to_string()).await.unwrap();
         screenshot(&client, &format!("console-fixes-{lang}-390")).await;
         card.find(Locator::Css("button.fix-alias")).await.unwrap().click().await.unwrap();
+        wait_xpath(&client, "//p[@id='message' and contains(., 'Hervé Prodhomme') and contains(., 'la boulangère')]").await;
         eventually("alias added", || async { db.get_entry(id, herve).await.unwrap().aliases == ["la boulangère"] }).await;
 
         // Menu: a bad target is refused in the page's language; the banner goes
@@ -473,6 +475,7 @@ async fn every_job_in_french_and_english_on_a_phone() {
         label.send_keys("Boulangerie").await.unwrap();
         row.find(Locator::Css("input.m-target")).await.unwrap().send_keys("301").await.unwrap();
         client.find(Locator::Id("menu-save")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, "menu-spell").await, t("menu-no-spell-key"), "no spell key of its own");
         let expected_keys = if lang == "fr" { 1 } else { 2 };
         eventually("menu saved", || async { db.menu(id).await.unwrap().len() == expected_keys }).await;
         assert!(db.menu(id).await.unwrap().iter().any(|o| o.digit.to_string() == key && o.label == "Boulangerie"));

@@ -158,6 +158,10 @@ struct StoreView {
     language: Language,
     operator: String,
     version: i64,
+    /// The store's own spell key (keypad name search), when it sets one;
+    /// otherwise the configuration's default applies. Only in `GET /stores/{store}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spell_key: Option<String>,
 }
 
 impl StoreView {
@@ -169,6 +173,7 @@ impl StoreView {
             language: store.language,
             operator: import::target_text(&store.operator).to_owned(),
             version,
+            spell_key: None,
         }
     }
 }
@@ -353,7 +358,14 @@ async fn get_store(
     let store = StoreId(path(store)?);
     caller.require_store(store)?;
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
-    Ok(Json(StoreView::of(&directory.store, directory.version.0)))
+    let settings = state.store.store_settings(store).await.map_err(admin_err)?;
+    let mut view = StoreView::of(&directory.store, directory.version.0);
+    view.spell_key = settings.overrides().get("spell_key").and_then(|key| match key {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    });
+    Ok(Json(view))
 }
 
 #[derive(Debug, Deserialize)]

@@ -349,6 +349,19 @@ function wentTo(c) {
   return c.transferred_to || c.decision;
 }
 
+/** A call's `heard` or `understood` as recorded (`keys 31; sophie`, `no
+ * match; Marc Dupont (to confirm)`), with the recorder's own words translated. */
+function recordedWords(text) {
+  if (!text) return t("none");
+  return text.split("; ").map((part) => {
+    if (part.startsWith("keys ")) return t("heard-keys", { keys: part.slice(5) });
+    if (part === "(nothing decodable)") return t("heard-nothing");
+    if (part === "no match") return t("understood-no-match");
+    if (part.endsWith(" (to confirm)")) return t("understood-to-confirm", { name: part.slice(0, -13) });
+    return part;
+  }).join("; ");
+}
+
 async function showCalls() {
   const calls = await api("GET", storePath("/calls?limit=1000&" + periodQuery("calls-from", "calls-to")));
   if (!calls.length) {
@@ -361,8 +374,8 @@ async function showCalls() {
   }
   $("calls").replaceChildren(...calls.map((c) => {
     const tr = el("tr");
-    tr.append(el("td", formatInstant(c.started_at)), el("td", c.caller, "caller"), el("td", c.heard),
-      el("td", c.understood || t("none")), el("td", wentTo(c)));
+    tr.append(el("td", formatInstant(c.started_at)), el("td", c.caller, "caller"), el("td", recordedWords(c.heard)),
+      el("td", recordedWords(c.understood)), el("td", wentTo(c)));
     return tr;
   }));
 }
@@ -633,6 +646,7 @@ function menuRow(item) {
 async function showMenu() {
   const menu = await api("GET", storePath("/menu"));
   $("menu-rows").replaceChildren(...menu.map(menuRow));
+  $("menu-spell").textContent = state.store.spell_key ? t("menu-spell-key", { key: state.store.spell_key }) : t("menu-no-spell-key");
 }
 
 async function saveMenu() {

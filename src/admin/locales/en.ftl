@@ -92,6 +92,10 @@ col-caller = Caller
 col-said = Said
 col-understood = Understood
 col-went-to = Went to
+heard-keys = keys { $keys }
+heard-nothing = (nothing decodable)
+understood-no-match = no match
+understood-to-confirm = { $name } (to confirm)
 calls-none = No calls in this period.
 period-from = From
 period-to = To
@@ -164,14 +168,14 @@ hours-saved = Opening hours saved (version { $version }).
 
 ## Menu
 
-menu-help = Keys the caller can press after the greeting. The operator key and the spell key are set by the attendant's configuration.
+menu-help = Keys the caller can press after the greeting. The operator's key is set by the attendant's configuration.
 menu-key = Key
 menu-label = Label
 menu-target = Extension or sip: URI
 menu-add = Add an option
 menu-saved = Menu saved (version { $version }).
 menu-spell-key = Spell key (keypad name search): { $key }
-menu-no-spell-key = No spell key: callers cannot spell a name on the keypad.
+menu-no-spell-key = Spell key: the attendant's configured default, if it has one.
 
 ## Prompts
 

@@ -92,6 +92,10 @@ col-caller = Appelant
 col-said = Dit
 col-understood = Compris
 col-went-to = Transféré à
+heard-keys = touches { $keys }
+heard-nothing = (rien de compréhensible)
+understood-no-match = aucun nom reconnu
+understood-to-confirm = { $name } (à confirmer)
 calls-none = Aucun appel sur cette période.
 period-from = Du
 period-to = Au
@@ -164,14 +168,14 @@ hours-saved = Horaires enregistrés (version { $version }).
 
 ## Menu
 
-menu-help = Touches que l'appelant peut taper après l'accueil. La touche de l'accueil et celle pour épeler sont fixées par la configuration du standard.
+menu-help = Touches que l'appelant peut taper après l'accueil. La touche de l'accueil est fixée par la configuration du standard.
 menu-key = Touche
 menu-label = Libellé
 menu-target = Poste ou URI sip:
 menu-add = Ajouter une option
 menu-saved = Menu enregistré (version { $version }).
 menu-spell-key = Touche pour épeler un nom au clavier : { $key }
-menu-no-spell-key = Pas de touche pour épeler : les appelants ne peuvent pas épeler un nom au clavier.
+menu-no-spell-key = Touche pour épeler : celle de la configuration du standard, s'il y en a une.
 
 ## Messages
 
