@@ -1,7 +1,11 @@
 //! The web console in a real headless browser (Debian's chromium through
-//! chromedriver, phone-sized window): sign-in, search and edit, CSV upload with
-//! the diff shown before applying, sync warnings, and isolation between two
-//! stores. Needs `chromium` and `chromium-driver` (scripts/install-browser.sh).
+//! chromedriver, a 390 px phone window): sign-in, search and edit, CSV upload
+//! with the diff shown before applying, sync warnings, isolation between two
+//! stores; and every everyday job (calls, statistics, calls not understood,
+//! hours, menu, prompts, tokens, audit log) in French and in English. Needs
+//! `chromium` and `chromium-driver` (scripts/install-browser.sh). With
+//! `ATTENDANT_SCREENSHOTS=<dir>`, the main screens are saved there as PNG
+//! (docs/img/ holds the ones docs/console.md shows).
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -27,7 +31,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=412,915",
+    "--window-size=390,844",
 ];
 
 /// How long the browser may take to show an expected change.
@@ -108,12 +112,17 @@ async fn browser(port: u16, profile: &std::path::Path) -> Client {
 
 /// Waits until an element matching the XPath exists.
 async fn wait_xpath(client: &Client, xpath: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("waiting for {xpath}: {e}"))
+    match client.wait().at_most(UI_TIMEOUT).for_element(Locator::XPath(xpath)).await {
+        Ok(element) => element,
+        Err(e) => {
+            let message = match client.find(Locator::Id("message")).await {
+                Ok(m) => m.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            let lang = client.execute("return document.documentElement.lang + ' ' + document.location.href + ' ' + localStorage.getItem('attendant.lang');", vec![]).await.ok();
+            panic!("waiting for {xpath}: {e}; the page says {message:?} ({lang:?})")
+        }
+    }
 }
 
 async fn sign_in(client: &Client, base: &str, token: &str) {
@@ -122,6 +131,16 @@ async fn sign_in(client: &Client, base: &str, token: &str) {
     input.clear().await.unwrap();
     input.send_keys(token).await.unwrap();
     client.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+}
+
+/// Picks a language with the header's switch and waits for the page to follow.
+async fn choose_language(client: &Client, lang: &str) {
+    // Picking the language already shown is no change: go by the other one.
+    let other = if lang == "fr" { "en" } else { "fr" };
+    for pick in [other, lang] {
+        wait_xpath(client, "//select[@id='lang']").await.select_by_value(pick).await.unwrap();
+        wait_xpath(client, &format!("//html[@lang='{pick}']")).await;
+    }
 }
 
 async fn row_names(client: &Client) -> Vec<String> {
@@ -154,6 +173,10 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     let (mut driver, port) = start_chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
     let client = browser(port, profile.path()).await;
+
+    // The stores are French: this admin switches the console to English first.
+    client.goto(&base).await.unwrap();
+    choose_language(&client, "en").await;
 
     // A wrong token is refused with a message.
     sign_in(&client, &base, "att.0000000000000000.0000000000000000000000000000000000000000000000000000000000000000").await;
@@ -247,6 +270,281 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     assert_eq!(status, json!(403));
 
     client.close().await.unwrap();
+    driver.kill().await.unwrap();
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// Text of the element with this id.
+async fn text_of(client: &Client, id: &str) -> String {
+    client.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+/// Opens a tab and waits until its data has arrived.
+async fn tab(client: &Client, name: &str) {
+    client.find(Locator::Css(&format!("nav button[data-tab='{name}']"))).await.unwrap().click().await.unwrap();
+    wait_xpath(client, &format!("//section[@id='tab-{name}' and @data-ready='true']")).await;
+}
+
+/// Sets a date input (chromedriver types dates in the browser's own format).
+async fn set_value(client: &Client, id: &str, value: &str) {
+    client
+        .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)])
+        .await
+        .unwrap();
+}
+
+/// Waits until `check` holds on the database (the console's fetch is done).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + UI_TIMEOUT;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let Some(dir) = std::env::var_os("ATTENDANT_SCREENSHOTS") else { return };
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_in_french_and_english_on_a_phone() {
+    use attendant::admin::i18n::{Catalogue, UiLanguage};
+    use attendant::directory::hours::{AfterHoursRoute, OpeningHours, TimeRange, WeeklyHours};
+    use attendant::directory::store::admin::NewCall;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = DirectoryStore::open(&format!("sqlite://{}", dir.path().join("attendant.db").display())).await.unwrap();
+    let mut former = person("Ancien Employé", "Réserve", "203");
+    former.enabled = false;
+    let (id, token) = store(&db, "0100000001", "Magasin Paris", &[
+        person("Sophie Martin", "Caisses", "201"),
+        person("Hervé Prodhomme", "Direction", "202"),
+        former,
+    ])
+    .await;
+    let day = |open: &str, close: &str| vec![TimeRange { open: open.parse().unwrap(), close: close.parse().unwrap() }];
+    let hours = OpeningHours {
+        time_zone: "Europe/Paris".into(),
+        weekly: WeeklyHours {
+            monday: day("09:00", "19:00"),
+            tuesday: day("09:00", "19:00"),
+            wednesday: day("09:00", "19:00"),
+            thursday: day("09:00", "19:00"),
+            friday: day("09:00", "19:00"),
+            saturday: day("09:00", "19:00"),
+            sunday: vec![],
+        },
+        holidays: vec![],
+        after_hours: AfterHoursRoute::ClosedMessage { message: "Le magasin est fermé.".into() },
+    };
+    db.set_opening_hours(id, Some(&hours), &actor()).await.unwrap();
+    // Three calls on 2 December 2026 (UTC instants; Paris is UTC+1).
+    for (at, heard, understood, outcome, recognition, entry) in [
+        ("2026-12-02T08:05:00Z", "sophie martin", Some("Sophie Martin"), "speech", Some("at_once"), Some("Sophie Martin")),
+        ("2026-12-02T10:00:00Z", "keys 202", None, "keypad", None, Some("Hervé Prodhomme")),
+        ("2026-12-02T12:00:00Z", "la boulangère", Some("no match"), "operator", Some("not_understood"), None),
+    ] {
+        db.record_call(&NewCall {
+            store: id,
+            started_at: at.parse().unwrap(),
+            caller_number: "+33612345678",
+            heard,
+            understood,
+            decision: "transferred",
+            transferred_to: Some("201"),
+            outcome: Some(outcome),
+            recognition,
+            entry_name: entry,
+        })
+        .await
+        .unwrap();
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(admin::serve(listener, AdminState::new(db.clone()), async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{addr}/");
+    let (mut driver, port) = start_chromedriver().await;
+    let catalogue = Catalogue::get();
+
+    for (lang, language, key) in [("fr", UiLanguage::Fr, "1"), ("en", UiLanguage::En, "2")] {
+        eprintln!("every job, in {lang}");
+        let t = |id: &str| catalogue.format(language, id, &[]);
+        let profile = tempfile::tempdir().unwrap();
+        let client = browser(port, profile.path()).await;
+        client.goto(&base).await.unwrap();
+        // Before signing in, the browser's language (English here); the page
+        // says where a token comes from.
+        wait_xpath(&client, "//html[@lang='en']").await;
+        let help = wait_xpath(&client, "//p[@id='sign-in-help']").await.text().await.unwrap();
+        assert!(help.contains("operator") && help.contains("att."), "{help}");
+        if lang == "en" {
+            choose_language(&client, "en").await;
+        }
+        sign_in(&client, &base, &token).await;
+        wait_xpath(&client, "//span[@id='store-name' and contains(., 'Magasin Paris')]").await;
+        // The store is French: French unless the switch said otherwise.
+        wait_xpath(&client, &format!("//html[@lang='{lang}']")).await;
+        assert!(!text_of(&client, "store-name").await.contains("· v"), "no bare version in the header");
+        assert_eq!(client.find(Locator::Css("nav button[data-tab='directory']")).await.unwrap().text().await.unwrap(),
+            if lang == "fr" { "Annuaire" } else { "Directory" });
+
+        // Directory: the disabled entry says so in words.
+        let disabled = wait_xpath(&client, "//tbody[@id='entries']/tr[@class='disabled']").await;
+        assert!(disabled.text().await.unwrap().contains(&t("entry-disabled")), "{lang}");
+        screenshot(&client, &format!("console-directory-{lang}-390")).await;
+
+        // Calls: Paris time in the viewer's language; on a phone the caller's
+        // column goes, "Understood" stays.
+        // The period first: the page shows it as it opens.
+        set_value(&client, "calls-from", "2026-12-02").await;
+        set_value(&client, "calls-to", "2026-12-02").await;
+        tab(&client, "calls").await;
+        wait_xpath(&client, "//tbody[@id='calls' and count(tr)=3]").await;
+        let calls = text_of(&client, "calls").await;
+        let (morning, afternoon, date) = if lang == "fr" { ("09:05", "13:00", "02/12/2026") } else { ("9:05 AM", "1:00 PM", "12/2/26") };
+        assert!(calls.contains(morning) && calls.contains(afternoon), "Paris times: {calls}");
+        assert!(calls.contains(date), "{lang} date format: {calls}");
+        assert!(calls.contains("Hervé Prodhomme"), "names, not extensions: {calls}");
+        assert!(calls.contains(if lang == "fr" { "touches 202" } else { "keys 202" }), "the recorder's words translated: {calls}");
+        let headers = client.find_all(Locator::Css("#calls-table th")).await.unwrap();
+        assert!(!headers[1].is_displayed().await.unwrap(), "caller column hidden on a phone");
+        assert!(headers[3].is_displayed().await.unwrap(), "understood column kept on a phone");
+        assert_eq!(headers[3].text().await.unwrap(), t("col-understood"));
+        screenshot(&client, &format!("console-calls-{lang}-390")).await;
+
+        // Statistics of that day.
+        // The period first: the page shows it as it opens.
+        set_value(&client, "stats-from", "2026-12-02").await;
+        set_value(&client, "stats-to", "2026-12-02").await;
+        tab(&client, "stats").await;
+        let total = wait_xpath(&client, "//p[@id='stats-total' and string-length(.) > 0]").await.text().await.unwrap();
+        assert!(total.starts_with(if lang == "fr" { "3 appels, 2 transférés" } else { "3 calls, 2 put through" }), "{total}");
+        let speech = wait_xpath(&client, "//figure[contains(@class,'outcomes')]//li[@data-key='speech']").await.text().await.unwrap();
+        assert!(speech.contains(&t("outcome-speech")) && speech.contains("1 · 33"), "{speech}");
+        let names = text_of(&client, "stats").await;
+        assert!(names.contains(&t("stats-names")) && names.contains("Sophie Martin"), "{names}");
+        assert!(names.contains(&t("recognition-not_understood")), "{names}");
+        // Per day and per hour, as inline SVG; the hour chart shades opening hours.
+        assert_eq!(client.find_all(Locator::Css("#stats figure.chart > svg")).await.unwrap().len(), 2);
+        assert_eq!(client.find_all(Locator::Css("#stats figure.chart > svg rect.shade")).await.unwrap().len(), 10);
+        screenshot(&client, &format!("console-stats-{lang}-390")).await;
+
+        // Not understood: what the caller said becomes an alias of the entry meant.
+        // The period first: the page shows it as it opens.
+        set_value(&client, "fixes-from", "2026-12-02").await;
+        set_value(&client, "fixes-to", "2026-12-02").await;
+        tab(&client, "fixes").await;
+        let card = wait_xpath(&client, "//div[@class='fix']").await;
+        assert!(card.text().await.unwrap().contains("la boulangère"));
+        let herve = db.list_entries(id, Some("Hervé")).await.unwrap()[0].id;
+        card.find(Locator::Css("select.fix-entry")).await.unwrap().select_by_value(&herve.0.to_string()).await.unwrap();
+        screenshot(&client, &format!("console-fixes-{lang}-390")).await;
+        card.find(Locator::Css("button.fix-alias")).await.unwrap().click().await.unwrap();
+        wait_xpath(&client, "//p[@id='message' and contains(., 'Hervé Prodhomme') and contains(., 'la boulangère')]").await;
+        eventually("alias added", || async { db.get_entry(id, herve).await.unwrap().aliases == ["la boulangère"] }).await;
+
+        // Menu: a bad target is refused in the page's language; the banner goes
+        // when another tab opens.
+        tab(&client, "menu").await;
+        client.find(Locator::Id("menu-add")).await.unwrap().click().await.unwrap();
+        let row = wait_xpath(&client, "//tbody[@id='menu-rows']/tr[last()]").await;
+        row.find(Locator::Css("select.m-key")).await.unwrap().select_by_value(key).await.unwrap();
+        row.find(Locator::Css("input.m-label")).await.unwrap().send_keys("Boulangerie").await.unwrap();
+        client.find(Locator::Id("menu-save")).await.unwrap().click().await.unwrap();
+        let error = wait_xpath(&client, "//p[@id='message' and @class='error']").await.text().await.unwrap();
+        assert!(error.starts_with(if lang == "fr" { "valeur refusée" } else { "`target` value" }), "{error}");
+        tab(&client, "directory").await;
+        wait_xpath(&client, "//p[@id='message' and string-length(.) = 0]").await;
+        tab(&client, "menu").await;
+        client.find(Locator::Id("menu-add")).await.unwrap().click().await.unwrap();
+        let row = wait_xpath(&client, "//tbody[@id='menu-rows']/tr[last()]").await;
+        row.find(Locator::Css("select.m-key")).await.unwrap().select_by_value(key).await.unwrap();
+        let label = row.find(Locator::Css("input.m-label")).await.unwrap();
+        label.clear().await.unwrap();
+        label.send_keys("Boulangerie").await.unwrap();
+        row.find(Locator::Css("input.m-target")).await.unwrap().send_keys("301").await.unwrap();
+        client.find(Locator::Id("menu-save")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, "menu-spell").await, t("menu-no-spell-key"), "no spell key of its own");
+        let expected_keys = if lang == "fr" { 1 } else { 2 };
+        eventually("menu saved", || async { db.menu(id).await.unwrap().len() == expected_keys }).await;
+        assert!(db.menu(id).await.unwrap().iter().any(|o| o.digit.to_string() == key && o.label == "Boulangerie"));
+
+        // Hours: the form shows the store's; Sunday morning added; "closed now?".
+        tab(&client, "hours").await;
+        let zone = wait_xpath(&client, "//input[@id='h-tz']").await.prop("value").await.unwrap();
+        assert_eq!(zone.as_deref(), Some("Europe/Paris"));
+        assert_eq!(client.find(Locator::Id("h-monday")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("09:00-19:00"));
+        let sunday = client.find(Locator::Id("h-sunday")).await.unwrap();
+        sunday.clear().await.unwrap();
+        sunday.send_keys(if lang == "fr" { "10:00-12:00" } else { "10:00-12:30" }).await.unwrap();
+        client.find(Locator::Id("h-preview")).await.unwrap().click().await.unwrap();
+        let now = wait_xpath(&client, "//p[@id='h-now' and string-length(.) > 0]").await.text().await.unwrap();
+        let open = catalogue.format(language, "hours-open-now", &[("time", String::new())]);
+        let closed = catalogue.format(language, "hours-closed-now", &[("time", String::new())]);
+        let prefix = |s: &str| s.split('(').next().unwrap().to_owned();
+        assert!(now.starts_with(&prefix(&open)) || now.starts_with(&prefix(&closed)), "{now}");
+        screenshot(&client, &format!("console-hours-{lang}-390")).await;
+        client.find(Locator::Id("h-save")).await.unwrap().click().await.unwrap();
+        let close = if lang == "fr" { "12:00" } else { "12:30" };
+        eventually("hours saved", || async {
+            let saved = db.opening_hours(id).await.unwrap().unwrap();
+            saved.weekly.sunday.len() == 1 && saved.weekly.sunday[0].close.to_string().starts_with(close)
+        })
+        .await;
+
+        // Prompts: said plainly that the API is not there yet.
+        tab(&client, "prompts").await;
+        let unavailable: String = t("prompts-unavailable").chars().take(20).collect();
+        wait_xpath(&client, &format!("//div[@id='prompts' and contains(., '{unavailable}')]")).await;
+
+        // Tokens: the store's admin issues one for a colleague, then revokes it.
+        tab(&client, "tokens").await;
+        let label = format!("Caisse {lang}");
+        wait_xpath(&client, "//input[@id='t-label']").await.send_keys(&label).await.unwrap();
+        client.find(Locator::Id("t-days")).await.unwrap().send_keys("30").await.unwrap();
+        client.find(Locator::Id("t-issue")).await.unwrap().click().await.unwrap();
+        let secret = wait_xpath(&client, "//code[@id='t-secret' and starts-with(., 'att.')]").await.text().await.unwrap();
+        assert!(db.verify_token(&secret, Timestamp::now()).await.is_ok(), "the token shown works");
+        screenshot(&client, &format!("console-tokens-{lang}-390")).await;
+        client.execute("window.confirm = () => true;", vec![]).await.unwrap();
+        let issued = db.list_tokens(id).await.unwrap().into_iter().find(|t| t.label == label).unwrap();
+        wait_xpath(&client, &format!("//tr[@data-id='{}']//button[contains(@class,'revoke')]", issued.id)).await.click().await.unwrap();
+        eventually("token revoked", || async {
+            db.list_tokens(id).await.unwrap().iter().any(|t| t.label == label && t.revoked)
+        })
+        .await;
+
+        // Audit log, filtered to menu changes.
+        tab(&client, "audit").await;
+        wait_xpath(&client, "//tbody[@id='audit']/tr").await;
+        client.find(Locator::Id("a-action")).await.unwrap().send_keys("menu").await.unwrap();
+        client.find(Locator::Id("a-filter")).await.unwrap().click().await.unwrap();
+        wait_xpath(&client, &format!("//tbody[@id='audit' and count(tr)={expected_keys}]")).await;
+        assert!(text_of(&client, "audit").await.contains("menu.set"));
+        screenshot(&client, &format!("console-audit-{lang}-390")).await;
+
+        // The statistics again on a desktop-sized window, for the docs.
+        if std::env::var_os("ATTENDANT_SCREENSHOTS").is_some() {
+            client.set_window_size(1100, 1400).await.unwrap();
+            tab(&client, "stats").await;
+            client.find(Locator::Id("stats-show")).await.unwrap().click().await.unwrap();
+            wait_xpath(&client, "//figure[contains(@class,'outcomes')]").await;
+            screenshot(&client, &format!("console-stats-{lang}-desktop")).await;
+        }
+        client.close().await.unwrap();
+    }
+
     driver.kill().await.unwrap();
     let _ = stop.send(());
     server.await.unwrap().unwrap();

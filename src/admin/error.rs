@@ -89,6 +89,74 @@ impl ApiError {
     }
 }
 
+/// An error's message as a catalogue id and its arguments, kept on the
+/// response so that [`localize`] can write it in the request's language.
+#[derive(Debug, Clone)]
+pub struct ErrorText {
+    /// The JSON body (with the English message).
+    pub body: serde_json::Value,
+    pub id: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    /// The catalogue id and arguments of this error's message (see
+    /// `locales/*.ftl`); the English catalogue says what `Display` says.
+    pub fn text(&self) -> (&'static str, Vec<(&'static str, String)>) {
+        let detail = |d: String| vec![("detail", d)];
+        match self {
+            ApiError::MissingToken => ("error-missing-token", vec![]),
+            ApiError::Unauthenticated { failure: AuthFailure::Malformed } => ("error-token-malformed", vec![]),
+            ApiError::Unauthenticated { failure: AuthFailure::Invalid } => ("error-token-invalid", vec![]),
+            ApiError::Unauthenticated { failure: AuthFailure::Expired } => ("error-token-expired", vec![]),
+            ApiError::RateLimited { retry_after_secs } => ("error-rate-limited", vec![("seconds", retry_after_secs.to_string())]),
+            ApiError::Forbidden { what } => ("error-forbidden", vec![("what", (*what).to_owned())]),
+            ApiError::NotFound { what } => match what.split_once(' ') {
+                Some(("store", id)) => ("error-not-found-store", vec![("id", id.to_owned())]),
+                Some(("entry", id)) => ("error-not-found-entry", vec![("id", id.to_owned())]),
+                Some(("token", id)) => ("error-not-found-token", vec![("id", id.to_owned())]),
+                _ if what == "route" => ("error-not-found-route", vec![]),
+                _ => ("error-not-found", vec![("what", what.clone())]),
+            },
+            ApiError::BadRequest { message } => ("error-bad-request", detail(message.clone())),
+            ApiError::Invalid { message } => ("error-invalid", detail(message.clone())),
+            ApiError::Rejected { rejected } => ("error-rejected", detail(rejected.to_string())),
+            ApiError::Conflict { message } => ("error-conflict", detail(message.clone())),
+            ApiError::TooLarge { message } => ("error-too-large", detail(message.clone())),
+            ApiError::UnsupportedMediaType { found, expected } => {
+                ("error-unsupported-media-type", vec![("found", format!("{found:?}")), ("expected", (*expected).to_owned())])
+            }
+            ApiError::Internal { .. } => ("error-internal", vec![]),
+        }
+    }
+}
+
+/// Writes the message of an error response in the language of the request
+/// (`Accept-Language`; English otherwise). The `what` of a refusal is itself a
+/// catalogue message (`forbidden-<words>`), so it is translated too.
+pub async fn localize(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let language = super::i18n::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let mut response = next.run(request).await;
+    let Some(ErrorText { mut body, id, mut args }) = response.extensions_mut().remove::<ErrorText>() else {
+        return response;
+    };
+    let catalogue = super::i18n::Catalogue::get();
+    for (name, value) in &mut args {
+        if *name == "what" && id == "error-forbidden" {
+            let key: String = value.chars().filter(|c| c.is_ascii_alphanumeric() || *c == ' ').collect::<String>().replace(' ', "-");
+            let key = format!("forbidden-{key}");
+            if catalogue.has(language, &key) {
+                *value = catalogue.format(language, &key, &[]);
+            }
+        }
+    }
+    body["error"]["message"] = serde_json::Value::String(catalogue.format(language, id, &args));
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language.code()));
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
 impl From<AdminError> for ApiError {
     fn from(error: AdminError) -> ApiError {
         match error {
@@ -134,7 +202,9 @@ impl IntoResponse for ApiError {
                     .collect::<Vec<_>>()
             );
         }
-        let mut response = (self.status(), axum::Json(body)).into_response();
+        let (id, args) = self.text();
+        let mut response = (self.status(), axum::Json(body.clone())).into_response();
+        response.extensions_mut().insert(ErrorText { body, id, args });
         if let ApiError::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }

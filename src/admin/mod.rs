@@ -20,9 +20,11 @@
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod i18n;
 pub mod openapi;
 pub mod ops;
 mod routes;
+pub mod statistics;
 pub mod sync;
 
 use std::net::{IpAddr, SocketAddr};

@@ -31,6 +31,8 @@ fn json_body(schema: Value) -> Value {
 const STORE: &str = "#/components/parameters/store";
 const ENTRY: &str = "#/components/parameters/entry";
 const LIMIT: &str = "#/components/parameters/limit";
+const FROM: &str = "#/components/parameters/from";
+const TO: &str = "#/components/parameters/to";
 
 /// One operation: summary, path parameters (refs), extra parameters, body,
 /// success status and response, and the error statuses it can answer.
@@ -82,7 +84,7 @@ pub fn document() -> Value {
         op["parameters"] = json!([]);
         op
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "attendant store administration",
@@ -107,9 +109,13 @@ pub fn document() -> Value {
             },
             "/api/v1/stores/{store}": {"get": operation("Read a store", &[STORE], None,
                 ("200", json_response("Store", schema_ref("Store"))), &read_store)},
-            "/api/v1/stores/{store}/tokens": {"post": operation("Issue a store admin token (operator); the secret is shown once", &[STORE],
-                Some(json_body(schema_ref("NewToken"))), ("201", json_response("Token", schema_ref("IssuedToken"))), &write_store)},
-            "/api/v1/tokens/{token}": {"delete": operation("Revoke a token (operator)",
+            "/api/v1/stores/{store}/tokens": {
+                "post": operation("Issue a store admin token (the operator for any store, a store's admin for their own); the secret is shown once", &[STORE],
+                    Some(json_body(schema_ref("NewToken"))), ("201", json_response("Token", schema_ref("IssuedToken"))), &write_store),
+                "get": operation("The store's tokens (no secrets), oldest first", &[STORE], None,
+                    ("200", json_response("Tokens", array_of("TokenInfo"))), &read_store)
+            },
+            "/api/v1/tokens/{token}": {"delete": operation("Revoke a token (the operator any; a store's admin their store's)",
                 &["#/components/parameters/token"], None, ("204", json!({"description": "Revoked"})), &errs(&["403", "404"]))},
             "/api/v1/stores/{store}/entries": {
                 "get": operation("List or search entries", &[STORE, "#/components/parameters/q"], None,
@@ -158,7 +164,8 @@ pub fn document() -> Value {
             "/api/v1/stores/{store}/sync-report": {"get": operation("Names the engine cannot recognise, names that sound alike",
                 &[STORE], None, ("200", json_response("Report", json!({"type": "object", "properties": {
                     "version": {"type": "integer"}, "sync": schema_ref("SyncReport")}}))), &read_store)},
-            "/api/v1/stores/{store}/calls": {"get": operation("Recent calls, newest first", &[STORE, LIMIT], None,
+            "/api/v1/stores/{store}/calls": {"get": operation("Recent calls, newest first; with from/to only those of the period (local dates); with not_understood=true only those speech did not put through",
+                &[STORE, LIMIT, FROM, TO, "#/components/parameters/not_understood"], None,
                 ("200", json_response("Calls", array_of("Call"))), &errs(&["400", "403", "404", "422"]))},
             "/api/v1/stores/{store}/audit": {"get": operation("The store's audit log, newest first", &[STORE, LIMIT], None,
                 ("200", json_response("Audit records", array_of("AuditRecord"))), &errs(&["400", "403", "404", "422"]))},
@@ -175,6 +182,9 @@ pub fn document() -> Value {
                 "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Token id"},
                 "q": {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Case-insensitive text in name, alias, department or extension"},
                 "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                "from": {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "First local day of the period"},
+                "to": {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last local day of the period (default today)"},
+                "not_understood": {"name": "not_understood", "in": "query", "schema": {"type": "boolean", "default": false}},
                 "dry_run": {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}},
                 "format": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"], "default": "csv"}}
             },
@@ -233,11 +243,50 @@ pub fn document() -> Value {
                 "Call": {"type": "object", "properties": {"id": {"type": "integer"}, "store": {"type": "integer"},
                     "started_at": {"type": "string", "format": "date-time"}, "caller": {"type": "string", "description": "Redacted"},
                     "heard": {"type": "string"}, "understood": {"type": ["string", "null"]}, "decision": {"type": "string"},
-                    "transferred_to": {"type": ["string", "null"]}}},
+                    "transferred_to": {"type": ["string", "null"]},
+                    "outcome": {"type": ["string", "null"]}, "recognition": {"type": ["string", "null"]},
+                    "entry_name": {"type": ["string", "null"]}}},
                 "AuditRecord": {"type": "object", "properties": {"id": {"type": "integer"}, "store": {"type": ["integer", "null"]},
                     "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"}, "action": {"type": "string"},
                     "before": {}, "after": {}}}
             }
         }
-    })
+    });
+    // Added apart: one json! literal of the whole document exceeds the
+    // macro recursion limit.
+    doc["paths"]["/api/v1/stores/{store}/calls/export"] = json!({"get": {
+                "summary": "The calls of a period as CSV (local times; cells never start a spreadsheet formula)",
+                "parameters": [{"$ref": STORE}, {"$ref": FROM}, {"$ref": TO}],
+                "responses": {
+                    "200": {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "400": error_response("Bad period"), "401": error_response("Unauthenticated"),
+                    "403": error_response("Another store"), "404": error_response("No such store"),
+                    "422": error_response("Period reversed or longer than 366 days"), "429": error_response("Rate limited")
+                }
+            }});
+    doc["paths"]["/api/v1/stores/{store}/statistics"] = json!({"get": operation("Do callers get through? Aggregates of the store's calls over a period of local days (default: the last 7)",
+                &[STORE, FROM, TO], None, ("200", json_response("Statistics", schema_ref("Statistics"))), &errs(&["400", "403", "404", "422"]))});
+    doc["paths"]["/api/v1/statistics"] = json!({"get": operation("The same across every store (operator), each call on its store's local day",
+                &[FROM, TO], None, ("200", json_response("Statistics", schema_ref("Statistics"))), &errs(&["400", "403", "422"]))});
+    doc["paths"]["/api/v1/stores/{store}/hours/preview"] = json!({"post": operation("Would the store be open now with these (unsaved) hours? {open, local_time}", &[STORE],
+                Some(json_body(schema_ref("OpeningHours"))), ("200", json_response("Open now", json!({"type": "object", "properties": {
+                    "open": {"type": "boolean"}, "local_time": {"type": "string"}}}))), &write_store)});
+    doc["paths"]["/api/v1/i18n/{lang}"] = json!({"get": {
+                "summary": "The console's labels in one language (en, fr): {lang, messages: {id: text with { $name } placeholders}}",
+                "security": [], "parameters": [{"name": "lang", "in": "path", "required": true, "schema": {"type": "string", "enum": ["en", "fr"]}}],
+                "responses": {"200": json_response("Catalogue", json!({"type": "object"})), "404": error_response("Language not available")}
+            }});
+    doc["components"]["schemas"]["TokenInfo"] = json!({"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                    "revoked": {"type": "boolean"}}});
+    doc["components"]["schemas"]["Statistics"] = json!({"type": "object", "properties": {"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                    "time_zone": {"type": ["string", "null"]}, "calls": {"type": "integer"}, "through": {"type": "integer"},
+                    "per_day": {"type": "array", "items": {"type": "object", "properties": {"date": {"type": "string"}, "calls": {"type": "integer"}, "through": {"type": "integer"}}}},
+                    "per_hour": {"type": "array", "items": {"type": "integer"}, "minItems": 24, "maxItems": 24},
+                    "open_hours": {"type": ["array", "null"], "items": {"type": "boolean"}},
+                    "outcomes": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string", "enum": ["speech", "keypad", "spelled", "menu", "operator", "after_hours", "gave_up", "closed", "hung_up", "not_answered", "other"]}, "calls": {"type": "integer"}}}},
+                    "recognition": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string", "enum": ["at_once", "confirmed", "menu", "not_understood"]}, "calls": {"type": "integer"}}}},
+                    "names": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "calls": {"type": "integer"}}}},
+                    "truncated": {"type": "boolean"}}});
+    doc
 }

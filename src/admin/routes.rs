@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::AdminState;
 use super::auth::Caller;
+use super::i18n::{Catalogue, UiLanguage};
 use super::error::{ApiError, from_rejection};
+use super::statistics::{self, Period, Statistics, Zones};
 use super::sync::{SyncReport, sync_report};
 use crate::directory::hours::OpeningHours;
 use crate::directory::import::{self, DirectoryDiff, EntryFields, Format};
@@ -29,6 +31,7 @@ pub const ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/console.js"),
     (Method::GET, "/console.css"),
     (Method::GET, "/api/v1/openapi.json"),
+    (Method::GET, "/api/v1/i18n/{lang}"),
     (Method::GET, "/api/v1/me"),
     (Method::GET, "/api/v1/stores"),
     (Method::POST, "/api/v1/stores"),
@@ -48,6 +51,11 @@ pub const ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/api/v1/stores/{store}/export"),
     (Method::GET, "/api/v1/stores/{store}/sync-report"),
     (Method::GET, "/api/v1/stores/{store}/calls"),
+    (Method::GET, "/api/v1/stores/{store}/calls/export"),
+    (Method::GET, "/api/v1/stores/{store}/statistics"),
+    (Method::GET, "/api/v1/statistics"),
+    (Method::GET, "/api/v1/stores/{store}/tokens"),
+    (Method::POST, "/api/v1/stores/{store}/hours/preview"),
     (Method::GET, "/api/v1/stores/{store}/audit"),
     (Method::GET, "/api/v1/audit"),
     (Method::GET, "/api/v1/registrations"),
@@ -60,10 +68,11 @@ pub(super) fn build(state: AdminState) -> Router {
         .route("/console.js", get(console_js))
         .route("/console.css", get(console_css))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/i18n/{lang}", get(console_catalogue))
         .route("/api/v1/me", get(me))
         .route("/api/v1/stores", get(list_stores).post(create_store))
         .route("/api/v1/stores/{store}", get(get_store))
-        .route("/api/v1/stores/{store}/tokens", post(issue_token))
+        .route("/api/v1/stores/{store}/tokens", post(issue_token).get(list_tokens))
         .route("/api/v1/tokens/{token}", delete(revoke_token))
         .route("/api/v1/stores/{store}/entries", get(list_entries).post(create_entry))
         .route("/api/v1/stores/{store}/entries/{entry}", get(get_entry).put(update_entry).delete(delete_entry))
@@ -73,12 +82,17 @@ pub(super) fn build(state: AdminState) -> Router {
         .route("/api/v1/stores/{store}/export", get(export_file))
         .route("/api/v1/stores/{store}/sync-report", get(get_sync_report))
         .route("/api/v1/stores/{store}/calls", get(recent_calls))
+        .route("/api/v1/stores/{store}/calls/export", get(export_calls))
+        .route("/api/v1/stores/{store}/statistics", get(store_statistics))
+        .route("/api/v1/statistics", get(all_statistics))
+        .route("/api/v1/stores/{store}/hours/preview", post(preview_hours))
         .route("/api/v1/stores/{store}/audit", get(store_audit))
         .route("/api/v1/audit", get(all_audit))
         .route("/api/v1/registrations", get(registrations))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(super::error::localize))
         .with_state(state)
 }
 
@@ -144,6 +158,10 @@ struct StoreView {
     language: Language,
     operator: String,
     version: i64,
+    /// The store's own spell key (keypad name search), when it sets one;
+    /// otherwise the configuration's default applies. Only in `GET /stores/{store}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spell_key: Option<String>,
 }
 
 impl StoreView {
@@ -155,6 +173,7 @@ impl StoreView {
             language: store.language,
             operator: import::target_text(&store.operator).to_owned(),
             version,
+            spell_key: None,
         }
     }
 }
@@ -240,7 +259,20 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> Response {
     let body = json!({"error": {"code": "method_not_allowed", "message": "method not allowed on this route"}});
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+    let mut response = (StatusCode::METHOD_NOT_ALLOWED, Json(body.clone())).into_response();
+    response.extensions_mut().insert(super::error::ErrorText { body, id: "error-method-not-allowed", args: vec![] });
+    response
+}
+
+/// The console's labels in one language (`en`, `fr`; a BCP 47 tag is cut to
+/// its language), with `{ $name }` placeholders. Public: the sign-in page needs it.
+async fn console_catalogue(lang: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let tag = path(lang)?;
+    let language = UiLanguage::from_tag(&tag).ok_or_else(|| ApiError::NotFound { what: format!("language {tag}") })?;
+    let body = json!({ "lang": language, "messages": Catalogue::get().console_messages(language) });
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 async fn openapi() -> Json<Value> {
@@ -326,7 +358,14 @@ async fn get_store(
     let store = StoreId(path(store)?);
     caller.require_store(store)?;
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
-    Ok(Json(StoreView::of(&directory.store, directory.version.0)))
+    let settings = state.store.store_settings(store).await.map_err(admin_err)?;
+    let mut view = StoreView::of(&directory.store, directory.version.0);
+    view.spell_key = settings.overrides().get("spell_key").and_then(|key| match key {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    });
+    Ok(Json(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -365,7 +404,8 @@ async fn issue_token(
     json: Result<Json<TokenBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let store = StoreId(path(store)?);
-    caller.require_operator("issue tokens")?;
+    // The operator delegates to any store; a store's admin manages its own.
+    caller.require_store(store)?;
     let (label, expires_at) = body(json)?.validated(caller.now)?;
     let issued = state.store.issue_token(TokenScope::Store(store), &label, expires_at, &caller.actor()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
@@ -377,9 +417,24 @@ async fn revoke_token(
     token: Result<Path<String>, PathRejection>,
 ) -> ApiResult<StatusCode> {
     let token = path(token)?;
-    caller.require_operator("revoke tokens")?;
+    match state.store.token_scope(&token).await? {
+        TokenScope::Store(store) if caller.token.scope.covers(store) => {}
+        TokenScope::Store(_) => return Err(ApiError::Forbidden { what: "manage another store's tokens" }),
+        TokenScope::Operator => caller.require_operator("revoke tokens")?,
+    }
     state.store.revoke_token(&token, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_tokens(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Vec<crate::directory::store::admin::TokenInfo>>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    state.store.load_directory(store).await.map_err(admin_err)?;
+    Ok(Json(state.store.list_tokens(store).await?))
 }
 
 // ---------------------------------------------------------------------------
@@ -664,18 +719,157 @@ async fn get_sync_report(
 // ---------------------------------------------------------------------------
 // Calls and audit.
 
+/// `?limit=&from=&to=&not_understood=`: the latest calls (of a period of
+/// local days, and only those speech did not put through).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallsQuery {
+    limit: Option<u32>,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+    #[serde(default)]
+    not_understood: bool,
+}
+
+/// `?from=&to=` (local dates, inclusive; default the last 7 days).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodQuery {
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+}
+
+/// Calls read at most for one period (statistics, export).
+const MAX_PERIOD_CALLS: u32 = 200_000;
+
+fn period_of(from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>, today: jiff::civil::Date) -> ApiResult<Period> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| Period::last_days(to, 7).from);
+    Period::new(from, to).map_err(|e| ApiError::Invalid { message: e.to_string() })
+}
+
+/// The time zone of each store (its opening hours', UTC without), and the
+/// opening hours of `store`.
+async fn zones(state: &AdminState, stores: &[StoreId]) -> ApiResult<(Zones, Vec<Option<OpeningHours>>)> {
+    let mut zones = Zones::new();
+    let mut all = Vec::with_capacity(stores.len());
+    for store in stores {
+        let hours = state.store.opening_hours(*store).await?;
+        zones.insert(*store, statistics::zone_of(hours.as_ref()));
+        all.push(hours);
+    }
+    Ok((zones, all))
+}
+
 async fn recent_calls(
     caller: Caller,
     State(state): State<AdminState>,
     store: Result<Path<i64>, PathRejection>,
-    limit: Result<Query<LimitQuery>, QueryRejection>,
+    options: Result<Query<CallsQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<CallRecord>>> {
     let store = StoreId(path(store)?);
     caller.require_store(store)?;
-    let limit = query(limit)?.limit()?;
+    let options = query(options)?;
+    let limit = LimitQuery { limit: options.limit }.limit()?;
     // Distinguish an unknown store (404) from one without calls.
     state.store.load_directory(store).await.map_err(admin_err)?;
-    Ok(Json(state.store.recent_calls(store, limit).await?))
+    if options.from.is_none() && options.to.is_none() && !options.not_understood {
+        return Ok(Json(state.store.recent_calls(store, limit).await?));
+    }
+    let (zones, _) = zones(&state, &[store]).await?;
+    let today = zones[&store].to_datetime(caller.now).date();
+    let period = period_of(options.from, options.to, today)?;
+    let (from, to) = period.wide_instants();
+    let mut calls = state.store.calls_between(Some(store), from, to, MAX_PERIOD_CALLS).await?;
+    calls.retain(|c| {
+        let date = zones[&store].to_datetime(c.started_at).date();
+        period.from <= date && date <= period.to && (!options.not_understood || statistics::not_understood(c))
+    });
+    calls.reverse();
+    calls.truncate(limit as usize);
+    Ok(Json(calls))
+}
+
+async fn export_calls(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    options: Result<Query<PeriodQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let options = query(options)?;
+    state.store.load_directory(store).await.map_err(admin_err)?;
+    let (zones, _) = zones(&state, &[store]).await?;
+    let today = zones[&store].to_datetime(caller.now).date();
+    let period = period_of(options.from, options.to, today)?;
+    let (from, to) = period.wide_instants();
+    let calls = state.store.calls_between(Some(store), from, to, MAX_PERIOD_CALLS).await?;
+    let bytes = statistics::calls_csv(&calls, &zones, period);
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    let disposition = format!("attachment; filename=\"calls-{}-{}-{}.csv\"", store.0, period.from, period.to);
+    // Built from numbers and dates only: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+async fn store_statistics(
+    caller: Caller,
+    State(state): State<AdminState>,
+    store: Result<Path<i64>, PathRejection>,
+    options: Result<Query<PeriodQuery>, QueryRejection>,
+) -> ApiResult<Json<Statistics>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let options = query(options)?;
+    state.store.load_directory(store).await.map_err(admin_err)?;
+    let (zones, hours) = zones(&state, &[store]).await?;
+    let hours = hours.into_iter().next().flatten();
+    let today = zones[&store].to_datetime(caller.now).date();
+    let period = period_of(options.from, options.to, today)?;
+    let (from, to) = period.wide_instants();
+    let calls = state.store.calls_between(Some(store), from, to, MAX_PERIOD_CALLS).await?;
+    let truncated = calls.len() >= MAX_PERIOD_CALLS as usize;
+    let time_zone = hours.as_ref().map_or_else(|| "UTC".to_owned(), |h| h.time_zone.clone());
+    let open = hours.as_ref().map(statistics::open_hours);
+    Ok(Json(statistics::aggregate(&calls, &zones, period, Some(time_zone), open, truncated)))
+}
+
+async fn all_statistics(
+    caller: Caller,
+    State(state): State<AdminState>,
+    options: Result<Query<PeriodQuery>, QueryRejection>,
+) -> ApiResult<Json<Statistics>> {
+    caller.require_operator("read every store's statistics")?;
+    let options = query(options)?;
+    let stores: Vec<StoreId> = state.store.list_stores().await.map_err(admin_err)?.iter().map(|s| s.id).collect();
+    let (zones, _) = zones(&state, &stores).await?;
+    let today = jiff::tz::TimeZone::UTC.to_datetime(caller.now).date();
+    let period = period_of(options.from, options.to, today)?;
+    let (from, to) = period.wide_instants();
+    let calls = state.store.calls_between(None, from, to, MAX_PERIOD_CALLS).await?;
+    let truncated = calls.len() >= MAX_PERIOD_CALLS as usize;
+    Ok(Json(statistics::aggregate(&calls, &zones, period, None, None, truncated)))
+}
+
+/// Whether the store would be open now with these (unsaved) hours, and its
+/// local time.
+async fn preview_hours(
+    caller: Caller,
+    store: Result<Path<i64>, PathRejection>,
+    json: Result<Json<OpeningHours>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let store = StoreId(path(store)?);
+    caller.require_store(store)?;
+    let hours = body(json)?;
+    hours.validate().map_err(|e| ApiError::Invalid { message: e.to_string() })?;
+    let zone = hours.time_zone().map_err(|e| ApiError::Invalid { message: e.to_string() })?;
+    let local = zone.to_datetime(caller.now);
+    let open = crate::directory::hours::is_open(&hours, local);
+    Ok(Json(json!({ "open": open, "local_time": local.strftime("%Y-%m-%d %H:%M").to_string() })))
 }
 
 async fn store_audit(

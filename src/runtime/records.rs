@@ -17,7 +17,10 @@
 //! - `decision`: why the call ended (`transferred`, `caller_hung_up`,
 //!   `media_lost`, `max_duration`, `gave_up`, `closed`, `after_hours_transfer`,
 //!   `not_answered`, `server_shutdown`);
-//! - `transferred_to`: the extension or URI the call was transferred to.
+//! - `transferred_to`: the extension or URI the call was transferred to;
+//! - `outcome`, `recognition`, `entry_name`: how the call ended, what speech
+//!   recognition achieved and whom the caller reached, in the words the
+//!   statistics count ([`Outcome`], [`RecognitionOutcome`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +50,92 @@ pub(super) struct CallSummary {
     pub(super) understood: Option<String>,
     pub(super) decision: String,
     pub(super) transferred_to: Option<String>,
+    pub(super) outcome: Outcome,
+    pub(super) recognition: Option<RecognitionOutcome>,
+    pub(super) entry_name: Option<String>,
+}
+
+/// How a call ended, as the statistics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Put through to the entry the caller named.
+    Speech,
+    /// Put through to an extension typed on the keypad.
+    Keypad,
+    /// Put through to an entry found by spelling its name on the keypad.
+    Spelled,
+    /// Put through to a menu option's target.
+    Menu,
+    /// Put through to the store's operator (asked for, or after failures).
+    Operator,
+    /// The store was closed; put through on its after-hours route.
+    AfterHours,
+    /// The attendant gave up (nothing could be done).
+    GaveUp,
+    /// The store was closed; its closed message played.
+    Closed,
+    /// The caller hung up (or the media or the call's time ran out) first.
+    HungUp,
+    /// Never answered.
+    NotAnswered,
+    /// Cut short by the server stopping.
+    Other,
+}
+
+impl Outcome {
+    /// The word stored in `calls.outcome`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Speech => "speech",
+            Outcome::Keypad => "keypad",
+            Outcome::Spelled => "spelled",
+            Outcome::Menu => "menu",
+            Outcome::Operator => "operator",
+            Outcome::AfterHours => "after_hours",
+            Outcome::GaveUp => "gave_up",
+            Outcome::Closed => "closed",
+            Outcome::HungUp => "hung_up",
+            Outcome::NotAnswered => "not_answered",
+            Outcome::Other => "other",
+        }
+    }
+}
+
+/// What speech recognition achieved in a call where the caller spoke a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecognitionOutcome {
+    /// The first decision put the call through.
+    AtOnce,
+    /// Put through after the caller confirmed.
+    Confirmed,
+    /// Put through after the caller chose between namesakes.
+    Menu,
+    /// Speech did not put the call through.
+    NotUnderstood,
+}
+
+impl RecognitionOutcome {
+    /// The word stored in `calls.recognition`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecognitionOutcome::AtOnce => "at_once",
+            RecognitionOutcome::Confirmed => "confirmed",
+            RecognitionOutcome::Menu => "menu",
+            RecognitionOutcome::NotUnderstood => "not_understood",
+        }
+    }
+}
+
+/// The last way towards a transfer the call took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Via {
+    /// A speech decision offered these entries (one: transfer or confirm).
+    Speech { entries: Vec<EntryId>, recognition: RecognitionOutcome },
+    /// A keypad name search found these entries.
+    Spelled { entries: Vec<EntryId> },
+    /// Keys were collected (after a name search, its entries are kept: the
+    /// key may choose among them).
+    Keys { digits: String, spelled: Vec<EntryId> },
 }
 
 impl CallSummary {
@@ -59,6 +148,9 @@ impl CallSummary {
             understood: self.understood.as_deref(),
             decision: &self.decision,
             transferred_to: self.transferred_to.as_deref(),
+            outcome: Some(self.outcome.as_str()),
+            recognition: self.recognition.map(RecognitionOutcome::as_str),
+            entry_name: self.entry_name.as_deref(),
         }
     }
 }
@@ -84,6 +176,9 @@ pub(super) struct CallLog {
     heard: Vec<Heard>,
     understood: Vec<String>,
     ended: Option<EndReason>,
+    via: Option<Via>,
+    /// The caller spoke (a recognition arrived).
+    spoke: bool,
 }
 
 impl CallLog {
@@ -104,6 +199,8 @@ impl CallLog {
             heard: Vec::new(),
             understood: Vec::new(),
             ended: None,
+            via: None,
+            spoke: false,
         }
     }
 
@@ -117,6 +214,7 @@ impl CallLog {
             Input::Recognized(recognition) => {
                 let text = recognition.best().map_or("", |best| best.text.as_str());
                 self.heard.push(Heard::Said(text.to_owned()));
+                self.spoke = true;
             }
             _ => {}
         }
@@ -134,6 +232,21 @@ impl CallLog {
                 });
                 let understood = self.describe(decision);
                 self.understood.push(understood);
+                let speech = |entries, recognition| Some(Via::Speech { entries, recognition });
+                match decision {
+                    Decision::Transfer(entry) => self.via = speech(vec![*entry], RecognitionOutcome::AtOnce),
+                    Decision::Confirm(entry) => self.via = speech(vec![*entry], RecognitionOutcome::Confirmed),
+                    Decision::Disambiguate(entries) => self.via = speech(entries.clone(), RecognitionOutcome::Menu),
+                    Decision::NoMatch => {}
+                }
+            }
+            CallEvent::KeypadSearch { entries, .. } => self.via = Some(Via::Spelled { entries: entries.clone() }),
+            CallEvent::DigitsCollected(digits) => {
+                let spelled = match self.via.take() {
+                    Some(Via::Spelled { entries }) => entries,
+                    _ => Vec::new(),
+                };
+                self.via = Some(Via::Keys { digits: digits.clone(), spelled });
             }
             CallEvent::Ended(reason) => self.ended = Some(reason.clone()),
             _ => {}
@@ -143,28 +256,97 @@ impl CallLog {
     /// The summary of a call that was set up but never answered (the caller
     /// gave up while it rang, or the server stopped first).
     pub(super) fn unanswered(self) -> CallSummary {
-        self.summary("not_answered".to_owned(), None)
+        self.summary("not_answered".to_owned(), None, Outcome::NotAnswered, None, None)
     }
 
     /// The summary at the end of an answered call; a flow that has not ended
     /// was cut short by the server stopping.
     pub(super) fn finish(self) -> CallSummary {
-        let (decision, transferred_to) = match &self.ended {
+        let mut reached = None;
+        let (decision, transferred_to, outcome) = match &self.ended {
             Some(EndReason::Transferred(target)) if self.after_hours => {
-                ("after_hours_transfer", Some(target_text(target)))
+                ("after_hours_transfer", Some(target_text(target)), Outcome::AfterHours)
             }
-            Some(EndReason::Transferred(target)) => ("transferred", Some(target_text(target))),
-            Some(EndReason::CallerHungUp) => ("caller_hung_up", None),
-            Some(EndReason::MediaLost) => ("media_lost", None),
-            Some(EndReason::MaxDuration) => ("max_duration", None),
-            Some(EndReason::GaveUp) => ("gave_up", None),
-            Some(EndReason::Closed) => ("closed", None),
-            None => ("server_shutdown", None),
+            Some(EndReason::Transferred(target)) => {
+                let (outcome, entry) = self.transfer_outcome(target);
+                reached = entry;
+                ("transferred", Some(target_text(target)), outcome)
+            }
+            Some(EndReason::CallerHungUp) => ("caller_hung_up", None, Outcome::HungUp),
+            Some(EndReason::MediaLost) => ("media_lost", None, Outcome::HungUp),
+            Some(EndReason::MaxDuration) => ("max_duration", None, Outcome::HungUp),
+            Some(EndReason::GaveUp) => ("gave_up", None, Outcome::GaveUp),
+            Some(EndReason::Closed) => ("closed", None, Outcome::Closed),
+            None => ("server_shutdown", None, Outcome::Other),
         };
-        self.summary(decision.to_owned(), transferred_to)
+        let recognition = match (&self.via, outcome) {
+            (Some(Via::Speech { recognition, .. }), Outcome::Speech) => Some(*recognition),
+            _ if self.spoke => Some(RecognitionOutcome::NotUnderstood),
+            _ => None,
+        };
+        let entry_name = reached.map(|entry: EntryId| self.name_of(&entry));
+        self.summary(decision.to_owned(), transferred_to, outcome, recognition, entry_name)
     }
 
-    fn summary(self, decision: String, transferred_to: Option<String>) -> CallSummary {
+    /// How a transfer to `target` came about, and the entry it reached.
+    fn transfer_outcome(&self, target: &TransferTarget) -> (Outcome, Option<EntryId>) {
+        let reaches = |entry: &EntryId| {
+            self.directory
+                .entries
+                .iter()
+                .find(|e| e.id == *entry)
+                .is_some_and(|e| e.target == *target || e.fallback.as_ref() == Some(target))
+        };
+        let among = |entries: &[EntryId]| entries.iter().copied().find(|e| reaches(e));
+        match &self.via {
+            Some(Via::Speech { entries, .. }) => {
+                if let Some(entry) = among(entries) {
+                    return (Outcome::Speech, Some(entry));
+                }
+            }
+            Some(Via::Spelled { entries }) => {
+                if let Some(entry) = among(entries) {
+                    return (Outcome::Spelled, Some(entry));
+                }
+            }
+            Some(Via::Keys { digits, spelled }) => {
+                if let Some(entry) = among(spelled) {
+                    return (Outcome::Spelled, Some(entry));
+                }
+                let menu = self.directory.menu.iter().any(|o| o.digit.to_string() == *digits && o.target == *target);
+                if menu {
+                    return (Outcome::Menu, None);
+                }
+                if *target != self.directory.store.operator {
+                    let entry = self.directory.entries.iter().find(|e| e.extension.as_deref() == Some(digits.as_str()));
+                    return (Outcome::Keypad, entry.filter(|e| reaches(&e.id)).map(|e| e.id));
+                }
+            }
+            None => {}
+        }
+        if *target == self.directory.store.operator {
+            (Outcome::Operator, None)
+        } else {
+            (Outcome::Other, None)
+        }
+    }
+
+    fn name_of(&self, entry: &EntryId) -> String {
+        self.directory
+            .entries
+            .iter()
+            .find(|candidate| candidate.id == *entry)
+            .map_or_else(|| format!("entry {}", entry.0), |found| found.display_name.clone())
+    }
+
+    fn summary(
+        self,
+        decision: String,
+        transferred_to: Option<String>,
+        outcome: Outcome,
+        recognition: Option<RecognitionOutcome>,
+        entry_name: Option<String>,
+    ) -> CallSummary {
         let heard = self
             .heard
             .iter()
@@ -184,17 +366,14 @@ impl CallLog {
             understood,
             decision,
             transferred_to,
+            outcome,
+            recognition,
+            entry_name,
         }
     }
 
     fn describe(&self, decision: &Decision) -> String {
-        let name = |entry: &EntryId| {
-            self.directory
-                .entries
-                .iter()
-                .find(|candidate| candidate.id == *entry)
-                .map_or_else(|| format!("entry {}", entry.0), |found| found.display_name.clone())
-        };
+        let name = |entry: &EntryId| self.name_of(entry);
         match decision {
             Decision::Transfer(entry) => name(entry),
             Decision::Confirm(entry) => format!("{} (to confirm)", name(entry)),
@@ -358,6 +537,9 @@ mod tests {
             understood: Option<&'static str>,
             decision: &'static str,
             transferred_to: Option<&'static str>,
+            outcome: Outcome,
+            recognition: Option<RecognitionOutcome>,
+            entry: Option<&'static str>,
         }
         let ended = |reason| Event(CallEvent::Ended(reason));
         let cases = [
@@ -369,6 +551,7 @@ mod tests {
                     In(Input::Digit('1')),
                     In(Input::Answered),
                     In(Input::Digit('#')),
+                    Event(CallEvent::DigitsCollected("31".into())),
                     ended(EndReason::Transferred(ext("31"))),
                 ],
                 answered: true,
@@ -376,6 +559,9 @@ mod tests {
                 understood: None,
                 decision: "transferred",
                 transferred_to: Some("31"),
+                outcome: Outcome::Keypad,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "speech after a miss, then keys",
@@ -386,13 +572,17 @@ mod tests {
                     In(said("marc")),
                     Event(CallEvent::SpeechDecision(Decision::Confirm(EntryId(2)))),
                     In(Input::Digit('1')),
-                    ended(EndReason::Transferred(TransferTarget::Uri("sip:marc@pbx".into()))),
+                    Event(CallEvent::Confirmation(Some(true))),
+                    ended(EndReason::Transferred(ext("2"))),
                 ],
                 answered: true,
                 heard: "bof; marc; keys 1",
                 understood: Some("no match; Marc Dupont (to confirm)"),
                 decision: "transferred",
-                transferred_to: Some("sip:marc@pbx"),
+                transferred_to: Some("2"),
+                outcome: Outcome::Speech,
+                recognition: Some(RecognitionOutcome::Confirmed),
+                entry: Some("Marc Dupont"),
             },
             Case {
                 name: "namesakes, then the caller hangs up",
@@ -407,6 +597,9 @@ mod tests {
                 understood: Some("Sophie Martin | entry 9"),
                 decision: "caller_hung_up",
                 transferred_to: None,
+                outcome: Outcome::HungUp,
+                recognition: Some(RecognitionOutcome::NotUnderstood),
+                entry: None,
             },
             Case {
                 name: "nothing decodable, media lost",
@@ -420,6 +613,9 @@ mod tests {
                 understood: None,
                 decision: "media_lost",
                 transferred_to: None,
+                outcome: Outcome::HungUp,
+                recognition: Some(RecognitionOutcome::NotUnderstood),
+                entry: None,
             },
             Case {
                 name: "closed message",
@@ -430,6 +626,9 @@ mod tests {
                 understood: None,
                 decision: "closed",
                 transferred_to: None,
+                outcome: Outcome::Closed,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "after-hours transfer",
@@ -440,6 +639,9 @@ mod tests {
                 understood: None,
                 decision: "after_hours_transfer",
                 transferred_to: Some("555"),
+                outcome: Outcome::AfterHours,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "gave up, hard cap",
@@ -450,6 +652,9 @@ mod tests {
                 understood: None,
                 decision: "gave_up",
                 transferred_to: None,
+                outcome: Outcome::GaveUp,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "hard cap",
@@ -460,6 +665,9 @@ mod tests {
                 understood: None,
                 decision: "max_duration",
                 transferred_to: None,
+                outcome: Outcome::HungUp,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "server stopped mid-call",
@@ -470,6 +678,9 @@ mod tests {
                 understood: None,
                 decision: "server_shutdown",
                 transferred_to: None,
+                outcome: Outcome::Other,
+                recognition: None,
+                entry: None,
             },
             Case {
                 name: "never answered",
@@ -480,6 +691,61 @@ mod tests {
                 understood: None,
                 decision: "not_answered",
                 transferred_to: None,
+                outcome: Outcome::NotAnswered,
+                recognition: None,
+                entry: None,
+            },
+            Case {
+                name: "understood at once",
+                after_hours: false,
+                seen: vec![
+                    In(said("sophie")),
+                    Event(CallEvent::SpeechDecision(Decision::Transfer(EntryId(1)))),
+                    ended(EndReason::Transferred(ext("1"))),
+                ],
+                answered: true,
+                heard: "sophie",
+                understood: Some("Sophie Martin"),
+                decision: "transferred",
+                transferred_to: Some("1"),
+                outcome: Outcome::Speech,
+                recognition: Some(RecognitionOutcome::AtOnce),
+                entry: Some("Sophie Martin"),
+            },
+            Case {
+                name: "not understood, then the operator",
+                after_hours: false,
+                seen: vec![
+                    In(said("bof")),
+                    Event(CallEvent::SpeechDecision(Decision::NoMatch)),
+                    ended(EndReason::Transferred(ext("100"))),
+                ],
+                answered: true,
+                heard: "bof",
+                understood: Some("no match"),
+                decision: "transferred",
+                transferred_to: Some("100"),
+                outcome: Outcome::Operator,
+                recognition: Some(RecognitionOutcome::NotUnderstood),
+                entry: None,
+            },
+            Case {
+                name: "spelled, then chosen by key",
+                after_hours: false,
+                seen: vec![
+                    Event(CallEvent::KeypadSearch { digits: "7674".into(), entries: vec![EntryId(1), EntryId(2)] }),
+                    In(Input::Digit('1')),
+                    Event(CallEvent::DigitsCollected("1".into())),
+                    ended(EndReason::Transferred(ext("1"))),
+                ],
+                answered: true,
+                heard: "keys 1",
+                understood: None,
+                decision: "transferred",
+                transferred_to: Some("1"),
+                outcome: Outcome::Spelled,
+                recognition: None,
+                entry: Some("Sophie Martin"),
             },
         ];
         let started_at = jiff::Timestamp::from_second(1_800_000_000).expect("valid instant");
@@ -500,6 +766,9 @@ mod tests {
                 understood: case.understood.map(Into::into),
                 decision: case.decision.into(),
                 transferred_to: case.transferred_to.map(Into::into),
+                outcome: case.outcome,
+                recognition: case.recognition,
+                entry_name: case.entry.map(Into::into),
             };
             assert_eq!(summary, expected, "{}", case.name);
         }
@@ -518,6 +787,9 @@ mod tests {
             understood: None,
             decision: "transferred".into(),
             transferred_to: None,
+            outcome: Outcome::Other,
+            recognition: None,
+            entry_name: None,
         };
         for n in 0..5 {
             records.submit(summary(n));
@@ -561,6 +833,9 @@ mod tests {
             understood: None,
             decision: "transferred".into(),
             transferred_to: Some("201".into()),
+            outcome: Outcome::Keypad,
+            recognition: None,
+            entry_name: None,
         };
         // Queued before the writer runs, and stopped at once: all still written,
         // except the one for an unknown store (logged, skipped).

@@ -230,7 +230,7 @@ fn rand_suffix() -> String {
 
 /// Fills a placeholder path of ROUTES with real ids.
 pub fn concrete(path: &str, store: StoreId, entry: i64, token_id: &str) -> String {
-    path.replace("{store}", &store.0.to_string()).replace("{entry}", &entry.to_string()).replace("{token}", token_id)
+    path.replace("{store}", &store.0.to_string()).replace("{entry}", &entry.to_string()).replace("{token}", token_id).replace("{lang}", "fr")
 }
 
 /// A valid request body for each route that takes one.
@@ -243,6 +243,11 @@ pub fn valid_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)
         ("PUT", "/api/v1/stores/{store}/entries/{entry}") => json(json!({"name": "Anne Mod", "extension": "201"})),
         ("PUT", "/api/v1/stores/{store}/menu") => json(json!([{"digit": "1", "label": "bakery", "target": "301"}])),
         ("PUT", "/api/v1/stores/{store}/hours") => json(json!({
+            "time_zone": "Europe/Paris",
+            "weekly": {"monday": [{"open": "08:30", "close": "19:30"}]},
+            "after_hours": {"kind": "operator"}
+        })),
+        ("POST", "/api/v1/stores/{store}/hours/preview") => json(json!({
             "time_zone": "Europe/Paris",
             "weekly": {"monday": [{"open": "08:30", "close": "19:30"}]},
             "after_hours": {"kind": "operator"}
@@ -268,7 +273,7 @@ pub async fn scenario_isolation(h: &Harness) {
     let before = h.snapshot(b).await;
     let mut checked = 0;
     for (method, path) in ROUTES {
-        let public = matches!(*path, "/" | "/console.js" | "/console.css" | "/api/v1/openapi.json" | "/api/v1/me");
+        let public = matches!(*path, "/" | "/console.js" | "/console.css" | "/api/v1/openapi.json" | "/api/v1/i18n/{lang}" | "/api/v1/me");
         if public {
             continue;
         }
@@ -432,6 +437,9 @@ pub async fn scenario_calls(h: &Harness) {
             understood: Some("Sophie Martin"),
             decision: "transfer",
             transferred_to: Some("201"),
+            outcome: Some("speech"),
+            recognition: Some("at_once"),
+            entry_name: Some("Sophie Martin"),
         })
         .await
         .unwrap();

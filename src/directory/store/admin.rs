@@ -144,6 +144,16 @@ impl VerifiedToken {
     }
 }
 
+/// A token as listed to its store's admins: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditRecord {
@@ -172,6 +182,14 @@ pub struct NewCall<'a> {
     pub decision: &'a str,
     /// Where the call was transferred, if it was.
     pub transferred_to: Option<&'a str>,
+    /// How the call ended (`speech`, `keypad`, `operator`, … see
+    /// `runtime::records::Outcome`); `None` from writers that do not know.
+    pub outcome: Option<&'a str>,
+    /// What speech recognition achieved (`at_once`, `confirmed`, `menu`,
+    /// `not_understood`); `None`: the caller did not speak.
+    pub recognition: Option<&'a str>,
+    /// The directory entry the call reached, by name.
+    pub entry_name: Option<&'a str>,
 }
 
 /// A recent call as shown to the store's admin.
@@ -186,6 +204,38 @@ pub struct CallRecord {
     pub understood: Option<String>,
     pub decision: String,
     pub transferred_to: Option<String>,
+    /// How the call ended; `None` for calls recorded before outcomes were.
+    pub outcome: Option<String>,
+    pub recognition: Option<String>,
+    pub entry_name: Option<String>,
+}
+
+/// The columns of a call row, in [`CallRecord`] order after the store.
+type CallRow = (i64, i64, i64, String, String, Option<String>, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn call_from_row(row: CallRow) -> Result<CallRecord, AdminError> {
+    let (id, store, started_at, caller, heard, understood, decision, transferred_to, outcome, recognition, entry_name) = row;
+    Ok(CallRecord {
+        id,
+        store: StoreId(store),
+        started_at: millis_to_timestamp("calls", started_at)?,
+        caller,
+        heard,
+        understood,
+        decision,
+        transferred_to,
+        outcome,
+        recognition,
+        entry_name,
+    })
+}
+
+/// The columns of [`CallRow`].
+macro_rules! select_call {
+    () => {
+        "SELECT id, store_id, started_at, caller, heard, understood, decision, transferred_to, outcome, recognition, \
+         entry_name FROM calls"
+    };
 }
 
 /// The caller's number with all but its last two characters masked, so the
@@ -744,6 +794,45 @@ impl DirectoryStore {
         })
     }
 
+    /// The tokens of one store (revoked and expired ones included), oldest
+    /// first. Secrets are never returned: only their hashes are kept.
+    pub async fn list_tokens(&self, store: StoreId) -> Result<Vec<TokenInfo>, AdminError> {
+        type Row = (String, String, i64, Option<i64>, bool);
+        let rows: Vec<Row> = on_pool!(self, |pool, backend| {
+            sqlx::query_as(
+                "SELECT id, label, created_at, expires_at, revoked FROM admin_tokens WHERE store_id = $1 ORDER BY created_at, id",
+            )
+            .bind(store.0)
+            .fetch_all(pool)
+            .await
+        })
+        .during("list tokens")?;
+        rows.into_iter()
+            .map(|(id, label, created_at, expires_at, revoked)| {
+                Ok(TokenInfo {
+                    id,
+                    label,
+                    created_at: millis_to_timestamp("admin_tokens", created_at)?,
+                    expires_at: expires_at.map(|ms| millis_to_timestamp("admin_tokens", ms)).transpose()?,
+                    revoked,
+                })
+            })
+            .collect()
+    }
+
+    /// The scope of token `id` (revoked or not).
+    pub async fn token_scope(&self, id: &str) -> Result<TokenScope, AdminError> {
+        let row: Option<(Option<i64>,)> = on_pool!(self, |pool, backend| {
+            sqlx::query_as("SELECT store_id FROM admin_tokens WHERE id = $1").bind(id).fetch_optional(pool).await
+        })
+        .during("load token scope")?;
+        match row {
+            None => Err(AdminError::UnknownToken { id: id.to_owned() }),
+            Some((None,)) => Ok(TokenScope::Operator),
+            Some((Some(store),)) => Ok(TokenScope::Store(StoreId(store))),
+        }
+    }
+
     /// The latest audit records of one store (newest first), or of the whole
     /// installation with `None`; at most `limit`.
     pub async fn audit_log(&self, store: Option<StoreId>, limit: u32) -> Result<Vec<AuditRecord>, AdminError> {
@@ -793,8 +882,8 @@ impl DirectoryStore {
         let caller = redact_caller(call.caller_number);
         let (id,): (i64,) = on_pool!(self, |pool, backend| {
             sqlx::query_as(
-                "INSERT INTO calls (store_id, started_at, caller, heard, understood, decision, transferred_to) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO calls (store_id, started_at, caller, heard, understood, decision, transferred_to, \
+                 outcome, recognition, entry_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(call.store.0)
             .bind(call.started_at.as_millisecond())
@@ -803,6 +892,9 @@ impl DirectoryStore {
             .bind(call.understood)
             .bind(call.decision)
             .bind(call.transferred_to)
+            .bind(call.outcome)
+            .bind(call.recognition)
+            .bind(call.entry_name)
             .fetch_one(pool)
             .await
         })
@@ -815,32 +907,53 @@ impl DirectoryStore {
 
     /// The latest calls of one store, newest first; at most `limit`.
     pub async fn recent_calls(&self, store: StoreId, limit: u32) -> Result<Vec<CallRecord>, AdminError> {
-        type CallRow = (i64, i64, String, String, Option<String>, String, Option<String>);
         let rows: Vec<CallRow> = on_pool!(self, |pool, backend| {
-            sqlx::query_as(
-                "SELECT id, started_at, caller, heard, understood, decision, transferred_to FROM calls \
-                 WHERE store_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2",
-            )
-            .bind(store.0)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(concat!(select_call!(), " WHERE store_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2"))
+                .bind(store.0)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
         })
         .during("load recent calls")?;
-        rows.into_iter()
-            .map(|(id, started_at, caller, heard, understood, decision, transferred_to)| {
-                Ok(CallRecord {
-                    id,
-                    store,
-                    started_at: millis_to_timestamp("calls", started_at)?,
-                    caller,
-                    heard,
-                    understood,
-                    decision,
-                    transferred_to,
-                })
-            })
-            .collect()
+        rows.into_iter().map(call_from_row).collect()
+    }
+
+    /// The calls that started in `[from, to)`, of one store or (`None`) of
+    /// every store, oldest first; at most `limit` (the newest are dropped).
+    pub async fn calls_between(
+        &self,
+        store: Option<StoreId>,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CallRecord>, AdminError> {
+        let (from, to, limit) = (from.as_millisecond(), to.as_millisecond(), i64::from(limit));
+        let rows: Vec<CallRow> = on_pool!(self, |pool, backend| {
+            match store {
+                Some(store) => {
+                    sqlx::query_as(concat!(
+                        select_call!(),
+                        " WHERE store_id = $1 AND started_at >= $2 AND started_at < $3 ORDER BY started_at, id LIMIT $4"
+                    ))
+                    .bind(store.0)
+                    .bind(from)
+                    .bind(to)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await
+                }
+                None => {
+                    sqlx::query_as(concat!(select_call!(), " WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at, id LIMIT $3"))
+                        .bind(from)
+                        .bind(to)
+                        .bind(limit)
+                        .fetch_all(pool)
+                        .await
+                }
+            }
+        })
+        .during("load calls of a period")?;
+        rows.into_iter().map(call_from_row).collect()
     }
 }
 
@@ -1000,6 +1113,9 @@ mod tests {
                 understood: Some("Sophie Martin"),
                 decision: "transfer",
                 transferred_to: Some("201"),
+                outcome: Some("speech"),
+                recognition: Some("at_once"),
+                entry_name: Some("Sophie Martin"),
             };
             db.record_call(&call).await.unwrap();
         }

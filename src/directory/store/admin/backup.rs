@@ -141,6 +141,12 @@ pub struct CallRow {
     pub understood: Option<String>,
     pub decision: String,
     pub transferred_to: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub recognition: Option<String>,
+    #[serde(default)]
+    pub entry_name: Option<String>,
 }
 
 /// A dump of the database (or of one store), table by table.
@@ -252,8 +258,10 @@ impl DirectoryStore {
                     "SELECT id, store_id, at, actor, action, before, after FROM audit_log WHERE store_id = $1 ORDER BY id",
                     "back up audit log"),
                 calls: dump!(tx, filter, CallRow,
-                    "SELECT id, store_id, started_at, caller, heard, understood, decision, transferred_to FROM calls ORDER BY id",
-                    "SELECT id, store_id, started_at, caller, heard, understood, decision, transferred_to FROM calls \
+                    "SELECT id, store_id, started_at, caller, heard, understood, decision, transferred_to, outcome, recognition, \
+                     entry_name FROM calls ORDER BY id",
+                    "SELECT id, store_id, started_at, caller, heard, understood, decision, transferred_to, outcome, recognition, \
+                     entry_name FROM calls \
                      WHERE store_id = $1 ORDER BY id",
                     "back up calls"),
             }
@@ -333,11 +341,12 @@ impl DirectoryStore {
             }
             for r in &backup.calls {
                 sqlx::query(
-                    "INSERT INTO calls (id, store_id, started_at, caller, heard, understood, decision, transferred_to) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO calls (id, store_id, started_at, caller, heard, understood, decision, transferred_to, \
+                     outcome, recognition, entry_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(r.id).bind(r.store_id).bind(r.started_at).bind(&r.caller).bind(&r.heard)
                 .bind(&r.understood).bind(&r.decision).bind(&r.transferred_to)
+                .bind(&r.outcome).bind(&r.recognition).bind(&r.entry_name)
                 .execute(&mut *tx).await.during("restore calls")?;
             }
             if matches!(backend, Backend::Postgres) {
@@ -432,6 +441,9 @@ mod tests {
                 understood: Some("Élodie"),
                 decision: "transfer",
                 transferred_to: Some("sip:elodie@pbx"),
+                outcome: Some("speech"),
+                recognition: Some("at_once"),
+                entry_name: Some("Élodie"),
             })
             .await
             .unwrap();
