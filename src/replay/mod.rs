@@ -12,7 +12,10 @@
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
 //! - [`sip`]: the same recordings as real calls through baresip.
+//! - [`calibrate`]: one replay kept, decided again under many thresholds;
+//!   the thresholds chosen per engine, and the accept-threshold curves.
 
+pub mod calibrate;
 pub mod cli;
 pub mod input;
 pub mod record;
