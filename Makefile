@@ -19,7 +19,7 @@ CONFIG ?=
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup setup-asr build seed prompts run test test-postgres
+.PHONY: setup setup-asr build seed prompts run test test-postgres dev-corpus
 
 ## setup: install the missing Debian packages (a no-op when all are present), then setup-asr.
 setup:
@@ -33,7 +33,13 @@ setup:
 	    echo "setup: installing$$missing"; \
 	    $(SUDO) apt-get install -y $$missing || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }; \
 	fi
+	@scripts/install-voices.sh
 	@$(MAKE) --no-print-directory setup-asr
+
+## dev-corpus: the development corpus (docs/dev-corpus.md): full under var/corpus,
+## the committed subset under fixtures/audio/dev.
+dev-corpus:
+	scripts/make-dev-corpus.py
 
 ## setup-asr: speech models and engine libraries (scripts/fetch-models.sh, when present).
 setup-asr:

@@ -104,6 +104,12 @@ enum Command {
         #[command(flatten)]
         args: Box<attendant::replay::cli::ReplayArgs>,
     },
+    /// Calibrate the decision thresholds per engine on a development corpus
+    /// (docs/dev-corpus.md): one replay, a sweep, the chosen thresholds written.
+    Calibrate {
+        #[command(flatten)]
+        args: Box<attendant::replay::cli::CalibrateArgs>,
+    },
     /// Place real calls with recordings (baresip) to a running attendant and
     /// check where each was transferred.
     ReplaySip {
@@ -193,6 +199,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if !outcome.passed {
                 bail!("top-1 accuracy below --min-accuracy");
             }
+            Ok(())
+        }
+        Command::Calibrate { args } => {
+            tokio::task::spawn_blocking(move || attendant::replay::cli::execute_calibrate(&args))
+                .await
+                .context("calibrate panicked")??;
             Ok(())
         }
         Command::ReplaySip { args } => {

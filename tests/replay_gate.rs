@@ -60,7 +60,8 @@ fn each_engine_reaches_its_gate_on_the_corpus() {
         assert!(s.negatives >= 4, "{folder}: negatives are scored");
         assert!(s.latency.utterances > 0 && s.latency.p50_ms > 0.0);
         let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
-        assert_eq!(html.matches("<svg").count(), 3, "{folder}");
+        // Store accuracy, confused pairs, latency, and the accept-threshold curve.
+        assert_eq!(html.matches("<svg").count(), 4, "{folder}");
         assert!(
             stdout.contains(&format!("({}/{total})", s.correct)),
             "{stdout}"

@@ -94,6 +94,8 @@ pub enum ReplayCliError {
     },
     #[error("cannot encode the JSON results")]
     Encode(#[from] serde_json::Error),
+    #[error("cannot replay for the report's curves")]
+    Calibrate(#[from] super::calibrate::CalibrateError),
 }
 
 /// What the command found.
@@ -136,7 +138,7 @@ fn progress_bar(len: usize) -> ProgressBar {
 fn print_summary(report: &ReplayReport) {
     let s = &report.summary;
     println!(
-        "{}: top-1 {:.1}% ({}/{}), false accepts {}, false rejects {}, confirmations {:.1}%, decode p50 {:.0} ms p90 {:.0} ms p99 {:.0} ms",
+        "{}: top-1 {:.1}% ({}/{}), false accepts {}, false rejects {}, confirmations {:.1}%, decode p50 {:.0} ms p90 {:.0} ms p95 {:.0} ms p99 {:.0} ms",
         report.config,
         s.accuracy * 100.0,
         s.correct,
@@ -146,6 +148,7 @@ fn print_summary(report: &ReplayReport) {
         s.confirmation_rate * 100.0,
         s.latency.p50_ms,
         s.latency.p90_ms,
+        s.latency.p95_ms,
         s.latency.p99_ms
     );
     for store in &s.per_store {
@@ -157,6 +160,7 @@ fn print_summary(report: &ReplayReport) {
             store.total
         );
     }
+    println!("  {}", s.figures.line());
     for p in s.confused_pairs.iter().take(5) {
         println!("  confused: {} -> {} x{}", p.expected, p.decided, p.count);
     }
@@ -217,11 +221,21 @@ pub fn execute(
     };
     let runs = 1 + usize::from(b.is_some());
     let bar = progress_bar(items.len() * runs);
-    let mut replayer = Replayer::new();
-    let mut reports = vec![replayer.run(&items, &a, &bar)];
-    if let Some(b) = &b {
-        reports.push(replayer.run(&items, b, &bar));
-    }
+    // One run with an HTML page: replayed through a calibration session, so
+    // the page can draw the accept-threshold curve from the same decoding.
+    let mut session = None;
+    let mut reports = if b.is_none() && args.html.is_some() {
+        let (s, r) = super::calibrate::Session::replay(&items, &a, &bar)?;
+        session = Some(s);
+        vec![r]
+    } else {
+        let mut replayer = Replayer::new();
+        let mut reports = vec![replayer.run(&items, &a, &bar)];
+        if let Some(b) = &b {
+            reports.push(replayer.run(&items, b, &bar));
+        }
+        reports
+    };
     bar.finish_and_clear();
     for r in &reports {
         print_summary(r);
@@ -252,9 +266,23 @@ pub fn execute(
             report::compare_html(&comparison),
         )
     } else {
+        let curves = match session.as_mut() {
+            Some(s) => {
+                super::calibrate::accept_curve(s, a.thresholds.unwrap_or_default(), 40)?
+            }
+            None => Vec::new(),
+        };
+        let extras = report::Extras {
+            curves,
+            audio: args
+                .html
+                .as_deref()
+                .map(|page| audio_links(&items, page))
+                .unwrap_or_default(),
+        };
         (
             serde_json::to_string_pretty(&reports[0])?,
-            report::html(&reports[0]),
+            report::html_with(&reports[0], &extras),
         )
     };
     if let Some(path) = &args.json {
@@ -339,4 +367,333 @@ pub fn execute_sip(args: &ReplaySipArgs) -> Result<(usize, usize), ReplaySipCliE
         })?;
     }
     Ok((right, judged))
+}
+
+/// Arguments of `attendant calibrate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CalibrateArgs {
+    /// The development recordings (a folder with a manifest.json, or a manifest).
+    pub input: PathBuf,
+    /// Held-out recordings (other voices, another directory): the chosen
+    /// thresholds are measured on them too, never tuned on them.
+    #[arg(long, value_name = "PATH")]
+    pub heldout: Option<PathBuf>,
+    /// Engine to decode with (default: each recording's).
+    #[arg(long, value_parser = parse_engine)]
+    pub engine: Option<EngineKind>,
+    /// Write the chosen thresholds here (TOML; default: print only).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Most name requests transferred or confirmed to the wrong person (share).
+    #[arg(long, default_value_t = 0.02)]
+    pub max_wrong: f64,
+    /// Fewest out-of-directory requests rejected (share).
+    #[arg(long, default_value_t = 0.90)]
+    pub min_rejected: f64,
+    /// Grid step of the sweep (each threshold over 0..=1).
+    #[arg(long, default_value_t = 0.05)]
+    pub step: f64,
+    /// Write every trial, the chosen one and the replays as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the HTML report of the development replay under the chosen thresholds.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// Why `attendant calibrate` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrateCliError {
+    #[error("cannot read the recordings")]
+    Input(#[from] InputError),
+    #[error("calibration failed")]
+    Calibrate(#[from] super::calibrate::CalibrateError),
+    #[error("--step {0} must be in (0, 1]")]
+    Step(f64),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the results")]
+    Encode(#[from] serde_json::Error),
+    #[error("cannot encode the thresholds as TOML")]
+    Toml(#[from] toml::ser::Error),
+}
+
+/// What calibration chose, per engine.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Calibration {
+    pub engine: EngineKind,
+    pub chosen: super::calibrate::Trial,
+    /// The defaults' figures on the same replay, for comparison.
+    pub defaults: super::calibrate::Trial,
+    /// The chosen thresholds on the held-out split.
+    pub heldout: Option<super::score::IssueFigures>,
+    /// The plain decoder's figures on the same replay: the top hypothesis
+    /// always taken (every threshold at 0), as issue 10's baseline column.
+    pub plain: Option<super::score::IssueFigures>,
+    pub trials: usize,
+}
+
+/// The calibration file of one engine, in the shape `matching::calibration`
+/// reads: `[thresholds]` (what the sweep chose) and `[provenance]` (for people:
+/// corpus, date, command, figures; not read).
+fn calibration_toml(
+    c: &Calibration,
+    args: &CalibrateArgs,
+    limits: &super::calibrate::Limits,
+) -> Result<String, CalibrateCliError> {
+    #[derive(serde::Serialize)]
+    struct File<'a> {
+        thresholds: &'a Thresholds,
+        provenance: toml::Table,
+    }
+    let mut provenance = toml::Table::new();
+    let mut put = |k: &str, v: String| {
+        provenance.insert(k.to_owned(), toml::Value::String(v));
+    };
+    put("engine", format!("{:?}", c.engine).to_lowercase());
+    put("corpus", args.input.display().to_string());
+    put("date", jiff::Timestamp::now().strftime("%Y-%m-%d").to_string());
+    let mut command = format!("attendant calibrate {}", args.input.display());
+    if let Some(h) = &args.heldout {
+        command.push_str(&format!(" --heldout {}", h.display()));
+    }
+    put("command", command);
+    put(
+        "objective",
+        format!(
+            "most requests routed right with at most {:.0} % of name requests transferred or confirmed to the wrong person and at least {:.0} % of out-of-directory requests rejected ({} trials; {})",
+            limits.max_wrong * 100.0,
+            limits.min_rejected * 100.0,
+            c.trials,
+            if c.chosen.within_limits {
+                "within the limits"
+            } else {
+                "NOT within the limits: the nearest found"
+            }
+        ),
+    );
+    put("development", c.chosen.figures.line());
+    put("defaults_on_development", c.defaults.figures.line());
+    if let Some(p) = &c.plain {
+        put("plain_top_hypothesis_on_development", p.line());
+    }
+    if let Some(h) = &c.heldout {
+        put("heldout", h.line());
+    }
+    let body = toml::to_string(&File {
+        thresholds: &c.chosen.thresholds,
+        provenance,
+    })?;
+    Ok(format!(
+        "# Written by `attendant calibrate` (docs/dev-corpus.md); [provenance] is for people.\n{body}"
+    ))
+}
+
+/// Runs `attendant calibrate`: one replay of the development recordings (and
+/// of the held-out ones), a sweep of the thresholds per engine, the chosen
+/// thresholds written. Blocking.
+pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, CalibrateCliError> {
+    use super::calibrate::{Limits, Session, accept_curve, sweep};
+    if !(args.step > 0.0 && args.step <= 1.0) {
+        return Err(CalibrateCliError::Step(args.step));
+    }
+    let limits = Limits {
+        max_wrong: args.max_wrong,
+        min_rejected: args.min_rejected,
+    };
+    let grid: Vec<f64> = (0..=(1.0 / args.step).round() as usize)
+        .map(|i| ((i as f64 * args.step) * 1000.0).round() / 1000.0)
+        .filter(|v| *v <= 1.0)
+        .collect();
+    let config = ReplayConfig {
+        name: "development".to_owned(),
+        engine: args.engine,
+        ..ReplayConfig::default()
+    };
+    let items = input::load(&args.input)?;
+    let bar = progress_bar(items.len());
+    let (mut dev, dev_report) = Session::replay(&items, &config, &bar)?;
+    bar.finish_and_clear();
+    print_summary(&dev_report);
+    let mut heldout = match &args.heldout {
+        None => None,
+        Some(path) => {
+            let items = input::load(path)?;
+            let bar = progress_bar(items.len());
+            let config = ReplayConfig {
+                name: "held-out".to_owned(),
+                ..config.clone()
+            };
+            let (session, report) = Session::replay(&items, &config, &bar)?;
+            bar.finish_and_clear();
+            print_summary(&report);
+            Some(session)
+        }
+    };
+    let mut out = Vec::new();
+    for engine in dev.engine_kinds() {
+        let start = Thresholds::default();
+        let (chosen, trials) = sweep(&mut dev, engine, start, &grid, &limits, 3)?;
+        let defaults = trials[0].clone();
+        let held = match heldout.as_mut() {
+            Some(h) if h.engine_kinds().contains(&engine) => {
+                Some(h.figures(chosen.thresholds, Some(engine))?)
+            }
+            _ => None,
+        };
+        println!(
+            "{engine:?}: chosen {} ({} trials, {} the limits)\n  development: {}\n  defaults:    {}",
+            serde_json::to_string(&chosen.thresholds)?,
+            trials.len(),
+            if chosen.within_limits {
+                "within"
+            } else {
+                "NOT within"
+            },
+            chosen.figures.line(),
+            defaults.figures.line()
+        );
+        if let Some(h) = &held {
+            println!("  held-out:    {}", h.line());
+        }
+        let plain = ["confirm", "accept", "margin"]
+            .iter()
+            .try_fold(start, |t, f| super::calibrate::with_field(&t, f, 0.0));
+        let plain = match plain {
+            Some(t) => Some(dev.figures(t, Some(engine))?),
+            None => None,
+        };
+        if let Some(p) = &plain {
+            println!("  plain top hypothesis: {}", p.line());
+        }
+        out.push(Calibration {
+            engine,
+            chosen,
+            defaults,
+            plain,
+            heldout: held,
+            trials: trials.len(),
+        });
+    }
+    if let Some(path) = &args.out {
+        // One engine per file: with several, the file name gets the engine.
+        for c in &out {
+            let target = if out.len() == 1 {
+                path.clone()
+            } else {
+                path.with_file_name(format!(
+                    "{}.toml",
+                    format!("{:?}", c.engine).to_lowercase()
+                ))
+            };
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| CalibrateCliError::Write {
+                    path: parent.to_owned(),
+                    source,
+                })?;
+            }
+            std::fs::write(&target, calibration_toml(c, args, &limits)?).map_err(|source| {
+                CalibrateCliError::Write {
+                    path: target.clone(),
+                    source,
+                }
+            })?;
+            println!("wrote {}", target.display());
+        }
+    }
+    if let Some(path) = &args.html {
+        // The chosen thresholds of the first engine drive the page's run; the
+        // curves are drawn for every engine.
+        let thresholds = out.first().map(|c| c.chosen.thresholds).unwrap_or_default();
+        let bar = progress_bar(items.len());
+        let report = dev.replayer().run(
+            &items,
+            &ReplayConfig {
+                name: format!("development, calibrated {}", serde_json::to_string(&thresholds)?),
+                thresholds: Some(thresholds),
+                ..config.clone()
+            },
+            &bar,
+        );
+        bar.finish_and_clear();
+        let curves = accept_curve(&mut dev, thresholds, 40)?;
+        let page = report::html_with(
+            &report,
+            &report::Extras {
+                curves,
+                audio: audio_links(&items, path),
+            },
+        );
+        std::fs::write(path, page).map_err(|source| CalibrateCliError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    if let Some(path) = &args.json {
+        #[derive(serde::Serialize)]
+        struct Dump<'a> {
+            calibrations: &'a [Calibration],
+            development: &'a ReplayReport,
+        }
+        let text = serde_json::to_string_pretty(&Dump {
+            calibrations: &out,
+            development: &dev_report,
+        })?;
+        std::fs::write(path, text).map_err(|source| CalibrateCliError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(out)
+}
+
+/// Each recording's WAV as a path relative to the folder of the page at
+/// `page` (so the page plays them when opened from disk or served with them).
+pub fn audio_links(items: &[input::ReplayItem], page: &Path) -> HashMap<String, String> {
+    let base = page
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+    items
+        .iter()
+        .map(|i| {
+            let wav = std::path::absolute(&i.wav).unwrap_or_else(|_| i.wav.clone());
+            (i.id.clone(), relative(&wav, &base))
+        })
+        .collect()
+}
+
+/// `path` relative to the folder `base` (both absolute), with `/` separators.
+fn relative(path: &Path, base: &Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); b.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_then_descend() {
+        let cases = [
+            ("/a/b/c.wav", "/a/b", "c.wav"),
+            ("/a/b/c.wav", "/a/x/y", "../../b/c.wav"),
+            ("/a/b/c.wav", "/", "a/b/c.wav"),
+        ];
+        for (path, base, want) in cases {
+            assert_eq!(relative(Path::new(path), Path::new(base)), want);
+        }
+    }
 }

@@ -11,11 +11,14 @@
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
 //! - [`sip`]: the same recordings as real calls through baresip.
+//! - [`calibrate`]: one replay kept, decided again under many thresholds;
+//!   the thresholds chosen per engine, and the accept-threshold curves.
 //!
 //! May import everything below the runtime (`speech`, `asr`, `matching`,
 //! `directory`, `recording`, `flow`). Must not be imported by `flow`,
 //! `speech`, `recording` or `runtime`: live calls never depend on the QA tool.
 
+pub mod calibrate;
 pub mod cli;
 pub mod input;
 pub mod record;

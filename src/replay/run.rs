@@ -21,7 +21,7 @@ use crate::speech::understand::{StoreSpeech, understand_recording};
 
 use super::input::{self, ExpectedSpec, ReplayItem};
 use super::record::RecordedUtterance;
-use super::score::{self, DecisionRecord, Expected, Scored, Summary, Verdict};
+use super::score::{self, Category, DecisionRecord, Expected, Scored, Summary, Verdict};
 
 /// Which directory version a recording is replayed against.
 #[derive(Debug, Clone, Default)]
@@ -90,6 +90,12 @@ pub struct ItemResult {
     pub live_decision: Option<DecisionRecord>,
     /// Why the recording could not be replayed (it is then left out of the figures).
     pub error: Option<String>,
+    /// What the request asks for (issue 10's figures), when labelled.
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// Turns the call took to its decision ([`score::turns`]).
+    #[serde(default)]
+    pub turns: usize,
 }
 
 /// A whole run.
@@ -311,6 +317,11 @@ impl Replayer {
             engine,
             directory_version: directory.as_ref().map(|d| d.version.0),
             expected_label: expected_label(expected.as_ref(), directory.as_deref()),
+            category: expected
+                .as_ref()
+                .zip(directory.as_deref())
+                .map(|(e, d)| score::category(e, d)),
+            turns: 0,
             expected,
             utterances: vec![],
             decision: DecisionRecord::NoMatch,
@@ -344,6 +355,7 @@ impl Replayer {
         match outcome {
             Ok(utterances) => {
                 result.decision = score::call_decision(utterances.iter().map(|u| &u.decision));
+                result.turns = score::turns(utterances.iter().map(|u| &u.decision));
                 result.utterances = utterances;
                 result.verdict = result
                     .expected
@@ -403,7 +415,7 @@ fn decided_label(decision: &DecisionRecord, directory: Option<&Directory>) -> St
 
 /// The labelled, replayed items in the scorer's terms (a recording that could
 /// not be replayed is listed with its error, not scored).
-fn scored(results: &[ItemResult]) -> Vec<Scored> {
+pub fn scored(results: &[ItemResult]) -> Vec<Scored> {
     results
         .iter()
         .filter(|r| r.error.is_none())
@@ -415,6 +427,11 @@ fn scored(results: &[ItemResult]) -> Vec<Scored> {
                 expected: r.expected.clone()?,
                 decision: r.decision.clone(),
                 decode_ms: r.utterances.iter().filter_map(|u| u.decode_ms).collect(),
+                category: r.category.unwrap_or(match r.expected {
+                    Some(Expected::Reject) => Category::OutOfDirectory,
+                    _ => Category::Name,
+                }),
+                turns: r.turns.max(1),
             })
         })
         .collect()
