@@ -16,6 +16,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("speech", &["rsipstack::", "sqlx::", "axum::", "crate::sip", "crate::runtime", "crate::admin", "crate::replay"]),
     ("directory", &["rsipstack::", "axum::", "crate::sip", "crate::runtime", "crate::admin", "crate::replay"]),
     ("recording", &["rsipstack::", "sqlx::", "axum::", "crate::replay", "crate::runtime", "crate::sip", "crate::media", "crate::admin"]),
+    ("ops", &["rsipstack::", "sqlx::", "axum::", "crate::runtime", "crate::sip", "crate::admin", "crate::flow", "crate::replay"]),
     ("replay", &["sqlx::", "axum::", "crate::runtime", "crate::admin"]),
     ("admin", &["rsipstack::", "crate::replay"]),
     ("runtime", &["axum::", "sqlx::", "rsipstack::"]),
