@@ -238,6 +238,27 @@ mod tests {
             ApiError::Conflict { message: "store 1 already has an entry `x`".into() },
             ApiError::UnsupportedMediaType { found: "text/plain".into(), expected: "text/csv or application/json" },
         ];
+        // Structured ones: the English catalogue says what the code's Display said.
+        use crate::directory::StoreId;
+        use crate::directory::hours::HoursError;
+        use crate::directory::store::admin::AdminError;
+        let structured = [
+            (ApiError::from(AdminError::DuplicateEntry { store: StoreId(3), key: "Sophie Martin (Caisses)".into() }),
+                "store-3 already has an entry `Sophie Martin (Caisses)`"),
+            (ApiError::from(AdminError::DuplicateExtension { store: StoreId(3), extension: "201".into() }),
+                "store-3 already has an entry with extension 201"),
+            (ApiError::from(AdminError::DuplicateNumber { number: "0100".into() }), "a store already answers number \"0100\""),
+            (ApiError::hours(&HoursError::UnknownTimeZone { name: "Mars/Base".into() }), "unknown time zone \"Mars/Base\""),
+            (ApiError::hours(&HoursError::EmptyClosedMessage), "the closed message is empty"),
+            (ApiError::field("invalid-target", vec![("field", "target".into()), ("value", "x".into())]),
+                "`target` value `x` is neither an extension (digits) nor a sip:/sips: URI"),
+        ];
+        for (error, english) in &structured {
+            assert_eq!(error.to_string(), *english);
+            let (id, args) = error.text();
+            assert_eq!(catalogue.format(UiLanguage::En, id, &args), *english);
+            assert_ne!(catalogue.format(UiLanguage::Fr, id, &args), *english, "{id} has a French text");
+        }
         for error in errors {
             let (id, args) = error.text();
             assert_eq!(catalogue.format(UiLanguage::En, id, &args), error.to_string(), "{id}");
