@@ -535,6 +535,13 @@ async fn every_job_in_french_and_english_on_a_phone() {
         client.find(Locator::Id("a-filter")).await.unwrap().click().await.unwrap();
         wait_xpath(&client, &format!("//tbody[@id='audit' and count(tr)={expected_keys}]")).await;
         assert!(text_of(&client, "audit").await.contains("menu.set"));
+        // And by date (store days): nothing was changed in 2000.
+        set_value(&client, "a-to", "2000-01-01").await;
+        client.find(Locator::Id("a-filter")).await.unwrap().click().await.unwrap();
+        wait_xpath(&client, "//tbody[@id='audit' and count(tr)=0]").await;
+        set_value(&client, "a-to", "").await;
+        client.find(Locator::Id("a-filter")).await.unwrap().click().await.unwrap();
+        wait_xpath(&client, &format!("//tbody[@id='audit' and count(tr)={expected_keys}]")).await;
         screenshot(&client, &format!("console-audit-{lang}-390")).await;
 
         // The statistics again on a desktop-sized window, for the docs.
