@@ -1,7 +1,8 @@
 //! With the accept threshold at its maximum, "이서연" is not sure enough to
 //! transfer blindly: the attendant asks "이서연. 맞습니까?", the caller says
 //! "네" (yes) and is transferred to ext 202 (Vosk, Korean store); the call's
-//! record in recent calls says what was heard and understood.
+//! record in recent calls says what was heard and understood, and how the
+//! statistics count it (speech, after a confirmation, 이서연).
 
 mod common;
 
@@ -52,6 +53,12 @@ async fn a_confirmed_name_is_transferred_after_yes() {
         assert_eq!(record.heard.split("; ").count(), 2, "two utterances: {record:?}");
         assert_eq!(record.understood.as_deref(), Some("이서연 (to confirm)"), "{record:?}");
         assert_eq!((record.decision.as_str(), record.transferred_to.as_deref()), ("transferred", Some("202")));
+        // What the statistics count: put through by speech, after a confirmation, to 이서연.
+        assert_eq!(
+            (record.outcome.as_deref(), record.recognition.as_deref(), record.entry_name.as_deref()),
+            (Some("speech"), Some("confirmed"), Some("이서연")),
+            "{record:?}"
+        );
         attendant.stop().await;
     };
     tokio::time::timeout(Duration::from_secs(120), test).await.expect("test took too long");

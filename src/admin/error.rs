@@ -38,6 +38,15 @@ pub enum ApiError {
     /// The change clashes with existing data (duplicate name, extension, number).
     #[error("{message}")]
     Conflict { message: String },
+    /// A field has the wrong value, said by catalogue message `id` (422,
+    /// `invalid`); `english` is that message in English. Build with
+    /// [`ApiError::field`].
+    #[error("{english}")]
+    InvalidField { id: &'static str, args: Vec<(&'static str, String)>, english: String },
+    /// A clash with existing data, said by catalogue message `id` (409,
+    /// `conflict`). Build with [`ApiError::clash`].
+    #[error("{english}")]
+    ConflictField { id: &'static str, args: Vec<(&'static str, String)>, english: String },
     /// The body is larger than allowed.
     #[error("{message}")]
     TooLarge { message: String },
@@ -61,8 +70,10 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Invalid { .. } | ApiError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Invalid { .. } | ApiError::InvalidField { .. } | ApiError::Rejected { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Conflict { .. } | ApiError::ConflictField { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,9 +90,9 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::BadRequest { .. } => "bad_request",
-            ApiError::Invalid { .. } => "invalid",
+            ApiError::Invalid { .. } | ApiError::InvalidField { .. } => "invalid",
             ApiError::Rejected { .. } => "file_rejected",
-            ApiError::Conflict { .. } => "conflict",
+            ApiError::Conflict { .. } | ApiError::ConflictField { .. } => "conflict",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Internal { .. } => "internal",
@@ -100,6 +111,35 @@ pub struct ErrorText {
 }
 
 impl ApiError {
+    /// A wrong field value said by catalogue message `id` with `args`.
+    pub fn field(id: &'static str, args: Vec<(&'static str, String)>) -> ApiError {
+        let english = super::i18n::Catalogue::get().format(super::i18n::UiLanguage::En, id, &args);
+        ApiError::InvalidField { id, args, english }
+    }
+
+    /// A clash with existing data said by catalogue message `id` with `args`.
+    pub fn clash(id: &'static str, args: Vec<(&'static str, String)>) -> ApiError {
+        let english = super::i18n::Catalogue::get().format(super::i18n::UiLanguage::En, id, &args);
+        ApiError::ConflictField { id, args, english }
+    }
+
+    /// Opening hours refused by their validation.
+    pub fn hours(error: &crate::directory::hours::HoursError) -> ApiError {
+        use crate::directory::hours::HoursError;
+        match error {
+            HoursError::UnknownTimeZone { name } => ApiError::field("hours-unknown-time-zone", vec![("name", name.clone())]),
+            HoursError::EmptyInterval { day, open, close } => ApiError::field(
+                "hours-empty-interval",
+                vec![("day", day.clone()), ("open", open.to_string()), ("close", close.to_string())],
+            ),
+            HoursError::Overlap { day, first, second } => {
+                ApiError::field("hours-overlap", vec![("day", day.clone()), ("first", first.clone()), ("second", second.clone())])
+            }
+            HoursError::DuplicateHoliday { date } => ApiError::field("hours-duplicate-holiday", vec![("date", date.to_string())]),
+            HoursError::EmptyClosedMessage => ApiError::field("hours-empty-closed-message", vec![]),
+        }
+    }
+
     /// The catalogue id and arguments of this error's message (see
     /// `locales/*.ftl`); the English catalogue says what `Display` says.
     pub fn text(&self) -> (&'static str, Vec<(&'static str, String)>) {
@@ -122,6 +162,7 @@ impl ApiError {
             ApiError::Invalid { message } => ("error-invalid", detail(message.clone())),
             ApiError::Rejected { rejected } => ("error-rejected", detail(rejected.to_string())),
             ApiError::Conflict { message } => ("error-conflict", detail(message.clone())),
+            ApiError::InvalidField { id, args, .. } | ApiError::ConflictField { id, args, .. } => (id, args.clone()),
             ApiError::TooLarge { message } => ("error-too-large", detail(message.clone())),
             ApiError::UnsupportedMediaType { found, expected } => {
                 ("error-unsupported-media-type", vec![("found", format!("{found:?}")), ("expected", (*expected).to_owned())])
@@ -161,15 +202,23 @@ impl From<AdminError> for ApiError {
     fn from(error: AdminError) -> ApiError {
         match error {
             AdminError::Store(StoreError::UnknownStore { store }) => ApiError::NotFound { what: format!("store {}", store.0) },
-            AdminError::Store(
-                e @ (StoreError::InvalidMenuDigit { .. } | StoreError::DuplicateMenuDigit { .. } | StoreError::Settings { .. }),
-            ) => ApiError::Invalid { message: e.to_string() },
+            AdminError::Store(StoreError::InvalidMenuDigit { store, digit }) => {
+                ApiError::field("menu-digit-not-a-key", vec![("store", store.0.to_string()), ("digit", format!("{digit:?}"))])
+            }
+            AdminError::Store(StoreError::DuplicateMenuDigit { store, digit }) => {
+                ApiError::field("menu-digit-twice", vec![("store", store.0.to_string()), ("digit", format!("{digit:?}"))])
+            }
+            AdminError::Store(e @ StoreError::Settings { .. }) => ApiError::Invalid { message: e.to_string() },
             AdminError::UnknownEntry { entry, .. } => ApiError::NotFound { what: format!("entry {entry}") },
             AdminError::UnknownToken { id } => ApiError::NotFound { what: format!("token {id}") },
-            e @ (AdminError::DuplicateEntry { .. }
-            | AdminError::DuplicateExtension { .. }
-            | AdminError::DuplicateNumber { .. }) => ApiError::Conflict { message: e.to_string() },
-            AdminError::InvalidHours { source, .. } => ApiError::Invalid { message: source.to_string() },
+            AdminError::DuplicateEntry { store, key } => {
+                ApiError::clash("duplicate-entry", vec![("store", store.0.to_string()), ("key", key)])
+            }
+            AdminError::DuplicateExtension { store, extension } => {
+                ApiError::clash("duplicate-extension", vec![("store", store.0.to_string()), ("extension", extension)])
+            }
+            AdminError::DuplicateNumber { number } => ApiError::clash("duplicate-number", vec![("number", format!("{number:?}"))]),
+            AdminError::InvalidHours { source, .. } => ApiError::hours(&source),
             AdminError::Unauthenticated { failure } => ApiError::Unauthenticated { failure },
             source => ApiError::Internal { source },
         }

@@ -129,7 +129,7 @@ impl LimitQuery {
         match self.limit {
             None => Ok(100),
             Some(n @ 1..=1000) => Ok(n),
-            Some(n) => Err(ApiError::Invalid { message: format!("limit {n} is not in 1..=1000") }),
+            Some(n) => Err(ApiError::field("invalid-limit", vec![("n", n.to_string())])),
         }
     }
 }
@@ -216,9 +216,8 @@ impl DiffView {
 }
 
 fn parse_target(field: &str, value: &str) -> ApiResult<crate::directory::TransferTarget> {
-    import::parse_target_text(value).ok_or_else(|| ApiError::Invalid {
-        message: format!("`{field}` value `{value}` is neither an extension (digits) nor a sip:/sips: URI"),
-    })
+    import::parse_target_text(value)
+        .ok_or_else(|| ApiError::field("invalid-target", vec![("field", field.to_owned()), ("value", value.to_owned())]))
 }
 
 fn validated_entry(fields: EntryFields) -> ApiResult<NewEntry> {
@@ -320,12 +319,12 @@ impl StoreBody {
     fn validated(self) -> ApiResult<NewStore> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-            return Err(ApiError::Invalid { message: "`name` must be 1 to 120 characters, without control characters".into() });
+            return Err(ApiError::field("invalid-store-name", vec![]));
         }
         let number = self.number.trim();
         let digits = number.strip_prefix('+').unwrap_or(number);
         if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::Invalid { message: format!("`number` value `{number}` must be 1 to 20 digits, with an optional leading +") });
+            return Err(ApiError::field("invalid-store-number", vec![("number", number.to_owned())]));
         }
         let operator = parse_target("operator", &self.operator)?;
         Ok(NewStore {
@@ -383,15 +382,15 @@ impl TokenBody {
     fn validated(self, now: jiff::Timestamp) -> ApiResult<(String, Option<jiff::Timestamp>)> {
         let label = self.label.trim();
         if label.is_empty() || label.chars().count() > 120 {
-            return Err(ApiError::Invalid { message: "`label` must be 1 to 120 characters".into() });
+            return Err(ApiError::field("invalid-token-label", vec![]));
         }
         let expires_at = match self.expires_in_days {
             None => None,
             Some(days @ 1..=3660) => {
                 let span = jiff::SignedDuration::from_hours(i64::from(days) * 24);
-                Some(now.checked_add(span).map_err(|_| ApiError::Invalid { message: "expiry out of range".into() })?)
+                Some(now.checked_add(span).map_err(|_| ApiError::field("invalid-expiry-range", vec![]))?)
             }
-            Some(days) => return Err(ApiError::Invalid { message: format!("`expires_in_days` {days} is not in 1..=3660") }),
+            Some(days) => return Err(ApiError::field("invalid-expiry-days", vec![("days", days.to_string())])),
         };
         Ok((label.to_owned(), expires_at))
     }
@@ -561,11 +560,11 @@ fn validated_menu(items: Vec<MenuItem>) -> ApiResult<Vec<MenuOption>> {
         let mut chars = item.digit.chars();
         let digit = match (chars.next(), chars.next()) {
             (Some(d), None) => d,
-            _ => return Err(ApiError::Invalid { message: format!("menu digit `{}` must be one key, 1-9", item.digit) }),
+            _ => return Err(ApiError::field("invalid-menu-digit", vec![("digit", item.digit.clone())])),
         };
         let label = item.label.trim();
         if label.is_empty() || label.chars().count() > 120 || label.chars().any(char::is_control) {
-            return Err(ApiError::Invalid { message: format!("menu {digit}: the label must be 1 to 120 characters") });
+            return Err(ApiError::field("invalid-menu-label", vec![("digit", digit.to_string())]));
         }
         menu.push(MenuOption { digit, label: label.to_owned(), target: parse_target("target", &item.target)? });
     }
@@ -745,7 +744,12 @@ const MAX_PERIOD_CALLS: u32 = 200_000;
 fn period_of(from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>, today: jiff::civil::Date) -> ApiResult<Period> {
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| Period::last_days(to, 7).from);
-    Period::new(from, to).map_err(|e| ApiError::Invalid { message: e.to_string() })
+    Period::new(from, to).map_err(|e| match e {
+        statistics::PeriodError::Reversed { from, to } => {
+            ApiError::field("invalid-period-reversed", vec![("from", from.to_string()), ("to", to.to_string())])
+        }
+        statistics::PeriodError::TooLong => ApiError::field("invalid-period-too-long", vec![("days", statistics::MAX_DAYS.to_string())]),
+    })
 }
 
 /// The time zone of each store (its opening hours', UTC without), and the
@@ -865,8 +869,8 @@ async fn preview_hours(
     let store = StoreId(path(store)?);
     caller.require_store(store)?;
     let hours = body(json)?;
-    hours.validate().map_err(|e| ApiError::Invalid { message: e.to_string() })?;
-    let zone = hours.time_zone().map_err(|e| ApiError::Invalid { message: e.to_string() })?;
+    hours.validate().map_err(|e| ApiError::hours(&e))?;
+    let zone = hours.time_zone().map_err(|e| ApiError::hours(&e))?;
     let local = zone.to_datetime(caller.now);
     let open = crate::directory::hours::is_open(&hours, local);
     Ok(Json(json!({ "open": open, "local_time": local.strftime("%Y-%m-%d %H:%M").to_string() })))

@@ -82,7 +82,11 @@ impl Period {
     pub fn wide_instants(&self) -> (Timestamp, Timestamp) {
         let start = self.from.checked_sub(1.day()).unwrap_or(self.from);
         let end = self.to.checked_add(2.days()).unwrap_or(self.to);
-        let at = |d: Date| d.to_zoned_datetime(TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::MIN);
+        let at = |d: Date| {
+            d.to_zoned_datetime(TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .unwrap_or(Timestamp::MIN)
+        };
         (at(start), at(end))
     }
 
@@ -143,22 +147,33 @@ pub type Zones = HashMap<StoreId, TimeZone>;
 
 /// The zone of a store with these hours: theirs, or UTC.
 pub fn zone_of(hours: Option<&OpeningHours>) -> TimeZone {
-    hours.and_then(|h| h.time_zone().ok()).unwrap_or(TimeZone::UTC)
+    hours
+        .and_then(|h| h.time_zone().ok())
+        .unwrap_or(TimeZone::UTC)
 }
 
 fn local(call: &CallRecord, zones: &Zones) -> jiff::civil::DateTime {
-    zones.get(&call.store).unwrap_or(&TimeZone::UTC).to_datetime(call.started_at)
+    zones
+        .get(&call.store)
+        .unwrap_or(&TimeZone::UTC)
+        .to_datetime(call.started_at)
 }
 
 /// Hours of the day during which `hours` opens on any weekday.
 pub fn open_hours(hours: &OpeningHours) -> Vec<bool> {
     use jiff::civil::Weekday::*;
     let mut open = vec![false; 24];
-    for day in [Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday] {
+    for day in [
+        Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+    ] {
         for range in hours.weekly.day(day) {
             for (hour, slot) in open.iter_mut().enumerate() {
                 let start = Time::constant(hour as i8, 0, 0, 0);
-                let end = if hour == 23 { Time::MAX } else { Time::constant(hour as i8 + 1, 0, 0, 0) };
+                let end = if hour == 23 {
+                    Time::MAX
+                } else {
+                    Time::constant(hour as i8 + 1, 0, 0, 0)
+                };
                 if range.open < end && start < range.close {
                     *slot = true;
                 }
@@ -188,7 +203,11 @@ pub fn aggregate(
         if !period.contains(at.date()) {
             continue;
         }
-        let outcome = call.outcome.as_deref().filter(|o| OUTCOMES.contains(o)).unwrap_or("other");
+        let outcome = call
+            .outcome
+            .as_deref()
+            .filter(|o| OUTCOMES.contains(o))
+            .unwrap_or("other");
         let is_through = THROUGH.contains(&outcome);
         total += 1;
         through += u64::from(is_through);
@@ -197,7 +216,11 @@ pub fn aggregate(
         day.1 += u64::from(is_through);
         per_hour[at.hour() as usize] += 1;
         *outcomes.entry(outcome).or_default() += 1;
-        if let Some(r) = call.recognition.as_deref().filter(|r| RECOGNITION.contains(r)) {
+        if let Some(r) = call
+            .recognition
+            .as_deref()
+            .filter(|r| RECOGNITION.contains(r))
+        {
             *recognition.entry(r).or_default() += 1;
         }
         if let Some(name) = call.entry_name.as_deref() {
@@ -205,9 +228,20 @@ pub fn aggregate(
         }
     }
     let counts = |keys: &[&str], map: &HashMap<&str, u64>| {
-        keys.iter().map(|k| Count { key: (*k).to_owned(), calls: map.get(k).copied().unwrap_or(0) }).collect()
+        keys.iter()
+            .map(|k| Count {
+                key: (*k).to_owned(),
+                calls: map.get(k).copied().unwrap_or(0),
+            })
+            .collect()
     };
-    let mut names: Vec<Count> = names.into_iter().map(|(k, calls)| Count { key: k.to_owned(), calls }).collect();
+    let mut names: Vec<Count> = names
+        .into_iter()
+        .map(|(k, calls)| Count {
+            key: k.to_owned(),
+            calls,
+        })
+        .collect();
     names.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
     names.truncate(TOP_NAMES);
     Statistics {
@@ -216,7 +250,14 @@ pub fn aggregate(
         time_zone,
         calls: total,
         through,
-        per_day: per_day.into_iter().map(|(date, (calls, through))| DayCount { date, calls, through }).collect(),
+        per_day: per_day
+            .into_iter()
+            .map(|(date, (calls, through))| DayCount {
+                date,
+                calls,
+                through,
+            })
+            .collect(),
         per_hour,
         open_hours: open,
         outcomes: counts(&OUTCOMES, &outcomes),
@@ -229,14 +270,27 @@ pub fn aggregate(
 /// A cell a spreadsheet would not run as a formula: text that starts with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
 pub fn formula_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 /// The calls in `period` as CSV (UTF-8, header line), local times.
 pub fn calls_csv(calls: &[CallRecord], zones: &Zones, period: Period) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header = [
-        "started_at", "store", "caller", "heard", "understood", "outcome", "recognition", "entry", "decision", "transferred_to",
+        "started_at",
+        "store",
+        "caller",
+        "heard",
+        "understood",
+        "outcome",
+        "recognition",
+        "entry",
+        "decision",
+        "transferred_to",
     ];
     // Writing to a Vec cannot fail.
     let _ = writer.write_record(header);
@@ -267,7 +321,10 @@ pub fn calls_csv(calls: &[CallRecord], zones: &Zones, period: Period) -> Vec<u8>
 /// or was given up (or hung up) after the caller spoke.
 pub fn not_understood(call: &CallRecord) -> bool {
     call.recognition.as_deref() == Some("not_understood")
-        && matches!(call.outcome.as_deref(), Some("operator" | "gave_up" | "hung_up"))
+        && matches!(
+            call.outcome.as_deref(),
+            Some("operator" | "gave_up" | "hung_up")
+        )
 }
 
 #[cfg(test)]
@@ -275,7 +332,14 @@ mod tests {
     //! Local days and hours, shares, names, CSV cells.
     use super::*;
 
-    fn call(id: i64, store: i64, at: &str, outcome: &str, recognition: Option<&str>, name: Option<&str>) -> CallRecord {
+    fn call(
+        id: i64,
+        store: i64,
+        at: &str,
+        outcome: &str,
+        recognition: Option<&str>,
+        name: Option<&str>,
+    ) -> CallRecord {
         CallRecord {
             id,
             store: StoreId(store),
@@ -297,22 +361,94 @@ mod tests {
         let zones: Zones = [(StoreId(1), paris)].into_iter().collect();
         let calls = [
             // 23:30 UTC on 1 Dec is 00:30 on 2 Dec in Paris.
-            call(1, 1, "2026-12-01T23:30:00Z", "speech", Some("at_once"), Some("Sophie")),
-            call(2, 1, "2026-12-02T09:10:00Z", "operator", Some("not_understood"), None),
+            call(
+                1,
+                1,
+                "2026-12-01T23:30:00Z",
+                "speech",
+                Some("at_once"),
+                Some("Sophie"),
+            ),
+            call(
+                2,
+                1,
+                "2026-12-02T09:10:00Z",
+                "operator",
+                Some("not_understood"),
+                None,
+            ),
             call(3, 1, "2026-12-02T09:50:00Z", "keypad", None, Some("Sophie")),
-            call(4, 1, "2026-12-03T08:00:00Z", "speech", Some("confirmed"), Some("Marc")),
+            call(
+                4,
+                1,
+                "2026-12-03T08:00:00Z",
+                "speech",
+                Some("confirmed"),
+                Some("Marc"),
+            ),
             // Outside the period in Paris (4 Dec 00:10).
-            call(5, 1, "2026-12-03T23:10:00Z", "speech", Some("at_once"), Some("Marc")),
+            call(
+                5,
+                1,
+                "2026-12-03T23:10:00Z",
+                "speech",
+                Some("at_once"),
+                Some("Marc"),
+            ),
         ];
         let period = Period::new(Date::constant(2026, 12, 2), Date::constant(2026, 12, 3)).unwrap();
-        let stats = aggregate(&calls, &zones, period, Some("Europe/Paris".into()), None, false);
+        let stats = aggregate(
+            &calls,
+            &zones,
+            period,
+            Some("Europe/Paris".into()),
+            None,
+            false,
+        );
         assert_eq!((stats.calls, stats.through), (4, 3));
-        assert_eq!(stats.per_day.iter().map(|d| (d.calls, d.through)).collect::<Vec<_>>(), [(3, 2), (1, 1)]);
-        assert_eq!((stats.per_hour[0], stats.per_hour[10], stats.per_hour[9]), (1, 2, 1));
+        assert_eq!(
+            stats
+                .per_day
+                .iter()
+                .map(|d| (d.calls, d.through))
+                .collect::<Vec<_>>(),
+            [(3, 2), (1, 1)]
+        );
+        assert_eq!(
+            (stats.per_hour[0], stats.per_hour[10], stats.per_hour[9]),
+            (1, 2, 1)
+        );
         let outcome = |k: &str| stats.outcomes.iter().find(|c| c.key == k).unwrap().calls;
-        assert_eq!((outcome("speech"), outcome("keypad"), outcome("operator"), outcome("gave_up")), (2, 1, 1, 0));
-        assert_eq!(stats.recognition.iter().map(|c| c.calls).collect::<Vec<_>>(), [1, 1, 0, 1]);
-        assert_eq!(stats.names, [Count { key: "Sophie".into(), calls: 2 }, Count { key: "Marc".into(), calls: 1 }]);
+        assert_eq!(
+            (
+                outcome("speech"),
+                outcome("keypad"),
+                outcome("operator"),
+                outcome("gave_up")
+            ),
+            (2, 1, 1, 0)
+        );
+        assert_eq!(
+            stats
+                .recognition
+                .iter()
+                .map(|c| c.calls)
+                .collect::<Vec<_>>(),
+            [1, 1, 0, 1]
+        );
+        assert_eq!(
+            stats.names,
+            [
+                Count {
+                    key: "Sophie".into(),
+                    calls: 2
+                },
+                Count {
+                    key: "Marc".into(),
+                    calls: 1
+                }
+            ]
+        );
         let csv = String::from_utf8(calls_csv(&calls, &zones, period)).unwrap();
         assert_eq!(csv.lines().count(), 5, "{csv}");
         assert!(csv.contains("2026-12-02 00:30:00 +01:00"), "{csv}");
@@ -320,12 +456,25 @@ mod tests {
 
     #[test]
     fn cells_never_start_a_formula() {
-        for (cell, safe) in [("=1+1", "'=1+1"), ("+33", "'+33"), ("-2", "'-2"), ("@SUM", "'@SUM"), ("Sophie", "Sophie"), ("", "")] {
+        for (cell, safe) in [
+            ("=1+1", "'=1+1"),
+            ("+33", "'+33"),
+            ("-2", "'-2"),
+            ("@SUM", "'@SUM"),
+            ("Sophie", "Sophie"),
+            ("", ""),
+        ] {
             assert_eq!(formula_safe(cell), safe);
         }
         assert!(Period::new(Date::constant(2026, 1, 2), Date::constant(2026, 1, 1)).is_err());
-        assert!(Period::new(Date::constant(2024, 12, 31), Date::constant(2026, 1, 1)).is_err(), "367 days");
-        assert!(Period::new(Date::constant(2025, 1, 1), Date::constant(2026, 1, 1)).is_ok(), "366 days");
+        assert!(
+            Period::new(Date::constant(2024, 12, 31), Date::constant(2026, 1, 1)).is_err(),
+            "367 days"
+        );
+        assert!(
+            Period::new(Date::constant(2025, 1, 1), Date::constant(2026, 1, 1)).is_ok(),
+            "366 days"
+        );
         assert!(Period::new(Date::constant(2025, 1, 2), Date::constant(2026, 1, 1)).is_ok());
     }
 }

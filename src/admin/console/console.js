@@ -71,9 +71,12 @@ function formatDate(isoDate) {
 
 /** Today's date in the store's time zone, as YYYY-MM-DD. */
 function storeToday(offsetDays) {
-  const now = new Date(Date.now() + (offsetDays || 0) * 86400000);
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: state.timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
-  return parts;
+  return localDate(new Date(Date.now() + (offsetDays || 0) * 86400000).toISOString());
+}
+
+/** The store's local date of an instant, as YYYY-MM-DD. */
+function localDate(iso) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: state.timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
 }
 
 function say(text, isError) {
@@ -738,7 +741,13 @@ async function showAudit() {
   const records = await api("GET", storePath("/audit?limit=1000"));
   const action = $("a-action").value.trim().toLowerCase();
   const actor = $("a-actor").value.trim().toLowerCase();
-  const shown = records.filter((r) => (!action || r.action.toLowerCase().includes(action)) && (!actor || r.actor.toLowerCase().includes(actor)));
+  const from = $("a-from").value;
+  const to = $("a-to").value;
+  const shown = records.filter((r) => {
+    const day = localDate(r.at);
+    return (!action || r.action.toLowerCase().includes(action)) && (!actor || r.actor.toLowerCase().includes(actor)) &&
+      (!from || day >= from) && (!to || day <= to);
+  });
   $("audit").replaceChildren(...shown.map((r) => {
     const tr = el("tr");
     tr.append(el("td", formatInstant(r.at)), el("td", r.actor), el("td", r.action), el("td", detail(r), "detail"));

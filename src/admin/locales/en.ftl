@@ -222,6 +222,30 @@ fixes-add-alias = Add “{ $text }” as an alias
 fixes-alias-added = “{ $text }” is now an alias of { $name }.
 fixes-no-audio = (not recorded)
 
+## Field values refused (English must say what the code used to say)
+
+invalid-limit = limit { $n } is not in 1..=1000
+invalid-target = `{ $field }` value `{ $value }` is neither an extension (digits) nor a sip:/sips: URI
+invalid-store-name = `name` must be 1 to 120 characters, without control characters
+invalid-store-number = `number` value `{ $number }` must be 1 to 20 digits, with an optional leading +
+invalid-token-label = `label` must be 1 to 120 characters
+invalid-expiry-range = expiry out of range
+invalid-expiry-days = `expires_in_days` { $days } is not in 1..=3660
+invalid-menu-digit = menu digit `{ $digit }` must be one key, 1-9
+invalid-menu-label = menu { $digit }: the label must be 1 to 120 characters
+invalid-period-reversed = the period ends ({ $to }) before it starts ({ $from })
+invalid-period-too-long = the period is longer than { $days } days
+menu-digit-not-a-key = menu of store-{ $store }: digit { $digit } is not 1-9
+menu-digit-twice = menu of store-{ $store }: digit { $digit } appears twice
+hours-unknown-time-zone = unknown time zone "{ $name }"
+hours-empty-interval = { $day }: interval { $open }-{ $close } closes before it opens
+hours-overlap = { $day }: intervals { $first } and { $second } overlap
+hours-duplicate-holiday = holiday { $date } is given twice
+hours-empty-closed-message = the closed message is empty
+duplicate-entry = store-{ $store } already has an entry `{ $key }`
+duplicate-extension = store-{ $store } already has an entry with extension { $extension }
+duplicate-number = a store already answers number { $number }
+
 ## API errors (code → message)
 
 error-missing-token = missing bearer token: send `Authorization: Bearer <token>`

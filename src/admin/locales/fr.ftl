@@ -222,6 +222,30 @@ fixes-add-alias = Ajouter « { $text } » comme autre nom
 fixes-alias-added = « { $text } » est maintenant un autre nom de { $name }.
 fixes-no-audio = (pas enregistré)
 
+## Valeurs refusées
+
+invalid-limit = la limite { $n } n'est pas entre 1 et 1000
+invalid-target = `{ $field }` : « { $value } » n'est ni un poste (chiffres) ni une URI sip:/sips:
+invalid-store-name = le nom doit faire de 1 à 120 caractères, sans caractères de contrôle
+invalid-store-number = le numéro « { $number } » doit faire de 1 à 20 chiffres, avec un + au début s'il le faut
+invalid-token-label = le libellé doit faire de 1 à 120 caractères
+invalid-expiry-range = date d'expiration hors limites
+invalid-expiry-days = l'expiration en jours ({ $days }) doit être entre 1 et 3660
+invalid-menu-digit = la touche « { $digit } » du menu doit être une seule touche, de 1 à 9
+invalid-menu-label = menu, touche { $digit } : le libellé doit faire de 1 à 120 caractères
+invalid-period-reversed = la période finit ({ $to }) avant de commencer ({ $from })
+invalid-period-too-long = la période dépasse { $days } jours
+menu-digit-not-a-key = menu du magasin { $store } : la touche { $digit } n'est pas entre 1 et 9
+menu-digit-twice = menu du magasin { $store } : la touche { $digit } apparaît deux fois
+hours-unknown-time-zone = fuseau horaire inconnu : « { $name } »
+hours-empty-interval = { $day } : l'intervalle { $open }-{ $close } ferme avant d'ouvrir
+hours-overlap = { $day } : les intervalles { $first } et { $second } se chevauchent
+hours-duplicate-holiday = le jour { $date } est donné deux fois
+hours-empty-closed-message = le message de fermeture est vide
+duplicate-entry = le magasin { $store } a déjà une fiche « { $key } »
+duplicate-extension = le magasin { $store } a déjà une fiche au poste { $extension }
+duplicate-number = un magasin répond déjà au numéro { $number }
+
 ## Erreurs de l'API
 
 error-missing-token = jeton absent : envoyez `Authorization: Bearer <jeton>`
