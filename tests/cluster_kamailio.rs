@@ -9,6 +9,7 @@
 //! 3. node B restarted: it rejoins and gets calls again;
 //! 4. node A drained with SIGTERM: its call in progress finishes, new calls
 //!    all go to B (none lost), A exits 0.
+//!
 //! Needs `kamailio` (make setup) and `ATTENDANT_TEST_PG_URL` (make test).
 //! The figures printed at the end go to docs/cluster.md.
 
@@ -51,7 +52,10 @@ impl Logs {
                 }
             }
         });
-        Logs { lines, text: String::new() }
+        Logs {
+            lines,
+            text: String::new(),
+        }
     }
 
     /// Everything read so far.
@@ -70,7 +74,11 @@ impl Logs {
     async fn wait_for(&mut self, needle: &str, count: usize, limit: Duration) {
         let start = Instant::now();
         while self.count(needle) < count {
-            assert!(start.elapsed() < limit, "{needle:?} not seen {count} times within {limit:?}:\n{}", self.text);
+            assert!(
+                start.elapsed() < limit,
+                "{needle:?} not seen {count} times within {limit:?}:\n{}",
+                self.text
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -104,7 +112,14 @@ struct NodeSpec {
 }
 
 impl NodeSpec {
-    async fn start(&self, name: &'static str, ip: Ipv4Addr, sip_port: u16, ops_port: u16, rtp: &common::RtpBlock) -> Node {
+    async fn start(
+        &self,
+        name: &'static str,
+        ip: Ipv4Addr,
+        sip_port: u16,
+        ops_port: u16,
+        rtp: &common::RtpBlock,
+    ) -> Node {
         let sip = SocketAddr::new(IpAddr::V4(ip), sip_port);
         let ops = SocketAddr::new(IpAddr::V4(ip), ops_port);
         let config = self.dir.join(format!("{name}.toml"));
@@ -117,9 +132,24 @@ impl NodeSpec {
             .arg("run")
             .arg("--config")
             .arg(&config)
-            .args(["--sip-udp-listen", &sip.to_string(), "--sip-tcp-listen", &sip.to_string()])
-            .args(["--rtp-port-min", &rtp.min.to_string(), "--rtp-port-max", &rtp.max.to_string()])
-            .args(["--database-url", &self.database_url, "--pbx-address", "pbx.example"])
+            .args([
+                "--sip-udp-listen",
+                &sip.to_string(),
+                "--sip-tcp-listen",
+                &sip.to_string(),
+            ])
+            .args([
+                "--rtp-port-min",
+                &rtp.min.to_string(),
+                "--rtp-port-max",
+                &rtp.max.to_string(),
+            ])
+            .args([
+                "--database-url",
+                &self.database_url,
+                "--pbx-address",
+                "pbx.example",
+            ])
             .arg("--prompts-dir")
             .arg(&self.prompts)
             .env("ATTENDANT_LOG", "info")
@@ -131,8 +161,15 @@ impl NodeSpec {
             .spawn()
             .expect("start the attendant binary");
         let mut logs = Logs::follow(&mut child);
-        logs.wait_for("attendant answering calls", 1, Duration::from_secs(30)).await;
-        Node { name, sip, ops, child, logs }
+        logs.wait_for("attendant answering calls", 1, Duration::from_secs(30))
+            .await;
+        Node {
+            name,
+            sip,
+            ops,
+            child,
+            logs,
+        }
     }
 }
 
@@ -144,7 +181,10 @@ impl Node {
 
     fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("node running").to_string();
-        let status = std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
         assert!(status.success(), "kill {signal} {}", self.name);
     }
 }
@@ -160,7 +200,10 @@ impl Kamailio {
     async fn start(dir: &Path, nodes: &[SocketAddr]) -> Kamailio {
         let kamailio = common::require_tool("kamailio");
         let list = dir.join("dispatcher.list");
-        let lines: String = nodes.iter().map(|node| format!("1 sip:{node} 0 0\n")).collect();
+        let lines: String = nodes
+            .iter()
+            .map(|node| format!("1 sip:{node} 0 0\n"))
+            .collect();
         std::fs::write(&list, lines).unwrap();
         let port = free_port_on(Ipv4Addr::LOCALHOST);
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -204,20 +247,31 @@ impl Drop for Kamailio {
     fn drop(&mut self) {
         // Its worker processes share the group of the main one.
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
         }
     }
 }
 
 /// `GET /metrics` of a node; the value of `series`, 0 when absent.
 async fn metric(ops: SocketAddr, series: &str) -> f64 {
-    let mut stream = tokio::net::TcpStream::connect(ops).await.expect("connect to the node's ops port");
-    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: node\r\n\r\n").await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(ops)
+        .await
+        .expect("connect to the node's ops port");
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: node\r\n\r\n")
+        .await
+        .unwrap();
     let mut scrape = String::new();
     stream.read_to_string(&mut scrape).await.unwrap();
     scrape
         .lines()
-        .find_map(|line| line.rsplit_once(' ').filter(|(name, _)| *name == series).and_then(|(_, v)| v.parse().ok()))
+        .find_map(|line| {
+            line.rsplit_once(' ')
+                .filter(|(name, _)| *name == series)
+                .and_then(|(_, v)| v.parse().ok())
+        })
         .unwrap_or(0.0)
 }
 
@@ -225,7 +279,12 @@ const TRANSFERRED: &str = "attendant_calls_total{outcome=\"transferred\"}";
 
 /// A caller through Kamailio who presses 1 after `pause_ms` and is transferred.
 fn caller(kamailio: SocketAddr, pause_ms: u64) -> Sipp {
-    Sipp::uac("caller_via_proxy.xml", kamailio, "1000", &["-d", &pause_ms.to_string(), "-timeout", "20s"])
+    Sipp::uac(
+        "caller_via_proxy.xml",
+        kamailio,
+        "1000",
+        &["-d", &pause_ms.to_string(), "-timeout", "20s"],
+    )
 }
 
 /// `count` callers started `every` apart; how many ran their scenario through.
@@ -243,7 +302,9 @@ async fn burst(kamailio: SocketAddr, count: usize, every: Duration) -> usize {
 }
 
 async fn seed(database_url: &str) {
-    let store = DirectoryStore::open(database_url).await.expect("open the shared database");
+    let store = DirectoryStore::open(database_url)
+        .await
+        .expect("open the shared database");
     let id = store
         .upsert_store(&NewStore {
             name: "Cluster store".into(),
@@ -263,7 +324,11 @@ async fn seed(database_url: &str) {
         fallback: None,
         enabled: true,
     };
-    let menu = [MenuOption { digit: '1', label: "bakery".into(), target: TransferTarget::Extension("201".into()) }];
+    let menu = [MenuOption {
+        digit: '1',
+        label: "bakery".into(),
+        target: TransferTarget::Extension("201".into()),
+    }];
     store.replace_directory(id, &[entry], &menu).await.unwrap();
 }
 
@@ -271,10 +336,18 @@ async fn fresh_database() -> String {
     let base = std::env::var("ATTENDANT_TEST_PG_URL").expect(
         "ATTENDANT_TEST_PG_URL is not set: run `make test`, or eval \"$(scripts/start-postgres.sh)\" first",
     );
-    let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect to ATTENDANT_TEST_PG_URL");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to ATTENDANT_TEST_PG_URL");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let name = format!("attendant_kamailio_{}_{nanos}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     let (head, _) = base.rsplit_once('/').expect("the URL names a database");
     let query = base.find('?').map(|q| &base[q..]).unwrap_or("");
@@ -283,7 +356,9 @@ async fn fresh_database() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kamailio_spreads_fails_over_drains_and_rejoins() {
-    tokio::time::timeout(Duration::from_secs(240), scenario()).await.expect("cluster test took too long");
+    tokio::time::timeout(Duration::from_secs(240), scenario())
+        .await
+        .expect("cluster test took too long");
 }
 
 async fn scenario() {
@@ -292,7 +367,11 @@ async fn scenario() {
     seed(&database_url).await;
     // Prompts of the test fixture (its own SQLite database is not used).
     let (_, prompts, _) = common::attendant::prepare_fixture(dir.path()).await;
-    let spec = NodeSpec { database_url, prompts, dir: dir.path().to_path_buf() };
+    let spec = NodeSpec {
+        database_url,
+        prompts,
+        dir: dir.path().to_path_buf(),
+    };
     let (ip_a, ip_b) = (Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3));
     let (sip_a, sip_b) = (free_port_on(ip_a), free_port_on(ip_b));
     let (ops_a, ops_b) = (free_port_on(ip_a), free_port_on(ip_b));
@@ -304,10 +383,20 @@ async fn scenario() {
 
     // 1. Calls spread over the nodes.
     const SPREAD: usize = 6;
-    assert_eq!(burst(proxy, SPREAD, Duration::from_millis(150)).await, SPREAD, "every call through Kamailio succeeds");
-    let (on_a, on_b) = (metric(a.ops, TRANSFERRED).await, metric(b.ops, TRANSFERRED).await);
+    assert_eq!(
+        burst(proxy, SPREAD, Duration::from_millis(150)).await,
+        SPREAD,
+        "every call through Kamailio succeeds"
+    );
+    let (on_a, on_b) = (
+        metric(a.ops, TRANSFERRED).await,
+        metric(b.ops, TRANSFERRED).await,
+    );
     assert_eq!(on_a + on_b, SPREAD as f64);
-    assert!(on_a >= 1.0 && on_b >= 1.0, "calls on a: {on_a}, on b: {on_b}");
+    assert!(
+        on_a >= 1.0 && on_b >= 1.0,
+        "calls on a: {on_a}, on b: {on_b}"
+    );
     eprintln!("spread: {SPREAD} calls, {on_a} on node a, {on_b} on node b");
 
     // 2. SIGKILL node B with a call up on each node.
@@ -315,8 +404,12 @@ async fn scenario() {
     let long_1 = caller(proxy, 5000);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let long_2 = caller(proxy, 5000);
-    a.logs.wait_for("sip=Answered", invites_a + 1, Duration::from_secs(10)).await;
-    b.logs.wait_for("sip=Answered", invites_b + 1, Duration::from_secs(10)).await;
+    a.logs
+        .wait_for("sip=Answered", invites_a + 1, Duration::from_secs(10))
+        .await;
+    b.logs
+        .wait_for("sip=Answered", invites_b + 1, Duration::from_secs(10))
+        .await;
     b.signal("-KILL");
     let killed_at = Instant::now();
     let failovers_before = kamailio.failovers();
@@ -328,10 +421,23 @@ async fn scenario() {
     // The dispatcher knows once a probe or an INVITE to the dead node timed
     // out (either marks it inactive): at most the calls sent meanwhile hit it.
     let bound = ((INVITE_TIMEOUT_MS + 1000 * PING_INTERVAL_S) / EVERY.as_millis() as u64) as usize;
-    let (ok_1, ok_2) = (long_1.succeeded(Duration::from_secs(25)).await, long_2.succeeded(Duration::from_secs(25)).await);
-    assert_eq!(u8::from(ok_1) + u8::from(ok_2), 1, "the call on the killed node is lost, the other one is not");
-    assert_eq!(succeeded, AFTER_KILL, "new calls after the kill all succeed ({retried} retried on node a)");
-    assert!(retried <= bound, "at most the INVITEs sent before the dispatcher knew hit the dead node: {retried} > {bound}");
+    let (ok_1, ok_2) = (
+        long_1.succeeded(Duration::from_secs(25)).await,
+        long_2.succeeded(Duration::from_secs(25)).await,
+    );
+    assert_eq!(
+        u8::from(ok_1) + u8::from(ok_2),
+        1,
+        "the call on the killed node is lost, the other one is not"
+    );
+    assert_eq!(
+        succeeded, AFTER_KILL,
+        "new calls after the kill all succeed ({retried} retried on node a)"
+    );
+    assert!(
+        retried <= bound,
+        "at most the INVITEs sent before the dispatcher knew hit the dead node: {retried} > {bound}"
+    );
     eprintln!(
         "sigkill: 1 call in progress lost; {AFTER_KILL} new calls, one every {EVERY:?}, done {burst_took:?} after the kill: {succeeded} succeeded, {retried} of them retried on node a after the {INVITE_TIMEOUT_MS} ms INVITE timeout"
     );
@@ -357,8 +463,12 @@ async fn scenario() {
     let long_1 = caller(proxy, 3000);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let long_2 = caller(proxy, 3000);
-    a.logs.wait_for("sip=Answered", invites_a + 1, Duration::from_secs(10)).await;
-    b.logs.wait_for("sip=Answered", invites_b + 1, Duration::from_secs(10)).await;
+    a.logs
+        .wait_for("sip=Answered", invites_a + 1, Duration::from_secs(10))
+        .await;
+    b.logs
+        .wait_for("sip=Answered", invites_b + 1, Duration::from_secs(10))
+        .await;
     let b_before = metric(b.ops, TRANSFERRED).await;
     a.signal("-TERM");
     let drain_started = Instant::now();
@@ -367,16 +477,39 @@ async fn scenario() {
     const DURING_DRAIN: usize = 6;
     let succeeded = burst(proxy, DURING_DRAIN, Duration::from_millis(200)).await;
     let refused_by_a = kamailio.failovers() - failovers_before;
-    assert!(long_1.succeeded(Duration::from_secs(25)).await, "call on the draining node finished");
-    assert!(long_2.succeeded(Duration::from_secs(25)).await, "call on the other node finished");
+    assert!(
+        long_1.succeeded(Duration::from_secs(25)).await,
+        "call on the draining node finished"
+    );
+    assert!(
+        long_2.succeeded(Duration::from_secs(25)).await,
+        "call on the other node finished"
+    );
     assert_eq!(succeeded, DURING_DRAIN, "no call lost during the drain");
-    let status = tokio::time::timeout(Duration::from_secs(20), a.child.wait()).await.expect("node a exits").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), a.child.wait())
+        .await
+        .expect("node a exits")
+        .unwrap();
     let drain_took = drain_started.elapsed();
     assert!(status.success(), "node a exits 0 after its drain: {status}");
     // INVITEs refused with 503 by the SIP layer never become calls.
-    assert_eq!(a.invites(), invites_a, "node a set up no call once draining");
-    assert_eq!(metric(b.ops, TRANSFERRED).await - b_before, (DURING_DRAIN + 1) as f64, "node b took every new call");
-    assert!(a.logs.read().contains("drain complete: every call ended by itself"), "{}", a.logs.text);
+    assert_eq!(
+        a.invites(),
+        invites_a,
+        "node a set up no call once draining"
+    );
+    assert_eq!(
+        metric(b.ops, TRANSFERRED).await - b_before,
+        (DURING_DRAIN + 1) as f64,
+        "node b took every new call"
+    );
+    assert!(
+        a.logs
+            .read()
+            .contains("drain complete: every call ended by itself"),
+        "{}",
+        a.logs.text
+    );
     eprintln!(
         "sigterm: 0 calls lost; {DURING_DRAIN} new calls all on node b ({refused_by_a} refused by a with 503 and retried); node a exited 0 after {drain_took:?}"
     );

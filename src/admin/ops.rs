@@ -40,7 +40,9 @@ pub async fn serve(
     state: OpsState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn healthz() -> &'static str {
@@ -49,7 +51,11 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<OpsState>) -> Response {
     let not_ready = state.readiness.state();
-    let status = if not_ready.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if not_ready.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = serde_json::json!({ "ready": not_ready.is_ready(), "draining": not_ready.draining,
         "database_down": not_ready.database_down, "engine_down": not_ready.engine_down });
     (status, axum::Json(body)).into_response()
@@ -57,7 +63,10 @@ async fn readyz(State(state): State<OpsState>) -> Response {
 
 async fn metrics(State(state): State<OpsState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

@@ -67,7 +67,9 @@ impl Readiness {
 
     /// The result of the latest database and engine checks.
     pub fn set_checks(&self, database_up: bool, engines_up: bool) {
-        self.inner.database_down.store(!database_up, Ordering::Relaxed);
+        self.inner
+            .database_down
+            .store(!database_up, Ordering::Relaxed);
         self.inner.engine_down.store(!engines_up, Ordering::Relaxed);
         crate::ops::metrics::set_ready(self.state().is_ready());
     }
@@ -97,11 +99,26 @@ mod tests {
         let readiness = Readiness::new();
         assert!(readiness.is_ready());
         readiness.set_checks(false, true);
-        assert_eq!(readiness.state(), NotReady { database_down: true, ..NotReady::default() });
+        assert_eq!(
+            readiness.state(),
+            NotReady {
+                database_down: true,
+                ..NotReady::default()
+            }
+        );
         readiness.set_checks(true, false);
-        assert_eq!(readiness.state(), NotReady { engine_down: true, ..NotReady::default() });
+        assert_eq!(
+            readiness.state(),
+            NotReady {
+                engine_down: true,
+                ..NotReady::default()
+            }
+        );
         readiness.set_checks(true, true);
-        assert!(readiness.is_ready(), "checks passing again make the node ready");
+        assert!(
+            readiness.is_ready(),
+            "checks passing again make the node ready"
+        );
         readiness.clone().set_draining();
         assert!(!readiness.is_ready(), "clones share the state");
         readiness.set_checks(true, true);

@@ -12,7 +12,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 
 /// Calls held now (from INVITE accepted for set-up until released).
@@ -47,8 +49,9 @@ pub const CALL_RECORDS_DROPPED: &str = "attendant_call_records_dropped_total";
 pub const READY: &str = "attendant_ready";
 
 /// Histogram buckets, seconds: from a fast set-up (a few ms) to a slow transfer.
-const SECONDS_BUCKETS: [f64; 14] =
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -58,7 +61,9 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
-    let handle = PrometheusBuilder::new().set_buckets(&SECONDS_BUCKETS)?.install_recorder()?;
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&SECONDS_BUCKETS)?
+        .install_recorder()?;
     describe();
     // Gauges appear at once, at their starting values.
     gauge!(CALLS_ACTIVE).set(0.0);
@@ -76,19 +81,55 @@ pub fn handle() -> Option<PrometheusHandle> {
 fn describe() {
     describe_gauge!(CALLS_ACTIVE, "Calls held now, from INVITE to release.");
     describe_counter!(CALLS, "Calls ended, by outcome.");
-    describe_counter!(INVITES_REFUSED, "INVITEs refused with 503 before a call was made, by reason (overload, draining).");
-    describe_histogram!(CALL_SETUP, Unit::Seconds, "INVITE received to answer ready: store, prompts, RTP port.");
-    describe_histogram!(TRANSFER, Unit::Seconds, "REFER sent to the transfer's outcome, by result.");
+    describe_counter!(
+        INVITES_REFUSED,
+        "INVITEs refused with 503 before a call was made, by reason (overload, draining)."
+    );
+    describe_histogram!(
+        CALL_SETUP,
+        Unit::Seconds,
+        "INVITE received to answer ready: store, prompts, RTP port."
+    );
+    describe_histogram!(
+        TRANSFER,
+        Unit::Seconds,
+        "REFER sent to the transfer's outcome, by result."
+    );
     describe_counter!(RECOGNITION_DECISIONS, "Speech decisions, by decision.");
-    describe_histogram!(DECODE, Unit::Seconds, "End of an utterance to its decoded result.");
+    describe_histogram!(
+        DECODE,
+        Unit::Seconds,
+        "End of an utterance to its decoded result."
+    );
     describe_counter!(RTP_RECEIVED, "RTP packets accepted from callers.");
-    describe_counter!(RTP_LOST, "RTP packets missing from callers' streams (sequence gaps).");
-    describe_counter!(RTP_LATE, "RTP packets from callers that arrived late or twice (dropped).");
-    describe_gauge!(DIRECTORY_VERSION, "Directory version each store's new calls use on this node, by store number.");
-    describe_counter!(DIRECTORY_CHANGES, "Directory changes applied on this node, by source (local, notify, poll, reconnect).");
-    describe_counter!(ADMIN_REQUESTS, "Admin API and console requests, by method and status.");
-    describe_counter!(CALL_RECORDS_DROPPED, "Call records dropped: the database writer was behind or stopped.");
-    describe_gauge!(READY, "1 when the node takes new calls, 0 when draining or a check fails.");
+    describe_counter!(
+        RTP_LOST,
+        "RTP packets missing from callers' streams (sequence gaps)."
+    );
+    describe_counter!(
+        RTP_LATE,
+        "RTP packets from callers that arrived late or twice (dropped)."
+    );
+    describe_gauge!(
+        DIRECTORY_VERSION,
+        "Directory version each store's new calls use on this node, by store number."
+    );
+    describe_counter!(
+        DIRECTORY_CHANGES,
+        "Directory changes applied on this node, by source (local, notify, poll, reconnect)."
+    );
+    describe_counter!(
+        ADMIN_REQUESTS,
+        "Admin API and console requests, by method and status."
+    );
+    describe_counter!(
+        CALL_RECORDS_DROPPED,
+        "Call records dropped: the database writer was behind or stopped."
+    );
+    describe_gauge!(
+        READY,
+        "1 when the node takes new calls, 0 when draining or a check fails."
+    );
 }
 
 /// A call task started.
@@ -157,7 +198,8 @@ pub fn directory_change(source: &'static str) {
 
 /// The admin API answered a `method` request with `status`.
 pub fn admin_request(method: &str, status: u16) {
-    counter!(ADMIN_REQUESTS, "method" => method.to_owned(), "status" => status.to_string()).increment(1);
+    counter!(ADMIN_REQUESTS, "method" => method.to_owned(), "status" => status.to_string())
+        .increment(1);
 }
 
 /// A call record was dropped.

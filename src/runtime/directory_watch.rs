@@ -47,7 +47,9 @@ pub(super) async fn watch(
         for id in stores {
             match registry.refresh(id).await {
                 Ok(()) => info!(store = %id, "speech refreshed after a directory change"),
-                Err(error) => warn!(store = %id, %error, "speech not refreshed: the previous version stays"),
+                Err(error) => {
+                    warn!(store = %id, %error, "speech not refreshed: the previous version stays")
+                }
             }
         }
         publish_versions(&store).await;

@@ -63,7 +63,10 @@ struct KnownVersions {
 impl KnownVersions {
     /// Records `version`; true if it is newer than the one known.
     fn advance(&self, store: StoreId, version: DirectoryVersion) -> bool {
-        let mut versions = self.versions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut versions = self
+            .versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let known = versions.entry(store).or_insert(0);
         if version.0 > *known {
             *known = version.0;
@@ -86,7 +89,10 @@ impl KnownVersions {
 /// `"<store_id>:<version>"` as the trigger writes it.
 fn parse_payload(payload: &str) -> Option<(StoreId, DirectoryVersion)> {
     let (store, version) = payload.split_once(':')?;
-    Some((StoreId(store.parse().ok()?), DirectoryVersion(version.parse().ok()?)))
+    Some((
+        StoreId(store.parse().ok()?),
+        DirectoryVersion(version.parse().ok()?),
+    ))
 }
 
 impl DirectoryStore {
@@ -100,9 +106,14 @@ impl DirectoryStore {
         poll_interval: Duration,
         cancel: CancellationToken,
     ) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let Pool::Postgres(pool) = &self.pool else { return None };
+        let Pool::Postgres(pool) = &self.pool else {
+            return None;
+        };
         let pool = pool.clone();
-        let known = KnownVersions { versions: Arc::default(), events: self.events.clone() };
+        let known = KnownVersions {
+            versions: Arc::default(),
+            events: self.events.clone(),
+        };
         // Changes made here: known already, no need to announce them twice.
         let local = self.events.subscribe();
         let listener = match listen(&pool).await {
@@ -168,7 +179,10 @@ async fn follow_notifications(
         match received {
             Ok(Some(notification)) => match parse_payload(notification.payload()) {
                 Some((id, version)) => known.learn(id, version, Source::Notify),
-                None => warn!(payload = notification.payload(), "unexpected directory notification"),
+                None => warn!(
+                    payload = notification.payload(),
+                    "unexpected directory notification"
+                ),
             },
             // Lost and re-established (sqlx reconnects before returning):
             // what was notified meanwhile is gone, the versions are not.
@@ -185,7 +199,12 @@ async fn follow_notifications(
 }
 
 /// Re-reads every version every `interval`.
-async fn poll_versions(store: DirectoryStore, known: KnownVersions, interval: Duration, cancel: CancellationToken) {
+async fn poll_versions(
+    store: DirectoryStore,
+    known: KnownVersions,
+    interval: Duration,
+    cancel: CancellationToken,
+) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await; // the first tick is immediate: the versions were just read
@@ -199,7 +218,11 @@ async fn poll_versions(store: DirectoryStore, known: KnownVersions, interval: Du
 
 /// Versions announced on this node (its own changes, and those this module
 /// announced) are known: a NOTIFY of the same version is not announced again.
-async fn follow_local(mut local: broadcast::Receiver<DirectoryChanged>, known: KnownVersions, cancel: CancellationToken) {
+async fn follow_local(
+    mut local: broadcast::Receiver<DirectoryChanged>,
+    known: KnownVersions,
+    cancel: CancellationToken,
+) {
     loop {
         let changed = tokio::select! {
             changed = local.recv() => changed,
@@ -238,7 +261,10 @@ mod tests {
 
     #[test]
     fn payloads_parse_as_the_trigger_writes_them() {
-        assert_eq!(parse_payload("12:345"), Some((StoreId(12), DirectoryVersion(345))));
+        assert_eq!(
+            parse_payload("12:345"),
+            Some((StoreId(12), DirectoryVersion(345)))
+        );
         for bad in ["", "12", "12:", ":3", "a:1", "1:b", "1:2:3"] {
             assert_eq!(parse_payload(bad), None, "{bad:?}");
         }
@@ -248,13 +274,21 @@ mod tests {
     fn only_newer_versions_are_announced() {
         let events = DirectoryEvents::new();
         let mut announced = events.subscribe();
-        let known = KnownVersions { versions: Arc::default(), events };
+        let known = KnownVersions {
+            versions: Arc::default(),
+            events,
+        };
         known.learn(StoreId(1), DirectoryVersion(3), Source::Notify);
         known.learn(StoreId(1), DirectoryVersion(3), Source::Poll);
         known.learn(StoreId(1), DirectoryVersion(2), Source::Reconnect);
-        assert!(!known.advance(StoreId(1), DirectoryVersion(3)), "a local change already known");
+        assert!(
+            !known.advance(StoreId(1), DirectoryVersion(3)),
+            "a local change already known"
+        );
         known.learn(StoreId(1), DirectoryVersion(4), Source::Poll);
-        let got: Vec<_> = std::iter::from_fn(|| announced.try_recv().ok()).map(|c| c.version.0).collect();
+        let got: Vec<_> = std::iter::from_fn(|| announced.try_recv().ok())
+            .map(|c| c.version.0)
+            .collect();
         assert_eq!(got, vec![3, 4]);
     }
 }
