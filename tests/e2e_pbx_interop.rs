@@ -5,7 +5,8 @@
 //! follows, keys from the new port are heard); a call that starts with
 //! `c=0.0.0.0`; a caller behind NAT on a symmetric-RTP trunk; a merged INVITE
 //! (482); a 488 that says why in `Warning`. SIPp where it can, a raw UDP
-//! client where SIPp cannot (two RTP sockets, timing of RTP).
+//! client where SIPp cannot (two RTP sockets, timing of RTP; SIPp plays its
+//! pcaps from the port its SDP names, so it cannot act a caller behind NAT).
 
 mod common;
 
@@ -325,5 +326,18 @@ async fn unusable_answer_in_the_ack_ends_the_call_with_a_bye_saying_why() {
         assert!(reason.starts_with("SIP;cause=488;text=\"") && reason.contains(why), "{call_id}: {reason}");
         peer.answer(&bye, 200, "OK").await;
     }
+    attendant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_starting_on_0_0_0_0_gets_media_after_its_reinvite() {
+    let attendant = start(TestOptions::default()).await;
+    let capture = Capture::start(&attendant.rtp.capture_filter()).await;
+    let sipp = Sipp::uac("pbx_zero_address_then_real.xml", attendant.sip, harness::STORE_NUMBER, &[]);
+    let media_port = sipp.media_port;
+    sipp.expect_success(Duration::from_secs(30)).await;
+    let datagrams = capture.stop().await;
+    assert!(harness::prompts_heard(&datagrams, media_port).ends_with(&[Prompt::Transferring]));
+    assert!(harness::rtp_packets_to(&datagrams, media_port) > 0, "RTP once the address was known");
     attendant.stop().await;
 }
