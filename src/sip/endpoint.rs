@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
-use super::call::CallTask;
+use super::call::{CallTask, InviteTransaction};
 use super::guard::{DropCounters, DroppedDatagrams, GuardedUdpSocket};
 use super::registration::{RegistrationStatus, RegistrationTransport, Registrations};
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
@@ -456,8 +456,7 @@ impl Dispatcher {
             self.dialogs.clone(),
             self.settings.ack_timeout,
             self.cancel.child_token(),
-            invite_tu,
-            merge,
+            InviteTransaction { tu: invite_tu, merge },
         );
         self.tasks.spawn(task.run());
         let incoming = IncomingCall {
