@@ -483,3 +483,29 @@ async fn sipp_starting_on_0_0_0_0_gets_media_after_its_reinvite() {
     );
     attendant.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reinvite_without_sdp_gets_our_offer_and_the_acks_answer_moves_the_media() {
+    let attendant = start(TestOptions::default()).await;
+    let peer = RawPeer::new(attendant.sip).await;
+    let mut dialog = peer.answered_call("reoffer-less-raw").await;
+    assert!(rtp_arrives(&peer.rtp, ANSWER_WAIT).await);
+
+    dialog.cseq += 1;
+    let extra = format!("Contact: <sip:caller@127.0.0.1:{}>\r\n", peer.port());
+    let response = peer
+        .transact(&peer.in_dialog(&dialog, dialog.cseq, "INVITE", &extra, ""), "INVITE")
+        .await;
+    assert_eq!(status(&response), 200, "{response}");
+    assert!(response.contains(" RTP/AVP 0 8 101\r\n"), "our offer: {response}");
+    let moved = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let answer = offer_at(moved.local_addr().unwrap(), "sendrecv");
+    let ack = peer.in_dialog(&dialog, dialog.cseq, "ACK", "Content-Type: application/sdp\r\n", &answer);
+    peer.send(ack.as_bytes()).await;
+    assert!(rtp_arrives(&moved, ANSWER_WAIT).await, "our RTP goes where the ACK's answer says");
+    after_greeting().await;
+    press_1(&moved, dialog.remote_rtp).await;
+    expect_refer_to_201(&peer).await;
+    peer.hang_up(&mut dialog).await;
+    attendant.stop().await;
+}
