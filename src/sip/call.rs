@@ -171,6 +171,14 @@ enum Exit {
     Abandoned,
 }
 
+/// What the call task keeps of the INVITE transaction that made its call.
+pub(super) struct InviteTransaction {
+    /// The transaction's queue (for a rejection carrying a `Warning`).
+    pub(super) tu: TransactionEventSender,
+    /// The INVITE's place in the merged-request table, for the call's life.
+    pub(super) merge: Option<super::endpoint::MergeGuard>,
+}
+
 /// The task owning one call's dialog.
 pub(super) struct CallTask {
     call_id: String,
@@ -212,9 +220,9 @@ impl CallTask {
         dialogs: Arc<DialogLayer>,
         ack_timeout: Duration,
         cancel: CancellationToken,
-        invite_tu: TransactionEventSender,
-        merge: Option<super::endpoint::MergeGuard>,
+        invite: InviteTransaction,
     ) -> (SipCall, CallTask) {
+        let InviteTransaction { tu: invite_tu, merge } = invite;
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let (refer_results_tx, refer_results) = mpsc::unbounded_channel();
@@ -433,7 +441,7 @@ impl CallTask {
     /// transaction first (rsipstack's `reject` only adds `Reason`), and the
     /// dialog's rejection that follows only ends the dialog: the transaction
     /// refuses a second final response.
-    fn reject(&self, rejection: Rejection, warning: Option<String>) -> Result<(), rsipstack::Error> {
+    fn reject(&self, rejection: Rejection, warning: Option<String>) -> Result<(), Box<rsipstack::Error>> {
         if let Some(warning) = warning {
             let mut request = self.dialog.initial_request();
             let local_tag = self.dialog.id().local_tag;
@@ -450,7 +458,7 @@ impl CallTask {
                 debug!(call_id = %self.call_id, "INVITE transaction gone before its rejection");
             }
         }
-        self.dialog.reject(Some(rejection.status_code()), None)
+        self.dialog.reject(Some(rejection.status_code()), None).map_err(Box::new)
     }
 
     /// Answers an INFO; the digit it carried, reported once the answer is sent.

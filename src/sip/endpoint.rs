@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
-use super::call::CallTask;
+use super::call::{CallTask, InviteTransaction};
 use super::guard::{DropCounters, DroppedDatagrams, GuardedUdpSocket};
 use super::registration::{RegistrationStatus, RegistrationTransport, Registrations};
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
@@ -340,6 +340,12 @@ impl Dispatcher {
             match self.dialogs.match_dialog(&tx) {
                 Some(mut dialog) => {
                     tokio::spawn(async move {
+                        if method == Method::Invite && !ack_seen(&dialog).await {
+                            // RFC 3261 §14.2: the first INVITE is not done yet.
+                            let retry = Header::RetryAfter(rand::random_range(0..=10u32).to_string().into());
+                            reply_in_task(tx, StatusCode::ServerInternalError, vec![retry]);
+                            return;
+                        }
                         if let Err(error) = dialog.handle(&mut tx).await {
                             debug!(%error, %method, "in-dialog request ended with an error");
                         }
@@ -459,8 +465,7 @@ impl Dispatcher {
             self.dialogs.clone(),
             self.settings.ack_timeout,
             self.cancel.child_token(),
-            invite_tu,
-            merge,
+            InviteTransaction { tu: invite_tu, merge },
         );
         self.tasks.spawn(task.run());
         let incoming = IncomingCall {
@@ -524,6 +529,29 @@ impl Admission {
             Admission::Accept => "accepted",
             Admission::Overloaded => "overload",
             Admission::Draining => "draining",
+        }
+    }
+}
+
+/// Longest wait for the ACK of our 200 OK when a re-INVITE overtakes it.
+const REINVITE_ACK_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether the dialog has seen the ACK of its INVITE, waiting briefly for it.
+///
+/// A caller may send its re-INVITE right behind its ACK; rsipstack hands the
+/// ACK to the INVITE transaction's task, so the dialog may still be waiting
+/// for it when the re-INVITE is dispatched, and rsipstack would then treat the
+/// re-INVITE as the initial INVITE and never answer it. The ACK is already
+/// on its way in that case: a few milliseconds settle it.
+async fn ack_seen(dialog: &Dialog) -> bool {
+    let deadline = tokio::time::Instant::now() + REINVITE_ACK_WAIT;
+    loop {
+        match dialog.state() {
+            rsipstack::dialog::dialog::DialogState::WaitAck(..) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            rsipstack::dialog::dialog::DialogState::WaitAck(..) => return false,
+            _ => return true,
         }
     }
 }
