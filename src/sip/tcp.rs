@@ -105,25 +105,31 @@ pub struct TcpStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
     AcceptError,
-    Refused,
+    RefusedFull,
+    RefusedPerAddress,
+    RefusedUntrusted,
     Closed,
 }
 
 impl Event {
-    const COUNT: usize = 3;
+    const COUNT: usize = 5;
 
     fn slot(self) -> usize {
         match self {
             Event::AcceptError => 0,
-            Event::Refused => 1,
-            Event::Closed => 2,
+            Event::RefusedFull => 1,
+            Event::RefusedPerAddress => 2,
+            Event::RefusedUntrusted => 3,
+            Event::Closed => 4,
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
             Event::AcceptError => "failed TCP accepts",
-            Event::Refused => "refused TCP connections",
+            Event::RefusedFull => "TCP connections refused (limits.max_tcp_connections)",
+            Event::RefusedPerAddress => "TCP connections refused (limits.max_tcp_connections_per_address)",
+            Event::RefusedUntrusted => "TCP connections refused (untrusted address)",
             Event::Closed => "TCP connections closed by a limit",
         }
     }
@@ -326,7 +332,7 @@ impl AcceptLoop {
         let ip = peer.ip();
         if !self.trusted.allows(ip) {
             self.shared.refused_untrusted.fetch_add(1, Ordering::Relaxed);
-            if self.shared.may_log(Event::Refused) {
+            if self.shared.may_log(Event::RefusedUntrusted) {
                 debug!(%peer, "SIP TCP connection from an untrusted network closed");
             }
             return;
@@ -335,16 +341,22 @@ impl AcceptLoop {
         let slot = match shared.admit(ip, &self.limits) {
             Ok(slot) => slot,
             Err(refusal) => {
-                let (counter, cap, what) = match refusal {
-                    Refusal::Full => (&shared.refused_full, self.limits.max_connections, "limits.max_tcp_connections"),
+                let (counter, cap, what, event) = match refusal {
+                    Refusal::Full => (
+                        &shared.refused_full,
+                        self.limits.max_connections,
+                        "limits.max_tcp_connections",
+                        Event::RefusedFull,
+                    ),
                     Refusal::PerAddress => (
                         &shared.refused_per_address,
                         self.limits.max_per_address,
                         "limits.max_tcp_connections_per_address",
+                        Event::RefusedPerAddress,
                     ),
                 };
                 let refused = counter.fetch_add(1, Ordering::Relaxed) + 1;
-                if shared.may_log(Event::Refused) {
+                if shared.may_log(event) {
                     warn!(%peer, cap, refused, "SIP TCP connection closed at once: {what} ({cap}) reached");
                 }
                 return;
