@@ -103,8 +103,16 @@ async fn tcp_abuse_at_1024_open_files_leaves_udp_calls_unharmed_and_the_log_shor
     let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let started = Instant::now();
     while !read_log().contains("attendant answering calls") {
-        assert!(started.elapsed() < Duration::from_secs(20), "attendant did not start:\n{}", read_log());
-        assert!(attendant.try_wait().unwrap().is_none(), "attendant exited:\n{}", read_log());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "attendant did not start:\n{}",
+            read_log()
+        );
+        assert!(
+            attendant.try_wait().unwrap().is_none(),
+            "attendant exited:\n{}",
+            read_log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let lines_at_start = read_log().lines().count();
@@ -157,7 +165,10 @@ async fn tcp_abuse_at_1024_open_files_leaves_udp_calls_unharmed_and_the_log_shor
         }
     }
     assert_eq!(closed, abusers.len(), "abusive TCP connections left open");
-    let trickled = trickler.await.unwrap().expect("the byte-a-time connection was never closed");
+    let trickled = trickler
+        .await
+        .unwrap()
+        .expect("the byte-a-time connection was never closed");
     assert!(
         trickled < MESSAGE_TIMEOUT + Duration::from_secs(3),
         "the byte-a-time connection lived {trickled:?}, message timeout {MESSAGE_TIMEOUT:?}"
@@ -165,29 +176,54 @@ async fn tcp_abuse_at_1024_open_files_leaves_udp_calls_unharmed_and_the_log_shor
     drop(abusers);
 
     // TCP still serves: a call over TCP completes.
-    Sipp::uac("caller_dtmf_transfer.xml", sip, harness::STORE_NUMBER, &["-t", "t1"])
-        .expect_success(Duration::from_secs(30))
-        .await;
+    Sipp::uac(
+        "caller_dtmf_transfer.xml",
+        sip,
+        harness::STORE_NUMBER,
+        &["-t", "t1"],
+    )
+    .expect_success(Duration::from_secs(30))
+    .await;
 
     let pid = attendant.id().expect("attendant running").to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
     let status = tokio::time::timeout(Duration::from_secs(15), attendant.wait())
         .await
         .expect("attendant did not stop on SIGTERM")
         .unwrap();
     let log = read_log();
     assert!(status.success(), "attendant exited with {status}:\n{log}");
-    assert!(!log.contains("Too many open files"), "ran out of descriptors:\n{log}");
-    assert!(!log.contains("cannot bind RTP"), "a call lost its RTP socket:\n{log}");
+    assert!(
+        !log.contains("Too many open files"),
+        "ran out of descriptors:\n{log}"
+    );
+    assert!(
+        !log.contains("cannot bind RTP"),
+        "a call lost its RTP socket:\n{log}"
+    );
     // Refusals and closures are rate-limited per kind: a burst of 10 lines
     // each (the calls' own lines, 19 each at info, are left out). Before the
     // fix: millions of lines.
-    let abuse_lines = log.lines().skip(lines_at_start).filter(|line| !line.contains(" call{")).count();
+    let abuse_lines = log
+        .lines()
+        .skip(lines_at_start)
+        .filter(|line| !line.contains(" call{"))
+        .count();
     eprintln!("{abuse_lines} log lines outside the calls during the abuse; log:\n{log}");
-    assert!(abuse_lines < 60, "log not bounded: {abuse_lines} lines:\n{log}");
+    assert!(
+        abuse_lines < 60,
+        "log not bounded: {abuse_lines} lines:\n{log}"
+    );
     assert!(
         log.contains("limits.max_tcp_connections_per_address (32) reached"),
         "per-address refusals not logged:\n{log}"
     );
-    assert!(log.contains("limits.max_tcp_connections (256) reached"), "total-cap refusals not logged:\n{log}");
+    assert!(
+        log.contains("limits.max_tcp_connections (256) reached"),
+        "total-cap refusals not logged:\n{log}"
+    );
 }

@@ -41,7 +41,9 @@ impl FilePlan {
         FilePlan {
             needed,
             soft: target,
-            tcp_connections: usize::try_from(room_for_tcp).unwrap_or(usize::MAX).min(max_tcp),
+            tcp_connections: usize::try_from(room_for_tcp)
+                .unwrap_or(usize::MAX)
+                .min(max_tcp),
         }
     }
 }
@@ -110,7 +112,14 @@ mod tests {
     fn plan_raises_the_soft_limit_to_what_is_needed_when_the_hard_limit_allows() {
         // 256 + 200 calls * 2 + 256 TCP = 912.
         let plan = FilePlan::new(512, 524_288, 200, 256);
-        assert_eq!(plan, FilePlan { needed: 912, soft: 912, tcp_connections: 256 });
+        assert_eq!(
+            plan,
+            FilePlan {
+                needed: 912,
+                soft: 912,
+                tcp_connections: 256
+            }
+        );
     }
 
     #[test]
@@ -124,7 +133,14 @@ mod tests {
     fn plan_lowers_the_tcp_cap_when_the_hard_limit_is_too_low_so_calls_keep_theirs() {
         // Hard 1,024 with 300 calls: 256 + 600 = 856 for calls, 168 left for TCP.
         let plan = FilePlan::new(1024, 1024, 300, 256);
-        assert_eq!(plan, FilePlan { needed: 1112, soft: 1024, tcp_connections: 168 });
+        assert_eq!(
+            plan,
+            FilePlan {
+                needed: 1112,
+                soft: 1024,
+                tcp_connections: 168
+            }
+        );
         // No room at all: no TCP.
         let plan = FilePlan::new(512, 512, 200, 256);
         assert_eq!(plan.tcp_connections, 0);

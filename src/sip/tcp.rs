@@ -128,7 +128,9 @@ impl Event {
         match self {
             Event::AcceptError => "failed TCP accepts",
             Event::RefusedFull => "TCP connections refused (limits.max_tcp_connections)",
-            Event::RefusedPerAddress => "TCP connections refused (limits.max_tcp_connections_per_address)",
+            Event::RefusedPerAddress => {
+                "TCP connections refused (limits.max_tcp_connections_per_address)"
+            }
             Event::RefusedUntrusted => "TCP connections refused (untrusted address)",
             Event::Closed => "TCP connections closed by a limit",
         }
@@ -172,19 +174,29 @@ impl Shared {
     /// summary of the interval before when it is due.
     fn may_log(&self, event: Event) -> bool {
         // A poisoned lock only means a panic while logging: keep limiting.
-        let mut limiter = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let limiter = limiter.get_or_insert_with(|| LogLimiter::with_slots(LOG_BURST, LOG_INTERVAL, Event::COUNT));
+        let mut limiter = self
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limiter = limiter
+            .get_or_insert_with(|| LogLimiter::with_slots(LOG_BURST, LOG_INTERVAL, Event::COUNT));
         let decision = limiter.record_slot(event.slot(), std::time::Instant::now());
         if let Some(Suppressed { count, over }) = decision.summary {
             let (what, secs) = (event.describe(), over.as_secs());
-            warn!(count, secs, "{count} more {what} in the last {secs} s (not logged one by one)");
+            warn!(
+                count,
+                secs, "{count} more {what} in the last {secs} s (not logged one by one)"
+            );
         }
         decision.log_this
     }
 
     /// Take a slot for a connection from `ip`, or say which cap is reached.
     fn admit(self: &Arc<Self>, ip: IpAddr, limits: &TcpLimits) -> Result<Slot, Refusal> {
-        let mut per_address = self.per_address.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut per_address = self
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let total: usize = per_address.values().sum();
         if total >= limits.max_connections {
             return Err(Refusal::Full);
@@ -218,7 +230,11 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut per_address = self.shared.per_address.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut per_address = self
+            .shared
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(count) = per_address.get_mut(&self.ip) {
             *count -= 1;
             if *count == 0 {
@@ -261,7 +277,8 @@ pub(super) async fn serve(
     // task goes on until the transport layer is cancelled.
     let (feed, feed_rx) = tokio::sync::mpsc::unbounded_channel();
     let (unused_tx, _) = tokio::sync::mpsc::unbounded_channel();
-    let channel = ChannelConnection::create_connection(feed_rx, unused_tx, local_addr.clone(), None).await?;
+    let channel =
+        ChannelConnection::create_connection(feed_rx, unused_tx, local_addr.clone(), None).await?;
     let channel = SipConnection::Channel(channel);
     transport_layer.add_connection(channel.clone());
     transport_layer.remove_connection(&channel);
@@ -331,7 +348,9 @@ impl AcceptLoop {
     fn admit(&self, stream: TcpStream, peer: SocketAddr) {
         let ip = peer.ip();
         if !self.trusted.allows(ip) {
-            self.shared.refused_untrusted.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .refused_untrusted
+                .fetch_add(1, Ordering::Relaxed);
             if self.shared.may_log(Event::RefusedUntrusted) {
                 debug!(%peer, "SIP TCP connection from an untrusted network closed");
             }
@@ -362,7 +381,11 @@ impl AcceptLoop {
                 return;
             }
         };
-        let connection = match TcpConnection::from_stream(stream, self.local_addr.clone(), Some(self.cancel.child_token())) {
+        let connection = match TcpConnection::from_stream(
+            stream,
+            self.local_addr.clone(),
+            Some(self.cancel.child_token()),
+        ) {
             Ok(connection) => connection,
             Err(error) => {
                 debug!(%error, %peer, "SIP TCP connection lost before it was served");
@@ -456,7 +479,11 @@ impl ConnectionTimers {
         match self.message_started {
             Some(started) => {
                 let incomplete = (started + limits.message_timeout, ConnectionEnd::Incomplete);
-                if incomplete.0 <= idle.0 { incomplete } else { idle }
+                if incomplete.0 <= idle.0 {
+                    incomplete
+                } else {
+                    idle
+                }
             }
             None => idle,
         }
@@ -516,20 +543,34 @@ impl ConnectionReader {
             loop {
                 match codec.decode(&mut buffer) {
                     Ok(Some(SipCodecType::Message(message))) => {
-                        let message = match SipConnection::update_msg_received(message, self.peer, Transport::Tcp) {
+                        let message = match SipConnection::update_msg_received(
+                            message,
+                            self.peer,
+                            Transport::Tcp,
+                        ) {
                             Ok(message) => message,
                             Err(error) => {
                                 debug!(%error, peer = %self.peer, "SIP TCP message without a usable Via");
                                 return ConnectionEnd::Malformed;
                             }
                         };
-                        let event = TransportEvent::Incoming(message, sip_connection.clone(), remote.clone());
+                        let event = TransportEvent::Incoming(
+                            message,
+                            sip_connection.clone(),
+                            remote.clone(),
+                        );
                         if self.feed.send(event).is_err() {
                             return ConnectionEnd::Stopped;
                         }
                     }
                     Ok(Some(SipCodecType::KeepaliveRequest)) => {
-                        if self.connection.inner.send_raw(KEEPALIVE_RESPONSE).await.is_err() {
+                        if self
+                            .connection
+                            .inner
+                            .send_raw(KEEPALIVE_RESPONSE)
+                            .await
+                            .is_err()
+                        {
                             return ConnectionEnd::ClosedByPeer;
                         }
                     }
@@ -563,10 +604,16 @@ mod tests {
     fn timers_close_an_idle_connection_after_the_idle_timeout() {
         let start = Instant::now();
         let mut timers = ConnectionTimers::new(start);
-        assert_eq!(timers.deadline(&limits()), (start + Duration::from_secs(300), ConnectionEnd::Idle));
+        assert_eq!(
+            timers.deadline(&limits()),
+            (start + Duration::from_secs(300), ConnectionEnd::Idle)
+        );
         // A complete message (nothing left in the buffer) restarts the idle timer.
         timers.on_bytes(start + Duration::from_secs(100), false);
-        assert_eq!(timers.deadline(&limits()), (start + Duration::from_secs(400), ConnectionEnd::Idle));
+        assert_eq!(
+            timers.deadline(&limits()),
+            (start + Duration::from_secs(400), ConnectionEnd::Idle)
+        );
     }
 
     #[test]
@@ -584,7 +631,10 @@ mod tests {
         );
         // Once the message completes, only the idle timer is left.
         timers.on_bytes(start + Duration::from_secs(10), false);
-        assert_eq!(timers.deadline(&limits()), (start + Duration::from_secs(310), ConnectionEnd::Idle));
+        assert_eq!(
+            timers.deadline(&limits()),
+            (start + Duration::from_secs(310), ConnectionEnd::Idle)
+        );
     }
 
     #[test]
@@ -596,7 +646,10 @@ mod tests {
             idle_timeout: Duration::from_secs(5),
             ..limits()
         };
-        assert_eq!(timers.deadline(&short_idle), (start + Duration::from_secs(5), ConnectionEnd::Idle));
+        assert_eq!(
+            timers.deadline(&short_idle),
+            (start + Duration::from_secs(5), ConnectionEnd::Idle)
+        );
     }
 
     #[test]
@@ -614,6 +667,10 @@ mod tests {
         assert_eq!(shared.snapshot().open, 2);
         let _b2 = shared.admit(b, &limits()).unwrap();
         drop((a2, b1));
-        assert_eq!(shared.per_address.lock().unwrap().get(&a), None, "an address with no connection is forgotten");
+        assert_eq!(
+            shared.per_address.lock().unwrap().get(&a),
+            None,
+            "an address with no connection is forgotten"
+        );
     }
 }
