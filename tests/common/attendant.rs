@@ -126,10 +126,7 @@ pub async fn prepare_fixture(dir: &Path) -> (String, PathBuf, DirectoryStore) {
 }
 
 /// [`prepare_fixture`] with `extra` entries after the store's own.
-pub async fn prepare_fixture_with(
-    dir: &Path,
-    extra: &[NewEntry],
-) -> (String, PathBuf, DirectoryStore) {
+pub async fn prepare_fixture_with(dir: &Path, extra: &[NewEntry]) -> (String, PathBuf, DirectoryStore) {
     let prompts = dir.join("prompts");
     write_prompts(&prompts);
     let database_url = format!("sqlite://{}", dir.join("attendant.db").display());
@@ -176,8 +173,7 @@ pub async fn prepare_fixture_with(
 pub async fn start(options: TestOptions) -> TestAttendant {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, prompts, store) =
-        prepare_fixture_with(dir.path(), &options.extra_entries).await;
+    let (database_url, prompts, store) = prepare_fixture_with(dir.path(), &options.extra_entries).await;
     let sip_port = super::free_udp_tcp_port();
     let rtp = super::RtpBlock::reserve();
     let overrides = ConfigOverrides {
@@ -228,11 +224,7 @@ impl TestAttendant {
 
     /// Wait (at most `limit`) until `done` holds for the server's stats; panics
     /// with the last stats otherwise.
-    pub async fn wait_for_stats(
-        &self,
-        limit: Duration,
-        done: impl Fn(&attendant::runtime::Stats) -> bool,
-    ) {
+    pub async fn wait_for_stats(&self, limit: Duration, done: impl Fn(&attendant::runtime::Stats) -> bool) {
         let server = self.server();
         let waited = tokio::time::timeout(limit, async {
             loop {
@@ -243,11 +235,7 @@ impl TestAttendant {
             }
         })
         .await;
-        assert!(
-            waited.is_ok(),
-            "condition not reached within {limit:?}: {:?}",
-            server.stats()
-        );
+        assert!(waited.is_ok(), "condition not reached within {limit:?}: {:?}", server.stats());
     }
 
     /// The test store's id.
@@ -272,11 +260,7 @@ impl TestAttendant {
         let id = self.store_id().await;
         let waited = tokio::time::timeout(limit, async {
             loop {
-                let calls = self
-                    .store
-                    .recent_calls(id, 50)
-                    .await
-                    .expect("read recent calls");
+                let calls = self.store.recent_calls(id, 50).await.expect("read recent calls");
                 if calls.len() >= count {
                     return calls;
                 }
@@ -295,19 +279,10 @@ impl TestAttendant {
         tokio::time::timeout(Duration::from_secs(10), server.wait())
             .await
             .expect("call tasks did not finish after shutdown");
-        assert_eq!(
-            server.active_dialogs(),
-            0,
-            "SIP dialogs still held after shutdown"
-        );
+        assert_eq!(server.active_dialogs(), 0, "SIP dialogs still held after shutdown");
         let stats = server.stats();
         assert_eq!(
-            (
-                stats.active_calls,
-                stats.sip_calls,
-                stats.open_rtp_sockets,
-                stats.recognitions
-            ),
+            (stats.active_calls, stats.sip_calls, stats.open_rtp_sockets, stats.recognitions),
             (0, 0, 0, 0),
             "resources still held after shutdown: {stats:?}"
         );

@@ -56,10 +56,7 @@ impl RawPeer {
     /// The next final response (1xx skipped); panics after [`ANSWER_WAIT`].
     pub async fn final_response(&self) -> String {
         loop {
-            let message = self
-                .recv(ANSWER_WAIT)
-                .await
-                .expect("no answer from the attendant");
+            let message = self.recv(ANSWER_WAIT).await.expect("no answer from the attendant");
             if message.starts_with("SIP/2.0 1") {
                 continue;
             }
@@ -88,9 +85,7 @@ impl RawPeer {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
             loop {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                let Some(message) = self.recv(left).await else {
-                    break;
-                };
+                let Some(message) = self.recv(left).await else { break };
                 if message.starts_with("SIP/2.0 ")
                     && !message.starts_with("SIP/2.0 1")
                     && header(&message, "CSeq").is_some_and(|c| c.ends_with(method))
@@ -168,28 +163,13 @@ impl RawPeer {
     /// INVITE, 200 OK, ACK: an answered call (panics otherwise).
     pub async fn answered_call(&self, call_id: &str) -> Dialog {
         let response = self.call_with(call_id, &self.offer()).await;
-        assert!(
-            response.starts_with("SIP/2.0 200"),
-            "call not answered: {response}"
-        );
-        assert!(
-            header(&response, "CSeq").is_some_and(|c| c.ends_with("INVITE")),
-            "{response}"
-        );
+        assert!(response.starts_with("SIP/2.0 200"), "call not answered: {response}");
+        assert!(header(&response, "CSeq").is_some_and(|c| c.ends_with("INVITE")), "{response}");
         let to = header(&response, "To").expect("To in 200");
         let contact = header(&response, "Contact").expect("Contact in 200");
-        let contact = contact
-            .trim_start_matches('<')
-            .split('>')
-            .next()
-            .unwrap()
-            .to_string();
+        let contact = contact.trim_start_matches('<').split('>').next().unwrap().to_string();
         let (_, body) = response.split_once("\r\n\r\n").expect("SDP in 200");
-        let ip = body
-            .lines()
-            .find_map(|l| l.strip_prefix("c=IN IP4 "))
-            .expect("c= line")
-            .trim();
+        let ip = body.lines().find_map(|l| l.strip_prefix("c=IN IP4 ")).expect("c= line").trim();
         let port = body
             .lines()
             .find_map(|l| l.strip_prefix("m=audio "))
@@ -203,20 +183,12 @@ impl RawPeer {
             remote_rtp: format!("{ip}:{port}").parse().unwrap(),
             cseq: 1,
         };
-        self.send(self.in_dialog(&dialog, 1, "ACK", "", "").as_bytes())
-            .await;
+        self.send(self.in_dialog(&dialog, 1, "ACK", "", "").as_bytes()).await;
         dialog
     }
 
     /// An in-dialog request of `dialog`.
-    pub fn in_dialog(
-        &self,
-        dialog: &Dialog,
-        cseq: u32,
-        method: &str,
-        extra: &str,
-        body: &str,
-    ) -> String {
+    pub fn in_dialog(&self, dialog: &Dialog, cseq: u32, method: &str, extra: &str, body: &str) -> String {
         format!(
             "{method} {contact} SIP/2.0\r\n\
              Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{id}-{method}-{cseq};rport\r\n\
@@ -235,13 +207,8 @@ impl RawPeer {
     /// meanwhile (e.g. its own BYE) are skipped.
     pub async fn hang_up(&self, dialog: &mut Dialog) {
         dialog.cseq += 1;
-        let response = self
-            .transact(&self.in_dialog(dialog, dialog.cseq, "BYE", "", ""), "BYE")
-            .await;
-        assert!(
-            response.starts_with("SIP/2.0 200"),
-            "BYE not answered 200: {response}"
-        );
+        let response = self.transact(&self.in_dialog(dialog, dialog.cseq, "BYE", "", ""), "BYE").await;
+        assert!(response.starts_with("SIP/2.0 200"), "BYE not answered 200: {response}");
     }
 
     /// A whole call (INVITE, 200, ACK, BYE, 200): the attendant still works.
@@ -255,17 +222,11 @@ impl RawPeer {
 pub fn header(message: &str, name: &str) -> Option<String> {
     message.lines().find_map(|line| {
         let (n, v) = line.split_once(':')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
     })
 }
 
 /// The status code of a response.
 pub fn status(message: &str) -> u16 {
-    message
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    message.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
