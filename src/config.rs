@@ -602,6 +602,17 @@ pub struct LimitsConfig {
     /// are ended with BYE.
     #[serde(with = "duration_ms")]
     pub drain_timeout: Duration,
+    /// SIP over TCP: connections open at once, from everyone. Lowered at
+    /// start-up if the open-file limit cannot hold it next to `max_calls`.
+    pub max_tcp_connections: usize,
+    /// SIP over TCP: connections open at once from one IP address.
+    pub max_tcp_connections_per_address: usize,
+    /// SIP over TCP: a connection that sends nothing this long is closed.
+    #[serde(with = "duration_ms")]
+    pub tcp_idle_timeout: Duration,
+    /// SIP over TCP: a message must be complete this long after its first byte.
+    #[serde(with = "duration_ms")]
+    pub tcp_message_timeout: Duration,
 }
 
 impl Default for LimitsConfig {
@@ -611,6 +622,10 @@ impl Default for LimitsConfig {
             max_recognitions: 100,
             retry_after_secs: 30,
             drain_timeout: Duration::from_secs(60),
+            max_tcp_connections: crate::sip::TcpLimits::default().max_connections,
+            max_tcp_connections_per_address: crate::sip::TcpLimits::default().max_per_address,
+            tcp_idle_timeout: crate::sip::TcpLimits::default().idle_timeout,
+            tcp_message_timeout: crate::sip::TcpLimits::default().message_timeout,
         }
     }
 }
@@ -916,6 +931,18 @@ fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
     }
     if limits.max_calls == 0 {
         return Err(ConfigError::ZeroLimit { key: "limits.max_calls" });
+    }
+    if limits.max_tcp_connections == 0 {
+        return Err(ConfigError::ZeroLimit { key: "limits.max_tcp_connections" });
+    }
+    if limits.max_tcp_connections_per_address == 0 {
+        return Err(ConfigError::ZeroLimit { key: "limits.max_tcp_connections_per_address" });
+    }
+    if limits.tcp_idle_timeout.is_zero() {
+        return Err(ConfigError::ZeroLimit { key: "limits.tcp_idle_timeout" });
+    }
+    if limits.tcp_message_timeout.is_zero() {
+        return Err(ConfigError::ZeroLimit { key: "limits.tcp_message_timeout" });
     }
 
     let public = sip.public_ip();

@@ -33,6 +33,7 @@ mod readiness;
 mod spelling;
 #[doc(hidden)]
 pub mod fault;
+pub mod files;
 mod hours;
 pub mod limits;
 mod records;
@@ -156,9 +157,17 @@ impl Server {
             warn!(%error, "cannot install the Prometheus recorder: no metrics");
         }
         let readiness = Readiness::new();
+        let limits = &config.limits;
+        let tcp_limits = crate::sip::TcpLimits {
+            max_connections: files::reserve(limits.max_calls, limits.max_tcp_connections),
+            max_per_address: limits.max_tcp_connections_per_address,
+            idle_timeout: limits.tcp_idle_timeout,
+            message_timeout: limits.tcp_message_timeout,
+        };
         let sip_settings = SipSettings {
             udp: config.sip.udp_listen,
             tcp: Some(config.sip.tcp_listen),
+            tcp_limits,
             public_ip: Some(public_ip),
             ack_timeout: config.timers.ack_timeout,
             trusted_networks: config.sip.trusted_networks.clone(),

@@ -15,13 +15,14 @@ use rsipstack::transaction::TransactionReceiver;
 use rsipstack::transaction::key::TransactionKey;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
+use rsipstack::transport::{SipAddr, TransportLayer};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::call::{CallTask, InviteTransaction};
+use super::tcp::{self, TcpListenerHandle, TcpStats};
 use super::guard::{DropCounters, DroppedDatagrams, GuardedUdpSocket};
 use super::registration::{RegistrationStatus, RegistrationTransport, Registrations};
 use super::{ACCEPTED_BODIES, ALLOWED_METHODS, IncomingCall, Rejection, SipError, SipSettings};
@@ -41,6 +42,8 @@ pub struct SipEndpoint {
     registrations: Registrations,
     /// Datagrams the guarded UDP socket kept from rsipstack.
     dropped: Arc<DropCounters>,
+    /// Our TCP listener, if TCP is on.
+    tcp: Option<TcpListenerHandle>,
 }
 
 impl std::fmt::Debug for SipEndpoint {
@@ -94,27 +97,33 @@ impl SipEndpoint {
         }
         transport_layer.add_transport(udp.into());
 
-        let tcp_addr = match settings.tcp {
-            Some(addr) if addr.port() == 0 => return Err(SipError::TcpPortZero { addr }),
-            Some(addr) => {
-                let tcp = TcpListenerConnection::new(addr, None)
-                    .await
-                    .map_err(|source| SipError::Bind {
-                        transport: "TCP",
-                        addr,
-                        source: Box::new(source),
-                    })?;
-                // Fail now rather than at serve time if the port is taken: rsipstack
-                // binds the listener inside `serve` and only logs a failure there.
-                std::net::TcpListener::bind(addr).map_err(|e| SipError::Bind {
-                    transport: "TCP",
-                    addr,
-                    source: Box::new(rsipstack::Error::IoError(e)),
-                })?;
-                transport_layer.add_transport(tcp.into());
-                Some(addr)
+        // Our own listener (see `tcp`): bound here, so a busy port fails the
+        // start and port 0 reports the port it got.
+        let tcp_bind_error = |addr: SocketAddr| {
+            move |source: rsipstack::Error| SipError::Bind {
+                transport: "TCP",
+                addr,
+                source: Box::new(source),
             }
-            None => None,
+        };
+        let (tcp_addr, tcp) = match settings.tcp {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .and_then(|listener| listener.local_addr().map(|bound| (listener, bound)))
+                    .map_err(|e| tcp_bind_error(addr)(rsipstack::Error::IoError(e)))?;
+                let (listener, bound) = listener;
+                let handle = tcp::serve(
+                    listener,
+                    &transport_layer,
+                    settings.tcp_limits,
+                    settings.trusted_networks.clone(),
+                    cancel.child_token(),
+                )
+                .await
+                .map_err(tcp_bind_error(addr))?;
+                (Some(bound), Some(handle))
+            }
+            None => (None, None),
         };
 
         let endpoint = EndpointBuilder::new()
@@ -176,6 +185,7 @@ impl SipEndpoint {
                 draining,
                 registrations,
                 dropped,
+                tcp,
             },
             calls_rx,
         ))
@@ -221,6 +231,12 @@ impl SipEndpoint {
     /// UDP datagrams dropped or refused before rsipstack since start-up, per cause.
     pub fn dropped_datagrams(&self) -> DroppedDatagrams {
         self.dropped.snapshot()
+    }
+
+    /// SIP over TCP since start-up: connections open, refused and closed by
+    /// a limit (all zero without TCP).
+    pub fn tcp_stats(&self) -> TcpStats {
+        self.tcp.as_ref().map(TcpListenerHandle::stats).unwrap_or_default()
     }
 
     /// Each registration's state (in configuration order; empty without

@@ -409,7 +409,8 @@ pub struct Suppressed {
 pub struct LogLimiter {
     burst: u32,
     interval: Duration,
-    windows: [LogWindow; 3],
+    /// One per cause (slot).
+    windows: Vec<LogWindow>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -422,17 +423,30 @@ struct LogWindow {
 impl LogLimiter {
     /// At most `burst` lines per cause every `interval`.
     pub fn new(burst: u32, interval: Duration) -> LogLimiter {
+        LogLimiter::with_slots(burst, interval, 3)
+    }
+
+    /// The same for `slots` causes of another kind, numbered `0..slots`
+    /// (the TCP listener's refusals and closures).
+    pub fn with_slots(burst: u32, interval: Duration, slots: usize) -> LogLimiter {
         LogLimiter {
             burst,
             interval,
-            windows: [LogWindow::default(); 3],
+            windows: vec![LogWindow::default(); slots],
         }
     }
 
     /// Record one drop of `cause` at `now` and say what to log.
     #[must_use]
     pub fn record(&mut self, cause: DropCause, now: Instant) -> LogDecision {
-        let window = &mut self.windows[cause.index()];
+        self.record_slot(cause.index(), now)
+    }
+
+    /// Record one event of cause number `slot` (below the `slots` given to
+    /// [`LogLimiter::with_slots`]) at `now` and say what to log.
+    #[must_use]
+    pub fn record_slot(&mut self, slot: usize, now: Instant) -> LogDecision {
+        let window = &mut self.windows[slot];
         let mut summary = None;
         let expired = window
             .started

@@ -31,6 +31,7 @@ mod endpoint;
 pub mod guard;
 mod message;
 pub mod registration;
+mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub use endpoint::SipEndpoint;
 pub use guard::{DroppedDatagrams, TrustedNetworks};
 pub use message::parse_sipfrag_status;
 pub use registration::{RegistrationAccount, RegistrationState, RegistrationStatus};
+pub use tcp::{TcpLimits, TcpStats};
 
 /// Listening addresses and timers of the SIP user agent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,9 +49,13 @@ pub use registration::{RegistrationAccount, RegistrationState, RegistrationStatu
 pub struct SipSettings {
     /// UDP listen address (port 0 picks a free port; see [`SipEndpoint::udp_addr`]).
     pub udp: SocketAddr,
-    /// TCP listen address, if TCP is wanted. rsipstack binds it when serving, so
-    /// port 0 is refused: give a concrete port.
+    /// TCP listen address, if TCP is wanted (port 0 picks a free port; see
+    /// [`SipEndpoint::tcp_addr`]).
     pub tcp: Option<SocketAddr>,
+    /// Caps and timeouts of SIP over TCP. Not (de)serialized: they come from
+    /// `[limits]` in the configuration file.
+    #[serde(skip)]
+    pub tcp_limits: TcpLimits,
     /// The address peers reach us at, put in Contact; the UDP listen address
     /// when not given (it must then not be a wildcard).
     pub public_ip: Option<IpAddr>,
@@ -87,6 +93,7 @@ impl Default for SipSettings {
         SipSettings {
             udp: SocketAddr::from(([0, 0, 0, 0], 5060)),
             tcp: None,
+            tcp_limits: TcpLimits::default(),
             public_ip: None,
             ack_timeout: Duration::from_secs(8),
             user_agent: concat!("attendant/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -115,9 +122,6 @@ pub enum SipError {
         #[source]
         source: Box<rsipstack::Error>,
     },
-    /// TCP was asked for on port 0, which rsipstack cannot report back.
-    #[error("SIP over TCP needs a concrete port, got {addr}")]
-    TcpPortZero { addr: SocketAddr },
     /// The endpoint's incoming-transaction stream was already taken.
     #[error("the SIP endpoint could not be started")]
     Start {
