@@ -260,6 +260,7 @@ mod tests {
             started_at_unix_ms: started_ms,
             audio_ms: 1,
             utterances: vec![],
+            listens: vec![],
             dtmf: "1#".into(),
             transfer_target: Some(TransferTarget::Extension("201".into())),
             expected: None,

@@ -10,13 +10,15 @@
 //! - [`score`]: accuracy, false accepts and rejects, confirmation rate, confused
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
-//! - [`sip`]: the same recordings as real calls through baresip.
+//! - [`sip`]: the same recordings as real calls through baresip, several at once.
+//! - [`fidelity`]: live (SIP) against offline decisions, differences explained.
 //!
 //! May import everything below the runtime (`speech`, `asr`, `matching`,
 //! `directory`, `recording`, `flow`). Must not be imported by `flow`,
 //! `speech`, `recording` or `runtime`: live calls never depend on the QA tool.
 
 pub mod cli;
+pub mod fidelity;
 pub mod input;
 pub mod record;
 pub mod report;
