@@ -6,13 +6,14 @@
 //! end of speech to decision separated from the "transferring" prompt.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::speech::endpoint::EndpointSettings;
 use crate::speech::offline::CALL_LEAD;
 
 use super::input::{InputError, ReplayItem};
 use super::report;
-use super::run::{self, ItemResult, ReplayConfig, ReplayReport, Replayer};
+use super::run::{self, DirectorySource, ItemResult, ReplayConfig, ReplayReport, Replayer};
 use super::score::{self, percentile};
 use super::sip::{LiveMatch, SipOutcome, match_recordings};
 
@@ -91,15 +92,24 @@ pub fn sip_report(
     wall_s: f64,
     jobs: usize,
 ) -> Result<SipReport, InputError> {
-    let offline = Replayer::new().run(
-        items,
-        &ReplayConfig { name: "offline".into(), ..Default::default() },
-        &indicatif::ProgressBar::hidden(),
-    );
     let matches = match recordings {
         Some(dir) => Some(match_recordings(items, dir)?),
         None => None,
     };
+    // Offline against the directory the calls ran with (the store's, as its
+    // recordings hold it): the corpus's snapshot may order or number the
+    // same entries otherwise, and the grammar follows the directory.
+    let directory = matches
+        .iter()
+        .flatten()
+        .flatten()
+        .next()
+        .map_or(DirectorySource::Recorded, |m| DirectorySource::Fixed(Arc::new(m.sidecar.directory.clone())));
+    let offline = Replayer::new().run(
+        items,
+        &ReplayConfig { name: "offline".into(), directory, ..Default::default() },
+        &indicatif::ProgressBar::hidden(),
+    );
     let live = matches.as_ref().map(|matches| live_report(&offline, matches));
     let mut differences = Vec::new();
     let mut agreement = None;
