@@ -35,7 +35,10 @@ fn a_pooled_decoder_decodes_an_utterance_as_a_fresh_one_does() {
         "claire-petit-a6e5a166.en-gb-x-rp_m3.snr30.loss0.wav",
     ];
     let endpoint = EndpointSettings::default();
-    let pcm: Vec<Vec<i16>> = files.iter().map(|f| input::read_wav(&corpus().join(f)).expect("wav")).collect();
+    let pcm: Vec<Vec<i16>> = files
+        .iter()
+        .map(|f| input::read_wav(&corpus().join(f)).expect("wav"))
+        .collect();
     // Each file alone, with a decoder that decoded nothing before.
     let fresh: Vec<_> = pcm
         .iter()
@@ -51,7 +54,6 @@ fn a_pooled_decoder_decodes_an_utterance_as_a_fresh_one_does() {
         }
     }
 }
-
 
 /// The QA corpus both ways: each recording placed as a real call (baresip,
 /// PCMU, several calls at once) to an attendant whose store holds the
@@ -71,7 +73,10 @@ async fn the_qa_corpus_decides_the_same_live_and_offline() {
 #[ignore = "a measurement: needs ATTENDANT_FIDELITY_CORPUS"]
 async fn a_corpus_decides_the_same_live_and_offline() {
     let dir = std::env::var_os("ATTENDANT_FIDELITY_CORPUS").expect("ATTENDANT_FIDELITY_CORPUS=DIR");
-    let jobs = std::env::var("ATTENDANT_FIDELITY_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(4);
+    let jobs = std::env::var("ATTENDANT_FIDELITY_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(4);
     both_ways(std::path::Path::new(&dir), jobs, 0.98).await;
 }
 
@@ -87,7 +92,8 @@ async fn both_ways(corpus: &std::path::Path, jobs: usize, min_agreement: f64) {
 
     let corpus = corpus.to_owned();
     let test = async {
-        let directory = input::load_directory(&corpus.join("directory.json")).expect("corpus directory");
+        let directory =
+            input::load_directory(&corpus.join("directory.json")).expect("corpus directory");
         let entries: Vec<NewEntry> = directory
             .entries
             .iter()
@@ -112,7 +118,10 @@ async fn both_ways(corpus: &std::path::Path, jobs: usize, min_agreement: f64) {
         )
         .await;
         let items = input::load(&corpus).expect("corpus");
-        let recordings = attendant.data_dir.join("recordings").join(attendant.store_id.0.to_string());
+        let recordings = attendant
+            .data_dir
+            .join("recordings")
+            .join(attendant.store_id.0.to_string());
         let sip = attendant.sip;
         let count = items.len();
         let (report, recordings) = tokio::task::spawn_blocking(move || {
@@ -129,39 +138,84 @@ async fn both_ways(corpus: &std::path::Path, jobs: usize, min_agreement: f64) {
             let wall = started.elapsed().as_secs_f64();
             // The last call's recording is saved as its call task ends.
             std::thread::sleep(Duration::from_secs(2));
-            let order: std::collections::HashMap<String, usize> =
-                items.iter().enumerate().map(|(i, item)| (item.id.clone(), i)).collect();
+            let order: std::collections::HashMap<String, usize> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (item.id.clone(), i))
+                .collect();
             outcomes.sort_by_key(|o| order[&o.id]);
-            (sip_report(&items, outcomes, Some(&recordings), wall, plan.jobs).expect("report"), recordings)
+            (
+                sip_report(&items, outcomes, Some(&recordings), wall, plan.jobs).expect("report"),
+                recordings,
+            )
         })
         .await
         .expect("replay-sip");
         let text = attendant::replay::fidelity::text(&report);
         println!("{text}");
         if let Some(path) = std::env::var_os("ATTENDANT_FIDELITY_JSON") {
-            std::fs::write(path, serde_json::to_string_pretty(&report).expect("json")).expect("write report");
+            std::fs::write(path, serde_json::to_string_pretty(&report).expect("json"))
+                .expect("write report");
         }
         let agreement = report.agreement.clone().expect("recordings read");
-        assert_eq!(agreement.compared, count, "every call recorded and matched:\n{text}");
-        assert!(agreement.share >= min_agreement, "live and offline agree on {:.1} %:\n{text}", agreement.share * 100.0);
-        assert!(report.differences.iter().all(|d| !d.why.is_empty()), "{text}");
+        assert_eq!(
+            agreement.compared, count,
+            "every call recorded and matched:\n{text}"
+        );
+        assert!(
+            agreement.share >= min_agreement,
+            "live and offline agree on {:.1} %:\n{text}",
+            agreement.share * 100.0
+        );
+        assert!(
+            report.differences.iter().all(|d| !d.why.is_empty()),
+            "{text}"
+        );
         // Each recorded call replays to its own decision, cut for cut.
         let recorded = input::load(&recordings).expect("recordings");
         assert_eq!(recorded.len(), count);
         let engine: Arc<dyn Engine> = Arc::new(SphinxEngine::from_manifest().expect("en-us model"));
-        let replayed = Replayer::with_engines([engine]).run(&recorded, &ReplayConfig::default(), &indicatif::ProgressBar::hidden());
+        let replayed = Replayer::with_engines([engine]).run(
+            &recorded,
+            &ReplayConfig::default(),
+            &indicatif::ProgressBar::hidden(),
+        );
         // A note about a cut means replay could not re-cut as the call did;
         // "no utterance" notes only say why a call heard nothing.
-        let cut_notes = |i: &attendant::replay::run::ItemResult| i.notes.iter().filter(|n| n.starts_with("recognition")).cloned().collect::<Vec<_>>();
-        let reproduced = replayed.items.iter().filter(|i| i.error.is_none() && Some(&i.decision) == i.live_decision.as_ref() && cut_notes(i).is_empty()).count();
-        println!("recorded calls replayed to their live decision, cut for cut: {reproduced}/{count}");
+        let cut_notes = |i: &attendant::replay::run::ItemResult| {
+            i.notes
+                .iter()
+                .filter(|n| n.starts_with("recognition"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let reproduced = replayed
+            .items
+            .iter()
+            .filter(|i| {
+                i.error.is_none()
+                    && Some(&i.decision) == i.live_decision.as_ref()
+                    && cut_notes(i).is_empty()
+            })
+            .count();
+        println!(
+            "recorded calls replayed to their live decision, cut for cut: {reproduced}/{count}"
+        );
         for item in &replayed.items {
             assert_eq!(item.error, None, "{}", item.id);
-            assert_eq!(Some(&item.decision), item.live_decision.as_ref(), "{}: {:?}", item.id, item.notes);
+            assert_eq!(
+                Some(&item.decision),
+                item.live_decision.as_ref(),
+                "{}: {:?}",
+                item.id,
+                item.notes
+            );
             assert!(cut_notes(item).is_empty(), "{}: {:?}", item.id, item.notes);
         }
         attendant.stop().await;
         drop(target);
     };
-    tokio::time::timeout(Duration::from_secs(1500), test).await.expect("test took too long");
+    tokio::time::timeout(Duration::from_secs(1500), test)
+        .await
+        .expect("test took too long");
 }

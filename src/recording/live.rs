@@ -15,8 +15,8 @@ use super::sidecar::{
     DecisionRecord, ListenEnd, RecordedListen, RecordedUtterance, SIDECAR_FORMAT, SampleRange,
     Sidecar, grammar_sha256,
 };
-use crate::speech::endpoint::Utterance;
 use super::store::{CallRecorder, RecordError, SavedRecording};
+use crate::speech::endpoint::Utterance;
 
 /// The model name of an engine (the `models/*.toml` item), for sidecars and reports.
 pub fn model_name(kind: EngineKind, language: Language) -> Option<String> {
@@ -178,4 +178,3 @@ impl LiveRecording {
             .map(Some)
     }
 }
-

@@ -185,7 +185,6 @@ pub struct Sidecar {
     pub expected: Option<Expected>,
 }
 
-
 /// The hash stored in [`Sidecar::grammar_sha256`].
 pub fn grammar_sha256(grammar: &CompiledGrammar) -> String {
     let digest = Sha256::digest(grammar.source_text().as_bytes());

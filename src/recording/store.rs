@@ -223,7 +223,6 @@ fn write_wav(path: &Path, pcm: &[i16]) -> Result<(), RecordError> {
     writer.finalize().map_err(err)
 }
 
-
 #[cfg(test)]
 mod tests {
     //! Recordings land in their store's folder, complete, and retention keeps the newest.

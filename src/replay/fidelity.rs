@@ -104,13 +104,21 @@ pub fn sip_report(
         .flatten()
         .flatten()
         .next()
-        .map_or(DirectorySource::Recorded, |m| DirectorySource::Fixed(Arc::new(m.sidecar.directory.clone())));
+        .map_or(DirectorySource::Recorded, |m| {
+            DirectorySource::Fixed(Arc::new(m.sidecar.directory.clone()))
+        });
     let offline = Replayer::new().run(
         items,
-        &ReplayConfig { name: "offline".into(), directory, ..Default::default() },
+        &ReplayConfig {
+            name: "offline".into(),
+            directory,
+            ..Default::default()
+        },
         &indicatif::ProgressBar::hidden(),
     );
-    let live = matches.as_ref().map(|matches| live_report(&offline, matches));
+    let live = matches
+        .as_ref()
+        .map(|matches| live_report(&offline, matches));
     let mut differences = Vec::new();
     let mut agreement = None;
     if let (Some(live), Some(matches)) = (&live, &matches) {
@@ -142,14 +150,34 @@ pub fn sip_report(
                 why: found.as_ref().map_or_else(String::new, |m| why(off, m)),
             });
         }
-        agreement = Some(Agreement { compared, agreed, share: agreed as f64 / compared.max(1) as f64 });
+        agreement = Some(Agreement {
+            compared,
+            agreed,
+            share: agreed as f64 / compared.max(1) as f64,
+        });
     }
     let timing = timing(&offline, live.as_ref(), &outcomes);
-    Ok(SipReport { jobs, wall_s, outcomes, offline, live, agreement, differences, timing })
+    Ok(SipReport {
+        jobs,
+        wall_s,
+        outcomes,
+        offline,
+        live,
+        agreement,
+        differences,
+        timing,
+    })
 }
 
 fn same_decision(a: &ItemResult, b: &ItemResult) -> bool {
-    let kind = |i: &ItemResult| i.decision.label().split(' ').next().unwrap_or_default().to_owned();
+    let kind = |i: &ItemResult| {
+        i.decision
+            .label()
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
     kind(a) == kind(b) && a.decided_label == b.decided_label
 }
 
@@ -190,7 +218,11 @@ fn live_report(offline: &ReplayReport, matches: &[Option<LiveMatch>]) -> ReplayR
             item
         })
         .collect();
-    ReplayReport { config: "live (SIP)".into(), summary: score::summarize(&run::scored(&items)), items }
+    ReplayReport {
+        config: "live (SIP)".into(),
+        summary: score::summarize(&run::scored(&items)),
+        items,
+    }
 }
 
 /// Where the live and offline paths parted for one recording.
@@ -209,12 +241,24 @@ fn why(offline: &ItemResult, live: &LiveMatch) -> String {
         .iter()
         .filter_map(|u| u.samples)
         .map(|r| {
-            let listen = sidecar.listens.iter().rev().find(|l| l.from_sample <= r.start);
+            let listen = sidecar
+                .listens
+                .iter()
+                .rev()
+                .find(|l| l.from_sample <= r.start);
             let shift = listen.map_or(0, |l| l.call_sample as i64 - l.from_sample as i64);
-            ((r.start as i64 + shift) as u64, (r.end as i64 + shift) as u64)
+            (
+                (r.start as i64 + shift) as u64,
+                (r.end as i64 + shift) as u64,
+            )
         })
         .collect();
-    let offline_cuts: Vec<(u64, u64)> = offline.utterances.iter().filter_map(|u| u.samples).map(|r| (r.start, r.end)).collect();
+    let offline_cuts: Vec<(u64, u64)> = offline
+        .utterances
+        .iter()
+        .filter_map(|u| u.samples)
+        .map(|r| (r.start, r.end))
+        .collect();
     for (i, (on, off)) in live_cuts.iter().zip(&offline_cuts).enumerate() {
         if on != off {
             return format!(
@@ -228,8 +272,17 @@ fn why(offline: &ItemResult, live: &LiveMatch) -> String {
         }
         let (a, b) = (&sidecar.utterances[i].nbest, &offline.utterances[i].nbest);
         if a != b {
-            let top = |n: &[crate::asr::Hypothesis]| n.first().map_or("nothing".to_owned(), |h| format!("{:?} {:.3}", h.text, h.confidence));
-            return format!("utterance {}: same samples and cut, the engine answered {} live, {} offline", i + 1, top(a), top(b));
+            let top = |n: &[crate::asr::Hypothesis]| {
+                n.first().map_or("nothing".to_owned(), |h| {
+                    format!("{:?} {:.3}", h.text, h.confidence)
+                })
+            };
+            return format!(
+                "utterance {}: same samples and cut, the engine answered {} live, {} offline",
+                i + 1,
+                top(a),
+                top(b)
+            );
         }
     }
     format!(
@@ -240,20 +293,39 @@ fn why(offline: &ItemResult, live: &LiveMatch) -> String {
 }
 
 fn timing(offline: &ReplayReport, live: Option<&ReplayReport>, outcomes: &[SipOutcome]) -> Timing {
-    let silence_ms = EndpointSettings::default().end_of_speech_silence.as_millis() as f64;
+    let silence_ms = EndpointSettings::default()
+        .end_of_speech_silence
+        .as_millis() as f64;
     let lead_ms = CALL_LEAD.as_millis() as f64;
     let mut to_refer = Vec::new();
     let mut to_decision = Vec::new();
     let mut decision_to_refer = Vec::new();
     for (i, outcome) in outcomes.iter().enumerate() {
-        let Some(refer_ms) = outcome.refer_after_answer_ms else { continue };
-        let Some(off) = offline.items.get(i).filter(|o| o.id == outcome.id) else { continue };
-        let source = live.and_then(|l| l.items.get(i)).filter(|l| l.error.is_none()).unwrap_or(off);
+        let Some(refer_ms) = outcome.refer_after_answer_ms else {
+            continue;
+        };
+        let Some(off) = offline.items.get(i).filter(|o| o.id == outcome.id) else {
+            continue;
+        };
+        let source = live
+            .and_then(|l| l.items.get(i))
+            .filter(|l| l.error.is_none())
+            .unwrap_or(off);
         // The utterance that decided, in the voice's time.
-        let Some(decisive) = source.utterances.iter().find(|u| u.decision != score::DecisionRecord::NoMatch) else { continue };
+        let Some(decisive) = source
+            .utterances
+            .iter()
+            .find(|u| u.decision != score::DecisionRecord::NoMatch)
+        else {
+            continue;
+        };
         let ended_ms = match decisive.samples {
             // Live cuts are on the recording's clock; ended_at_ms of offline items is voice time.
-            Some(_) if !std::ptr::eq(source, off) => off.utterances.iter().find(|u| u.decision != score::DecisionRecord::NoMatch).map_or(decisive.ended_at_ms as f64, |u| u.ended_at_ms as f64),
+            Some(_) if !std::ptr::eq(source, off) => off
+                .utterances
+                .iter()
+                .find(|u| u.decision != score::DecisionRecord::NoMatch)
+                .map_or(decisive.ended_at_ms as f64, |u| u.ended_at_ms as f64),
             _ => decisive.ended_at_ms as f64,
         };
         let speech_end = lead_ms + ended_ms - silence_ms;
@@ -267,7 +339,13 @@ fn timing(offline: &ReplayReport, live: Option<&ReplayReport>, outcomes: &[SipOu
         speech_end_to_refer: spread(to_refer),
         speech_end_to_decision: spread(to_decision),
         decision_to_refer: spread(decision_to_refer),
-        call: spread(outcomes.iter().filter(|o| o.call_ms > 0).map(|o| o.call_ms as f64).collect()),
+        call: spread(
+            outcomes
+                .iter()
+                .filter(|o| o.call_ms > 0)
+                .map(|o| o.call_ms as f64)
+                .collect(),
+        ),
     }
 }
 
@@ -296,29 +374,60 @@ pub fn text(r: &SipReport) -> String {
         r.jobs
     ));
     let s = &r.offline.summary;
-    out.push_str(&format!("offline: top-1 {:.1}% ({}/{})\n", s.accuracy * 100.0, s.correct, s.total));
+    out.push_str(&format!(
+        "offline: top-1 {:.1}% ({}/{})\n",
+        s.accuracy * 100.0,
+        s.correct,
+        s.total
+    ));
     if let Some(live) = &r.live {
         let s = &live.summary;
-        out.push_str(&format!("live:    top-1 {:.1}% ({}/{})\n", s.accuracy * 100.0, s.correct, s.total));
+        out.push_str(&format!(
+            "live:    top-1 {:.1}% ({}/{})\n",
+            s.accuracy * 100.0,
+            s.correct,
+            s.total
+        ));
     }
     if let Some(a) = &r.agreement {
-        out.push_str(&format!("live and offline decided the same for {}/{} recordings ({:.1} %)\n", a.agreed, a.compared, a.share * 100.0));
+        out.push_str(&format!(
+            "live and offline decided the same for {}/{} recordings ({:.1} %)\n",
+            a.agreed,
+            a.compared,
+            a.share * 100.0
+        ));
     }
     for d in &r.differences {
-        out.push_str(&format!("  differs: {}: offline {}, live {}: {}\n", d.id, d.offline, d.live, d.why));
+        out.push_str(&format!(
+            "  differs: {}: offline {}, live {}: {}\n",
+            d.id, d.offline, d.live, d.why
+        ));
     }
     let t = &r.timing;
-    let line = |name: &str, s: &Spread| format!("  {name}: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} calls)\n", s.p50_ms, s.p95_ms, s.max_ms, s.count);
+    let line = |name: &str, s: &Spread| {
+        format!(
+            "  {name}: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} calls)\n",
+            s.p50_ms, s.p95_ms, s.max_ms, s.count
+        )
+    };
     out.push_str("timing of transferred calls:\n");
     out.push_str(&line("end of speech -> REFER", &t.speech_end_to_refer));
-    out.push_str(&line("  end of speech -> decision (silence wait + decoding)", &t.speech_end_to_decision));
-    out.push_str(&line("  decision -> REFER (\"transferring\" prompt + SIP)", &t.decision_to_refer));
+    out.push_str(&line(
+        "  end of speech -> decision (silence wait + decoding)",
+        &t.speech_end_to_decision,
+    ));
+    out.push_str(&line(
+        "  decision -> REFER (\"transferring\" prompt + SIP)",
+        &t.decision_to_refer,
+    ));
     out.push_str(&line("whole calls", &t.call));
     out
 }
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The HTML report: the offline/live comparison page (or the offline run),
@@ -330,10 +439,17 @@ pub fn html(r: &SipReport) -> String {
     };
     let mut section = String::from("<h2>Live (SIP) against offline</h2>");
     if let Some(a) = &r.agreement {
-        section.push_str(&format!("<p>{}/{} recordings decided the same ({:.1} %).</p>", a.agreed, a.compared, a.share * 100.0));
+        section.push_str(&format!(
+            "<p>{}/{} recordings decided the same ({:.1} %).</p>",
+            a.agreed,
+            a.compared,
+            a.share * 100.0
+        ));
     }
     if !r.differences.is_empty() {
-        section.push_str("<table><tr><th>recording</th><th>offline</th><th>live</th><th>why</th></tr>");
+        section.push_str(
+            "<table><tr><th>recording</th><th>offline</th><th>live</th><th>why</th></tr>",
+        );
         for d in &r.differences {
             section.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -349,12 +465,23 @@ pub fn html(r: &SipReport) -> String {
     for (name, s) in [
         ("end of speech → REFER", &r.timing.speech_end_to_refer),
         ("end of speech → decision", &r.timing.speech_end_to_decision),
-        ("decision → REFER (“transferring” prompt)", &r.timing.decision_to_refer),
+        (
+            "decision → REFER (“transferring” prompt)",
+            &r.timing.decision_to_refer,
+        ),
         ("whole call", &r.timing.call),
     ] {
-        section.push_str(&format!("<tr><td>{name}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td></tr>", s.p50_ms, s.p95_ms, s.max_ms, s.count));
+        section.push_str(&format!(
+            "<tr><td>{name}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td></tr>",
+            s.p50_ms, s.p95_ms, s.max_ms, s.count
+        ));
     }
-    section.push_str(&format!("</table><p>{} calls in {:.0} s, {} at once.</p>", r.outcomes.len(), r.wall_s, r.jobs));
+    section.push_str(&format!(
+        "</table><p>{} calls in {:.0} s, {} at once.</p>",
+        r.outcomes.len(),
+        r.wall_s,
+        r.jobs
+    ));
     match page.find("</h1>") {
         Some(at) => format!("{}{}{}", &page[..at + 5], section, &page[at + 5..]),
         None => page + &section,

@@ -42,7 +42,9 @@ pub const CALL_LEAD: Duration = Duration::from_millis(1536);
 /// [`CALL_LEAD`] in 8 kHz samples.
 pub const CALL_LEAD_SAMPLES: usize = 12_288;
 
-const _: () = assert!(CALL_LEAD_SAMPLES % FRAME == 0 && CALL_LEAD_SAMPLES == CALL_LEAD.as_millis() as usize * 8);
+const _: () = assert!(
+    CALL_LEAD_SAMPLES % FRAME == 0 && CALL_LEAD_SAMPLES == CALL_LEAD.as_millis() as usize * 8
+);
 
 /// The codec of replayed calls (`attendant replay-sip` offers only it).
 pub const CALL_CODEC: Codec = Codec::Pcmu;
@@ -109,7 +111,9 @@ pub fn understand_listens(
     let mut out = Vec::new();
     for (index, listen) in listens.iter().enumerate() {
         let from = (listen.from as usize).min(pcm.len());
-        let to = listens.get(index + 1).map_or(pcm.len(), |next| (next.from as usize).clamp(from, pcm.len()));
+        let to = listens.get(index + 1).map_or(pcm.len(), |next| {
+            (next.from as usize).clamp(from, pcm.len())
+        });
         let found = first_utterance(settings, &pcm[from..to])?;
         let found_cut = found.as_ref().map(|u| {
             let end = from as u64 + u.ended_at_sample;
@@ -118,20 +122,31 @@ pub fn understand_listens(
         let (utterance, cut) = match (found, listen.live_cut) {
             (found, Some(live)) if live_settings && found_cut != Some(live) => {
                 let (start, end, trailing) = live;
-                let pcm = pcm[(start as usize).min(pcm.len())..(end as usize).min(pcm.len())].to_vec();
+                let pcm =
+                    pcm[(start as usize).min(pcm.len())..(end as usize).min(pcm.len())].to_vec();
                 let truncated = found.is_some_and(|u| u.truncated);
-                let utterance = Utterance { pcm, truncated, ended_at_sample: end - from as u64, trailing_silence: trailing as usize };
+                let utterance = Utterance {
+                    pcm,
+                    truncated,
+                    ended_at_sample: end - from as u64,
+                    trailing_silence: trailing as usize,
+                };
                 (utterance, Cut::Recorded)
             }
             // The call heard no utterance in this recognition: neither does its replay.
             (_, None) if live_settings => continue,
             (Some(found), live) => {
-                let cut = if live.is_none() || found_cut != live { Cut::Endpointer } else { Cut::Same };
+                let cut = if live.is_none() || found_cut != live {
+                    Cut::Endpointer
+                } else {
+                    Cut::Same
+                };
                 (found, cut)
             }
             (None, _) => continue,
         };
-        let recognition = speech.recognize(decoded_part(&utterance, speech.decoded_end_silence()))?;
+        let recognition =
+            speech.recognize(decoded_part(&utterance, speech.decoded_end_silence()))?;
         let decision = speech.decide(&recognition);
         let end = from as u64 + utterance.ended_at_sample;
         out.push(HeardUtterance {
@@ -163,7 +178,8 @@ pub fn understand_call_audio(
     for piece in heard.chunks(160).chain(close.chunks(160)) {
         for event in endpointer.push(piece)? {
             if let EndpointEvent::Utterance(u) = event {
-                let recognition = speech.recognize(decoded_part(&u, speech.decoded_end_silence()))?;
+                let recognition =
+                    speech.recognize(decoded_part(&u, speech.decoded_end_silence()))?;
                 let decision = speech.decide(&recognition);
                 out.push(HeardUtterance {
                     listen: out.len(),
@@ -184,7 +200,10 @@ pub fn understand_call_audio(
 
 /// The first utterance a fresh endpointer cuts in `pcm`, pushed in 20 ms
 /// pieces as RTP delivers it (the cut does not depend on the pieces).
-fn first_utterance(settings: &EndpointSettings, pcm: &[i16]) -> Result<Option<Utterance>, UnderstandError> {
+fn first_utterance(
+    settings: &EndpointSettings,
+    pcm: &[i16],
+) -> Result<Option<Utterance>, UnderstandError> {
     let mut endpointer = Endpointer::new(settings.clone())?;
     for piece in pcm.chunks(160) {
         for event in endpointer.push(piece)? {
@@ -203,12 +222,21 @@ mod tests {
 
     #[test]
     fn a_call_hears_the_lead_then_the_voice_through_the_codec() {
-        let voice: Vec<i16> = (0..800).map(|i| ((i * 97) % 20_000) as i16 - 10_000).collect();
+        let voice: Vec<i16> = (0..800)
+            .map(|i| ((i * 97) % 20_000) as i16 - 10_000)
+            .collect();
         let heard = as_heard(&voice);
         assert_eq!(heard.len(), CALL_LEAD_SAMPLES + voice.len());
         assert!(heard[..CALL_LEAD_SAMPLES].iter().all(|&s| s == 0));
-        assert_eq!(&heard[CALL_LEAD_SAMPLES..], CALL_CODEC.decode(&CALL_CODEC.encode(&voice)).as_slice());
-        assert_ne!(&heard[CALL_LEAD_SAMPLES..], voice.as_slice(), "the codec changes the samples");
+        assert_eq!(
+            &heard[CALL_LEAD_SAMPLES..],
+            CALL_CODEC.decode(&CALL_CODEC.encode(&voice)).as_slice()
+        );
+        assert_ne!(
+            &heard[CALL_LEAD_SAMPLES..],
+            voice.as_slice(),
+            "the codec changes the samples"
+        );
         // Heard twice is heard once: a recording of a call replays as it was.
         assert_eq!(CALL_CODEC.decode(&CALL_CODEC.encode(&heard)), heard);
     }
