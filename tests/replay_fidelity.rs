@@ -136,8 +136,12 @@ async fn both_ways(corpus: &std::path::Path, jobs: usize, min_agreement: f64) {
             let started = std::time::Instant::now();
             replay_over_sip(&items, &plan, |o| outcomes.push(o));
             let wall = started.elapsed().as_secs_f64();
-            // The last call's recording is saved as its call task ends.
-            std::thread::sleep(Duration::from_secs(2));
+            // The last calls' recordings are saved as their call tasks end.
+            let saved = || std::fs::read_dir(&recordings).map_or(0, |d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count());
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while saved() < items.len() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(200));
+            }
             let order: std::collections::HashMap<String, usize> = items
                 .iter()
                 .enumerate()

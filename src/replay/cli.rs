@@ -370,6 +370,9 @@ pub fn execute_sip(args: &ReplaySipArgs) -> Result<(usize, usize), ReplaySipCliE
     // Outcomes in the items' order.
     let order: HashMap<&str, usize> = items.iter().enumerate().map(|(i, item)| (item.id.as_str(), i)).collect();
     outcomes.sort_by_key(|o| order.get(o.id.as_str()).copied().unwrap_or(usize::MAX));
+    if let Some(dir) = &args.recordings {
+        super::fidelity::wait_for_recordings(dir, items.len());
+    }
     let report = super::fidelity::sip_report(&items, outcomes, args.recordings.as_deref(), wall_s, plan.jobs)?;
     print!("{}", super::fidelity::text(&report));
     if let Some(path) = &args.json {

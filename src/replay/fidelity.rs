@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::recording::sidecar::ListenEnd;
 use crate::speech::endpoint::EndpointSettings;
 use crate::speech::offline::CALL_LEAD;
 
@@ -81,6 +82,27 @@ pub struct SipReport {
     pub agreement: Option<Agreement>,
     pub differences: Vec<Difference>,
     pub timing: Timing,
+}
+
+/// Waits (up to 30 s) until `dir` holds `count` sidecars or stops growing
+/// for 3 s: the attendant saves a call's recording as its call task ends.
+pub fn wait_for_recordings(dir: &Path, count: usize) {
+    let saved = || {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (mut last, mut since) = (saved(), std::time::Instant::now());
+    while last < count && std::time::Instant::now() < deadline && since.elapsed().as_secs() < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let now = saved();
+        if now != last {
+            (last, since) = (now, std::time::Instant::now());
+        }
+    }
 }
 
 /// Replays `items` offline, reads the calls' recordings in `recordings`, and
@@ -204,7 +226,7 @@ fn live_report(offline: &ReplayReport, matches: &[Option<LiveMatch>]) -> ReplayR
                     item.decided_label = run::decided_label(&item.decision, Some(&sidecar.directory));
                     item.error = None;
                     for listen in &sidecar.listens {
-                        if let crate::recording::sidecar::ListenEnd::DecodeFailed { reason } = &listen.end {
+                        if let ListenEnd::DecodeFailed { reason } = &listen.end {
                             item.notes.push(format!("live decoding failed: {reason}"));
                         }
                     }
@@ -285,10 +307,21 @@ fn why(offline: &ItemResult, live: &LiveMatch) -> String {
             );
         }
     }
+    let ends: Vec<String> = sidecar
+        .listens
+        .iter()
+        .map(|l| match &l.end {
+            ListenEnd::Stopped { why } => format!("stopped: {why}"),
+            ListenEnd::DecodeFailed { reason } => format!("decoding failed: {reason}"),
+            ListenEnd::Recognized => "recognized".to_owned(),
+            ListenEnd::Open => "open at the end of the call".to_owned(),
+        })
+        .collect();
     format!(
-        "the same utterances as far as both went (live {}, offline {}): the call's flow listened again differently (a new recognition after a re-prompt starts a fresh endpointer)",
+        "the same utterances as far as both went (live {}, offline {}); the call's recognitions ended: {}",
         live_cuts.len(),
-        offline_cuts.len()
+        offline_cuts.len(),
+        ends.join("; ")
     )
 }
 
