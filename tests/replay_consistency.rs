@@ -60,6 +60,7 @@ fn record_calls(
             started_at_unix_ms: 1_000 + n as u64,
             audio_ms: pcm.len() as u64 / 8,
             utterances: utterances.clone(),
+            listens: vec![],
             dtmf: String::new(),
             transfer_target: None,
             expected: None,

@@ -128,6 +128,16 @@ async fn a_recorded_call_replays_to_the_same_decision() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(best(&item.utterances), best(&sidecar.utterances));
+        // The recording says where each recognition listened and where the
+        // live endpointer cut; replay's endpointer, started at the same
+        // place, cuts the same samples, and the engine answers the same.
+        assert!(!sidecar.listens.is_empty(), "{sidecar:?}");
+        assert_eq!(sidecar.listens[0].call_sample % 128, 0, "frames on the call's grid");
+        assert!(item.notes.is_empty(), "{:?}", item.notes);
+        let cuts = |us: &[attendant::replay::record::RecordedUtterance]| {
+            us.iter().map(|u| (u.samples, u.nbest.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(cuts(&item.utterances), cuts(&sidecar.utterances));
     };
     tokio::time::timeout(Duration::from_secs(120), test)
         .await

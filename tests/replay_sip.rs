@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use attendant::directory::Language;
 use attendant::replay::input;
-use attendant::replay::sip::replay_over_sip;
+use attendant::replay::sip::{SipPlan, replay_over_sip};
 use common::Sipp;
 use common::speech::{self, SpeechStore};
 
@@ -37,17 +37,19 @@ async fn corpus_recordings_as_calls_reach_the_right_extension() {
         assert_eq!(items.len(), 2);
         let sip = attendant.sip;
         let outcomes = tokio::task::spawn_blocking(move || {
-            replay_over_sip(
-                &items,
-                sip,
-                common::speech::STORE_NUMBER,
-                Duration::from_secs(25),
-                &indicatif::ProgressBar::hidden(),
-            )
+            let plan = SipPlan {
+                attendant: sip,
+                number: common::speech::STORE_NUMBER.to_owned(),
+                limit: Duration::from_secs(25),
+                tail: Duration::from_secs(4),
+                jobs: 2,
+            };
+            let mut outcomes = Vec::new();
+            replay_over_sip(&items, &plan, |o| outcomes.push(o));
+            outcomes
         })
         .await
-        .unwrap()
-        .expect("baresip calls");
+        .unwrap();
         let sophie = outcomes
             .iter()
             .find(|o| o.id.starts_with("sophie"))
@@ -62,6 +64,9 @@ async fn corpus_recordings_as_calls_reach_the_right_extension() {
             sophie.caller_log
         );
         assert_eq!(sophie.right, Some(true));
+        // The call ended at the REFER, not at baresip's limit.
+        assert!(sophie.call_ms < 15_000, "{sophie:?}");
+        assert!(sophie.refer_after_answer_ms.is_some(), "{sophie:?}");
         let noise = outcomes.iter().find(|o| o.id.starts_with("noise")).unwrap();
         assert_eq!(noise.right, Some(true), "{noise:?}");
         attendant.stop().await;

@@ -11,8 +11,12 @@ use crate::matching::Thresholds;
 use crate::speech::endpoint::EndpointSettings;
 use crate::speech::understand::StoreSpeech;
 
-use super::sidecar::{DecisionRecord, RecordedUtterance, SIDECAR_FORMAT, Sidecar, grammar_sha256};
+use super::sidecar::{
+    DecisionRecord, ListenEnd, RecordedListen, RecordedUtterance, SIDECAR_FORMAT, SampleRange,
+    Sidecar, grammar_sha256,
+};
 use super::store::{CallRecorder, RecordError, SavedRecording};
+use crate::speech::endpoint::Utterance;
 
 /// The model name of an engine (the `models/*.toml` item), for sidecars and reports.
 pub fn model_name(kind: EngineKind, language: Language) -> Option<String> {
@@ -31,8 +35,8 @@ pub struct LiveRecording {
     speech: Arc<StoreSpeech>,
     sidecar: Sidecar,
     pcm: Vec<i16>,
-    /// (end in samples, length in samples, truncated) of the utterance being decoded.
-    pending: Option<(usize, usize, bool)>,
+    /// The utterance being decoded: its samples in the recording, truncated.
+    pending: Option<(SampleRange, bool)>,
 }
 
 impl std::fmt::Debug for LiveRecording {
@@ -78,6 +82,7 @@ impl LiveRecording {
                 .as_millis() as u64,
             audio_ms: 0,
             utterances: vec![],
+            listens: vec![],
             dtmf: String::new(),
             transfer_target: None,
             expected: None,
@@ -92,27 +97,63 @@ impl LiveRecording {
         })
     }
 
-    /// Caller audio heard while listening (8 kHz).
+    /// A recognition starts listening, at `call_sample` of the call's audio
+    /// clock; the audio that follows is its own. An earlier one still open
+    /// was stopped.
+    pub fn listening(&mut self, call_sample: u64) {
+        self.listen_ended(ListenEnd::Stopped {
+            why: "a new recognition started".into(),
+        });
+        self.sidecar.listens.push(RecordedListen {
+            from_sample: self.pcm.len() as u64,
+            call_sample,
+            end: ListenEnd::Open,
+        });
+    }
+
+    /// How the current recognition ended (nothing if it has ended already).
+    pub fn listen_ended(&mut self, end: ListenEnd) {
+        if let Some(listen) = self.sidecar.listens.last_mut()
+            && listen.end == ListenEnd::Open
+        {
+            listen.end = end;
+        }
+    }
+
+    /// Caller audio heard while listening (8 kHz), exactly as the endpointer got it.
     pub fn audio(&mut self, frame: &[i16]) {
         self.pcm.extend_from_slice(frame);
     }
 
-    /// The endpointer ended an utterance of `samples` samples; it is being decoded.
-    pub fn utterance_ended(&mut self, samples: usize, truncated: bool) {
-        self.pending = Some((self.pcm.len(), samples, truncated));
+    /// The endpointer cut `utterance` (its clock starts at the current
+    /// recognition's start); it is being decoded.
+    pub fn utterance_ended(&mut self, utterance: &Utterance) {
+        let from = self.sidecar.listens.last().map_or(0, |l| l.from_sample);
+        let end = from + utterance.ended_at_sample;
+        let range = SampleRange {
+            start: end.saturating_sub(utterance.pcm.len() as u64),
+            end,
+            trailing_silence: utterance.trailing_silence as u64,
+        };
+        self.pending = Some((range, utterance.truncated));
     }
 
     /// The recognition of the last utterance, and how long it took.
     pub fn recognized(&mut self, recognition: &crate::asr::Recognition, decode_ms: Option<f64>) {
-        let (end, samples, truncated) = self.pending.take().unwrap_or((self.pcm.len(), 0, false));
+        let (range, truncated) = match self.pending.take() {
+            Some((range, truncated)) => (Some(range), truncated),
+            None => (None, false),
+        };
         self.sidecar.utterances.push(RecordedUtterance {
-            ended_at_ms: end as u64 / 8,
-            duration_ms: samples as u64 / 8,
+            ended_at_ms: range.map_or(self.pcm.len() as u64, |r| r.end) / 8,
+            duration_ms: range.map_or(0, |r| r.end - r.start) / 8,
             truncated,
             nbest: recognition.alternatives.clone(),
             decision: DecisionRecord::from(&self.speech.decide(recognition)),
             decode_ms,
+            samples: range,
         });
+        self.listen_ended(ListenEnd::Recognized);
     }
 
     /// A key the caller pressed.
@@ -137,4 +178,3 @@ impl LiveRecording {
             .map(Some)
     }
 }
-

@@ -12,7 +12,9 @@ use crate::speech::endpoint::EndpointSettings;
 use crate::speech::understand::UnderstoodUtterance;
 
 /// Version of the sidecar format written by this code.
-pub const SIDECAR_FORMAT: u32 = 1;
+/// 2 added where each recognition listened ([`Sidecar::listens`]) and the
+/// exact samples of each utterance; replay reads format 1 too.
+pub const SIDECAR_FORMAT: u32 = 2;
 
 /// What a recording should lead to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -85,6 +87,52 @@ pub struct RecordedUtterance {
     pub decision: DecisionRecord,
     /// Time spent decoding it, when measured.
     pub decode_ms: Option<f64>,
+    /// The utterance's audio in the recording: samples `start_sample..end_sample`
+    /// (pre-roll and end-of-speech silence included), exactly what the
+    /// endpointer cut and the engine was given (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<SampleRange>,
+}
+
+/// A span of a recording's audio, in 8 kHz samples from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SampleRange {
+    pub start: u64,
+    pub end: u64,
+    /// Samples of end-of-speech silence at the end (the engine gets only a
+    /// tail of it for some engines: `Engine::decoded_end_silence`).
+    pub trailing_silence: u64,
+}
+
+/// One recognition of a recorded call: where its endpointer started listening
+/// and how it ended. The recording holds only what recognitions heard, one
+/// after the other; a recognition's audio runs to the next one's start.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordedListen {
+    /// First sample of this recognition in the recording.
+    pub from_sample: u64,
+    /// The same instant on the call's audio clock (samples of caller audio
+    /// received since the media started): endpointer frames fall on multiples
+    /// of `speech::stream::FRAME` of it.
+    pub call_sample: u64,
+    pub end: ListenEnd,
+}
+
+/// How a recognition ended: which stage gave nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ListenEnd {
+    /// Still listening when the call ended or the recording was saved.
+    Open,
+    /// The endpointer cut an utterance and the engine answered (see the
+    /// utterance; an empty N-best means the engine recognised nothing).
+    Recognized,
+    /// The endpointer cut an utterance but its decoding failed or was refused.
+    DecodeFailed { reason: String },
+    /// The flow stopped listening before any utterance ended (a key, the
+    /// no-input timeout, the end of the call); `why` says what the endpointer
+    /// had seen by then.
+    Stopped { why: String },
 }
 
 impl RecordedUtterance {
@@ -97,6 +145,7 @@ impl RecordedUtterance {
             nbest: u.recognition.alternatives.clone(),
             decision: DecisionRecord::from(&u.decision),
             decode_ms,
+            samples: None,
         }
     }
 }
@@ -123,6 +172,10 @@ pub struct Sidecar {
     /// Length of the recorded audio, in milliseconds.
     pub audio_ms: u64,
     pub utterances: Vec<RecordedUtterance>,
+    /// Each recognition's start and end, in order (format 2; empty in format 1,
+    /// whose audio replay endpoints as one stream).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listens: Vec<RecordedListen>,
     /// Keys the caller pressed, in order.
     pub dtmf: String,
     /// Where the call was transferred, if it was.
@@ -131,7 +184,6 @@ pub struct Sidecar {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Expected>,
 }
-
 
 /// The hash stored in [`Sidecar::grammar_sha256`].
 pub fn grammar_sha256(grammar: &CompiledGrammar) -> String {

@@ -223,7 +223,6 @@ fn write_wav(path: &Path, pcm: &[i16]) -> Result<(), RecordError> {
     writer.finalize().map_err(err)
 }
 
-
 #[cfg(test)]
 mod tests {
     //! Recordings land in their store's folder, complete, and retention keeps the newest.
@@ -260,6 +259,7 @@ mod tests {
             started_at_unix_ms: started_ms,
             audio_ms: 1,
             utterances: vec![],
+            listens: vec![],
             dtmf: "1#".into(),
             transfer_target: Some(TransferTarget::Extension("201".into())),
             expected: None,

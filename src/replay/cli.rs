@@ -308,9 +308,29 @@ pub struct ReplaySipArgs {
     /// Longest call, in seconds (baresip quits then).
     #[arg(long, default_value_t = 30)]
     pub limit: u64,
-    /// Write the outcomes as JSON.
+    /// Calls at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// Silence after the voice, in seconds, before the caller hangs up (time
+    /// for the decision and the "transferring" prompt).
+    #[arg(long, default_value_t = 4.0)]
+    pub tail: f64,
+    /// The attendant's recordings folder of the dialled store
+    /// (`<data_dir>/recordings/<store id>`, recording enabled): each call's
+    /// recording gives its live decision, compared with offline replay.
+    #[arg(long, value_name = "DIR")]
+    pub recordings: Option<PathBuf>,
+    /// Append each call's outcome as one JSON line as soon as it ends (an
+    /// interrupted run keeps what it measured).
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+    /// Write the whole report as JSON (outcomes, offline and live runs,
+    /// differences, timing).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the HTML report (offline vs live when recordings are given).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Why `attendant replay-sip` failed.
@@ -318,8 +338,6 @@ pub struct ReplaySipArgs {
 pub enum ReplaySipCliError {
     #[error("cannot read the recordings")]
     Input(#[from] InputError),
-    #[error("cannot place the calls")]
-    Sip(#[from] super::sip::SipReplayError),
     #[error("cannot write {path}")]
     Write {
         path: PathBuf,
@@ -329,43 +347,70 @@ pub enum ReplaySipCliError {
     Encode(#[from] serde_json::Error),
 }
 
-/// Runs `attendant replay-sip`: one baresip call per recording, in turn.
-/// Returns (right, judged) counts. Blocking.
+/// Runs `attendant replay-sip`; returns (calls that ended where expected,
+/// labelled calls). Blocking.
 pub fn execute_sip(args: &ReplaySipArgs) -> Result<(usize, usize), ReplaySipCliError> {
     let items = input::load(&args.input)?;
     let bar = progress_bar(items.len());
-    let outcomes = super::sip::replay_over_sip(
-        &items,
-        args.attendant,
-        &args.number,
-        std::time::Duration::from_secs(args.limit),
-        &bar,
-    )?;
-    bar.finish_and_clear();
-    for o in &outcomes {
-        let verdict = match o.right {
-            Some(true) => "right",
-            Some(false) => "WRONG",
-            None => "unlabelled",
-        };
-        println!(
-            "{verdict:10} {} -> {} (expected {:?})",
-            o.id,
-            o.transferred_to.as_deref().unwrap_or("no transfer"),
-            o.expected_targets
-        );
-    }
-    let judged = outcomes.iter().filter(|o| o.right.is_some()).count();
-    let right = outcomes.iter().filter(|o| o.right == Some(true)).count();
-    println!("{right}/{judged} calls ended where expected");
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&outcomes)?).map_err(|source| {
-            ReplaySipCliError::Write {
-                path: path.clone(),
-                source,
+    let write_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReplaySipCliError::Write { path, source }
+    };
+    let mut lines = match &args.jsonl {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(write_err(path))?,
+        ),
+        None => None,
+    };
+    let plan = super::sip::SipPlan {
+        attendant: args.attendant,
+        number: args.number.clone(),
+        limit: std::time::Duration::from_secs(args.limit),
+        tail: std::time::Duration::from_secs_f64(args.tail.max(0.0)),
+        jobs: usize::from(args.jobs),
+    };
+    let started = std::time::Instant::now();
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut line_error = None;
+    super::sip::replay_over_sip(&items, &plan, |outcome| {
+        if let Some(file) = lines.as_mut() {
+            use std::io::Write as _;
+            let written = serde_json::to_string(&outcome)
+                .map_err(std::io::Error::other)
+                .and_then(|text| writeln!(file, "{text}"))
+                .and_then(|()| file.flush());
+            if let (Err(error), Some(path)) = (written, &args.jsonl) {
+                line_error.get_or_insert((path.clone(), error));
             }
-        })?;
+        }
+        bar.inc(1);
+        outcomes.push(outcome);
+    });
+    bar.finish_and_clear();
+    let wall_s = started.elapsed().as_secs_f64();
+    if let Some((path, source)) = line_error {
+        return Err(ReplaySipCliError::Write { path, source });
     }
+    // Outcomes in the items' order.
+    let order: HashMap<&str, usize> = items.iter().enumerate().map(|(i, item)| (item.id.as_str(), i)).collect();
+    outcomes.sort_by_key(|o| order.get(o.id.as_str()).copied().unwrap_or(usize::MAX));
+    if let Some(dir) = &args.recordings {
+        super::fidelity::wait_for_recordings(dir, items.len());
+    }
+    let report = super::fidelity::sip_report(&items, outcomes, args.recordings.as_deref(), wall_s, plan.jobs)?;
+    print!("{}", super::fidelity::text(&report));
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?).map_err(write_err(path))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, super::fidelity::html(&report)).map_err(write_err(path))?;
+    }
+    let judged = report.outcomes.iter().filter(|o| o.right.is_some()).count();
+    let right = report.outcomes.iter().filter(|o| o.right == Some(true)).count();
     Ok((right, judged))
 }
 

@@ -10,7 +10,8 @@
 //! - [`score`]: accuracy, false accepts and rejects, confirmation rate, confused
 //!   pairs, latency percentiles.
 //! - [`report`]: one self-contained HTML page with inline SVG charts.
-//! - [`sip`]: the same recordings as real calls through baresip.
+//! - [`sip`]: the same recordings as real calls through baresip, several at once.
+//! - [`fidelity`]: live (SIP) against offline decisions, differences explained.
 //! - [`calibrate`]: one replay kept, decided again under many thresholds;
 //!   the thresholds chosen per engine, and the accept-threshold curves.
 //!
@@ -20,6 +21,7 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod fidelity;
 pub mod input;
 pub mod record;
 pub mod report;

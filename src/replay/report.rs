@@ -593,6 +593,7 @@ mod tests {
             error: None,
             category: None,
             turns: 1,
+            notes: vec![],
         };
         let report = ReplayReport {
             config: "A".into(),

@@ -20,6 +20,12 @@ use crate::speech::endpoint::EndpointSettings;
 use crate::speech::understand::{StoreSpeech, understand_recording};
 
 use super::input::{self, ExpectedSpec, ReplayItem};
+use crate::recording::sidecar::SampleRange;
+use crate::speech::offline::{
+    CALL_LEAD_SAMPLES, Cut, HeardUtterance, Listen, as_heard, understand_call_audio,
+    understand_listens,
+};
+
 use super::record::RecordedUtterance;
 use super::score::{self, Category, DecisionRecord, Expected, Scored, Summary, Verdict};
 
@@ -96,6 +102,10 @@ pub struct ItemResult {
     /// Turns the call took to its decision ([`score::turns`]).
     #[serde(default)]
     pub turns: usize,
+    /// Where replay could not give the engine what the call gave it, or found
+    /// nothing to decode, and why (stage and cause).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A whole run.
@@ -330,7 +340,9 @@ impl Replayer {
             live_decision: sidecar
                 .map(|s| score::call_decision(s.utterances.iter().map(|u| &u.decision))),
             error: None,
+            notes: vec![],
         };
+        let mut notes = Vec::new();
         let outcome = (|| -> Result<Vec<RecordedUtterance>, String> {
             let directory = directory
                 .as_ref()
@@ -342,14 +354,46 @@ impl Replayer {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clear();
-            let understood =
-                understand_recording(&speech, &endpoint, &pcm).map_err(|e| anyhow_chain(&e))?;
+            let utterances = match sidecar.filter(|s| !s.listens.is_empty()) {
+                Some(recorded) => {
+                    let heard = understand_listens(
+                        &speech,
+                        &endpoint,
+                        endpoint == recorded.endpoint,
+                        &pcm,
+                        &listens_of(recorded),
+                    )
+                    .map_err(|e| anyhow_chain(&e))?;
+                    notes.extend(cut_notes(&heard));
+                    heard.iter().map(utterance_of_heard).collect::<Vec<_>>()
+                }
+                // A call recording of format 1 is the call's audio already.
+                None if sidecar.is_some() => understand_recording(&speech, &endpoint, &pcm)
+                    .map_err(|e| anyhow_chain(&e))?
+                    .iter()
+                    .map(|u| RecordedUtterance::from_understood(u, None))
+                    .collect(),
+                // Any other WAV is a caller's voice, heard as a call hears it;
+                // positions stay on the call's clock, times from the voice.
+                None => understand_call_audio(&speech, &endpoint, &as_heard(&pcm))
+                    .map_err(|e| anyhow_chain(&e))?
+                    .iter()
+                    .map(|u| {
+                        let mut r = utterance_of_heard(u);
+                        r.ended_at_ms = u.end.saturating_sub(CALL_LEAD_SAMPLES as u64) / 8;
+                        r
+                    })
+                    .collect(),
+            };
             let times =
                 std::mem::take(&mut *self.decoded.lock().unwrap_or_else(PoisonError::into_inner));
-            Ok(understood
-                .iter()
+            Ok(utterances
+                .into_iter()
                 .enumerate()
-                .map(|(i, u)| RecordedUtterance::from_understood(u, times.get(i).copied()))
+                .map(|(i, mut u)| {
+                    u.decode_ms = times.get(i).copied();
+                    u
+                })
                 .collect())
         })();
         match outcome {
@@ -364,9 +408,82 @@ impl Replayer {
             }
             Err(e) => result.error = Some(e),
         }
+        if result.error.is_none() && result.utterances.is_empty() {
+            notes.push("no utterance: the endpointer found no speech in the recording".to_owned());
+        }
+        for u in &result.utterances {
+            if u.nbest.is_empty() {
+                notes.push(format!(
+                    "the engine recognised nothing in the utterance ending at {:.2} s ({} ms long)",
+                    u.ended_at_ms as f64 / 1000.0,
+                    u.duration_ms
+                ));
+            }
+        }
+        result.notes = notes;
         result.decided_label = decided_label(&result.decision, directory.as_deref());
         result
     }
+}
+
+/// The recognitions of a call recording, with the cut the live endpointer
+/// made in each (the recorded utterance that lies in it).
+fn listens_of(sidecar: &crate::recording::Sidecar) -> Vec<Listen> {
+    let starts: Vec<u64> = sidecar.listens.iter().map(|l| l.from_sample).collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| {
+            let to = starts.get(i + 1).copied().unwrap_or(u64::MAX);
+            let live_cut = sidecar
+                .utterances
+                .iter()
+                .filter_map(|u| u.samples)
+                .find(|r| r.end > from && r.end <= to)
+                .map(|r| (r.start, r.end, r.trailing_silence));
+            Listen { from, live_cut }
+        })
+        .collect()
+}
+
+/// An utterance of a replayed call recording, in the sidecar's terms.
+fn utterance_of_heard(u: &HeardUtterance) -> RecordedUtterance {
+    RecordedUtterance {
+        ended_at_ms: u.end / 8,
+        duration_ms: (u.end - u.start) / 8,
+        truncated: u.truncated,
+        nbest: u.recognition.alternatives.clone(),
+        decision: DecisionRecord::from(&u.decision),
+        decode_ms: None,
+        samples: Some(SampleRange {
+            start: u.start,
+            end: u.end,
+            trailing_silence: u.trailing_silence,
+        }),
+    }
+}
+
+/// What replay says of the cuts it could not reproduce.
+fn cut_notes(heard: &[HeardUtterance]) -> Vec<String> {
+    let secs = |samples: u64| samples as f64 / 8000.0;
+    heard
+        .iter()
+        .filter(|u| u.cut != Cut::Same)
+        .map(|u| match u.cut {
+            Cut::Recorded => format!(
+                "recognition {}: replay's endpointer did not find the live cut {:.3}-{:.3} s; the recorded cut was decoded",
+                u.listen + 1,
+                secs(u.start),
+                secs(u.end)
+            ),
+            _ => format!(
+                "recognition {}: cut by replay's endpointer at {:.3}-{:.3} s (other settings than the call's, or no live cut recorded)",
+                u.listen + 1,
+                secs(u.start),
+                secs(u.end)
+            ),
+        })
+        .collect()
 }
 
 /// A whole error chain on one line (errors here end up in reports, not in `?`).
@@ -399,7 +516,7 @@ fn expected_label(expected: Option<&Expected>, directory: Option<&Directory>) ->
     }
 }
 
-fn decided_label(decision: &DecisionRecord, directory: Option<&Directory>) -> String {
+pub(super) fn decided_label(decision: &DecisionRecord, directory: Option<&Directory>) -> String {
     match decision {
         DecisionRecord::NoMatch => "(no match)".to_owned(),
         DecisionRecord::Transfer(id) | DecisionRecord::Confirm(id) => name_of(*id, directory),

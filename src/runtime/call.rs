@@ -17,11 +17,12 @@ use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::flow::{Action, Call, FlowSettings, Input, Output, Prompt};
 use crate::media::prompt::PromptAudio;
 use crate::recording::LiveRecording;
+use crate::recording::sidecar::ListenEnd;
 use crate::media::sdp::{LocalSdp, NegotiatedMedia, SdpError, accept_answer, negotiate};
 use crate::media::session::{MediaCommand, MediaEvent, MediaSession, RtpSocket};
 use crate::sip::{IncomingCall, Rejection, SessionRefusal, SipCall, SipEvent};
 use crate::speech::decode::{DecodeError, DecodeStream};
-use crate::speech::stream::{SpeechStream, StreamEvent};
+use crate::speech::stream::{SpeechStream, StreamEvent, frame_alignment};
 use crate::speech::understand::StoreSpeech;
 
 /// Run one call in its own task, so that a panic in it stays there: unwinding
@@ -119,6 +120,9 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             debug!(trunk = %trunk.name, symmetric_rtp = trunk.symmetric_rtp, "call from a configured trunk");
         }
         let media = rtp.start_latching(&negotiated, &context.media, trunk.and_then(|t| t.latching()));
+        // The caller's audio from its first packet: the call's audio clock
+        // counts every sample, so that recognitions cut frames on one grid.
+        let audio = media.subscribe_audio();
         if call.accept(answer).is_err() {
             info!("caller gone before the answer");
             context.records.submit(log.unanswered());
@@ -150,6 +154,8 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
             speech,
             spelling,
             endpoint,
+            audio: Some(audio),
+            heard: 0,
             listening: None,
             generation: 0,
             results_tx,
@@ -467,7 +473,9 @@ fn media_input(event: MediaEvent) -> Input {
 /// (then its decoding is finished, and listening stops).
 struct Listening {
     generation: u64,
-    audio: broadcast::Receiver<Vec<i16>>,
+    /// Samples of the next frames to leave out: the endpointer's frames fall
+    /// on the call's frame grid (`speech::stream::frame_alignment`).
+    skip: usize,
     stream: SpeechStream,
     /// The utterance in progress being decoded (none before speech starts).
     decoding: Option<DecodeStream>,
@@ -478,10 +486,10 @@ struct Listening {
 /// A decoded utterance, tagged with the recognition it belongs to.
 type Decoded = (u64, Result<Recognition, DecodeError>);
 
-/// The next audio frame of the running recognition (pending when none runs).
-async fn next_frame(listening: &mut Option<Listening>) -> Result<Vec<i16>, broadcast::error::RecvError> {
-    match listening {
-        Some(listening) => listening.audio.recv().await,
+/// The next frame of the caller's audio (pending once the media has ended).
+async fn next_frame(audio: &mut Option<broadcast::Receiver<Vec<i16>>>) -> Result<Vec<i16>, broadcast::error::RecvError> {
+    match audio {
+        Some(audio) => audio.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -496,6 +504,10 @@ struct CallDriver {
     /// Keypad name search, when the store has a spell key.
     spelling: Option<super::spelling::CallSpelling>,
     endpoint: crate::speech::endpoint::EndpointSettings,
+    /// The caller's audio, from the start of the media (none once it closed).
+    audio: Option<broadcast::Receiver<Vec<i16>>>,
+    /// Samples of caller audio received so far: the call's audio clock.
+    heard: u64,
     listening: Option<Listening>,
     /// Counts recognitions started and abandoned: a decoded result whose
     /// generation is not current belongs to an abandoned recognition and is
@@ -575,14 +587,22 @@ impl CallDriver {
                         self.feed(Input::CallerHungUp);
                     }
                 },
-                frame = next_frame(&mut self.listening) => match frame {
-                    Ok(frame) => self.on_audio(&frame),
+                frame = next_frame(&mut self.audio) => match frame {
+                    Ok(frame) => {
+                        self.heard += frame.len() as u64;
+                        self.on_audio(frame);
+                    }
                     Err(broadcast::error::RecvError::Lagged(lost)) => {
+                        // 20 ms frames: the clock stays about right.
+                        self.heard += lost * 160;
                         warn!(lost, "speech audio reader fell behind: frames lost");
                     }
                     Err(broadcast::error::RecvError::Closed) => {
-                        self.listening = None;
-                        self.feed(Input::NoSpeech);
+                        self.audio = None;
+                        if self.listening.take().is_some() {
+                            self.listen_ended("the media ended");
+                            self.feed(Input::NoSpeech);
+                        }
                     }
                 },
                 Some((generation, result)) = self.results.recv() => self.on_decoded(generation, result),
@@ -663,8 +683,20 @@ impl CallDriver {
     /// Caller audio during a recognition: endpointed, and streamed to the
     /// decode workers from speech onset, so that at the end of speech only the
     /// engine's finalisation is left.
-    fn on_audio(&mut self, frame: &[i16]) {
+    fn on_audio(&mut self, mut frame: Vec<i16>) {
         let Some(listening) = self.listening.as_mut() else { return };
+        if listening.skip > 0 {
+            let skipped = listening.skip.min(frame.len());
+            frame.drain(..skipped);
+            listening.skip -= skipped;
+            if let Some(recording) = self.recording.as_mut().filter(|_| listening.skip == 0) {
+                recording.listening(self.heard - frame.len() as u64);
+            }
+        }
+        let frame = frame.as_slice();
+        if frame.is_empty() {
+            return;
+        }
         if let Some(recording) = self.recording.as_mut() {
             recording.audio(frame);
         }
@@ -674,6 +706,7 @@ impl CallDriver {
             Err(error) => {
                 warn!(%error, "endpointer failed: no speech");
                 self.listening = None;
+                self.listen_ended("the endpointer failed");
                 self.feed(Input::NoSpeech);
                 return;
             }
@@ -703,6 +736,7 @@ impl CallDriver {
                         // with the others.
                         warn!(%error, "decoding cannot keep up: no speech for this call");
                         self.listening = None;
+                        self.listen_ended("decoding could not keep up");
                         self.feed(Input::NoSpeech);
                         return;
                     }
@@ -716,9 +750,12 @@ impl CallDriver {
                     self.speech_ended_at = Some(now());
                     let Some(Listening { decoding, permit, .. }) = self.listening.take() else { return };
                     if let Some(recording) = self.recording.as_mut() {
-                        recording.utterance_ended(utterance.pcm.len(), utterance.truncated);
+                        recording.utterance_ended(&utterance);
                     }
                     let Some(decoding) = decoding else {
+                        if let Some(recording) = self.recording.as_mut() {
+                            recording.listen_ended(ListenEnd::DecodeFailed { reason: "no decoder could be started".into() });
+                        }
                         self.feed(Input::NoSpeech);
                         return;
                     };
@@ -751,6 +788,13 @@ impl CallDriver {
         }
     }
 
+    /// The recording's note of why the current recognition heard no utterance.
+    fn listen_ended(&mut self, why: &str) {
+        if let Some(recording) = self.recording.as_mut() {
+            recording.listen_ended(ListenEnd::Stopped { why: why.to_owned() });
+        }
+    }
+
     /// A decoded utterance: the answer to the current recognition, or stale.
     fn on_decoded(&mut self, generation: u64, result: Result<Recognition, DecodeError>) {
         if generation != self.generation {
@@ -768,6 +812,9 @@ impl CallDriver {
             }
             Err(error) => {
                 warn!(%error, "recognition failed: no speech");
+                if let Some(recording) = self.recording.as_mut() {
+                    recording.listen_ended(ListenEnd::DecodeFailed { reason: error.to_string() });
+                }
                 self.feed(Input::NoSpeech);
             }
         }
@@ -897,12 +944,19 @@ impl CallDriver {
                     warn!(?grammar, "all recognitions busy: answering NoSpeech");
                     return Some(Input::NoSpeech);
                 };
+                self.listen_ended("a new recognition started");
                 let tail = self.speech.store.as_ref().and_then(|speech| speech.decoded_end_silence());
                 match SpeechStream::new(self.endpoint.clone(), tail) {
                     Ok(stream) => {
+                        let skip = frame_alignment(self.heard);
+                        if skip == 0
+                            && let Some(recording) = self.recording.as_mut()
+                        {
+                            recording.listening(self.heard);
+                        }
                         self.listening = Some(Listening {
                             generation: self.generation,
-                            audio: self.media.subscribe_audio(),
+                            skip,
                             stream,
                             decoding: None,
                             permit,
@@ -916,7 +970,9 @@ impl CallDriver {
             }
             Action::StopRecognition => {
                 self.generation += 1;
-                self.listening = None;
+                if self.listening.take().is_some() {
+                    self.listen_ended("the flow stopped listening (a key, a timeout or the end of the call)");
+                }
             }
         }
         None

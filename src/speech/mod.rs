@@ -7,7 +7,8 @@
 //! names. [`stream`] hands each utterance to the recognizer block by block while
 //! the caller speaks, and [`decode`] runs every call's recognizer on a bounded
 //! set of worker threads, so that at the end of speech only the engine's
-//! finalisation is left.
+//! finalisation is left. [`offline`] runs the same path over recordings, as
+//! a call runs it (QA replay).
 //!
 //! Sans-IO like [`crate::flow`] (all but [`decode`] and [`registry`]): time is
 //! counted in samples pushed, never read from a clock.
@@ -18,6 +19,7 @@
 
 pub mod decode;
 pub mod endpoint;
+pub mod offline;
 pub mod registry;
 pub mod understand;
 pub mod resample;

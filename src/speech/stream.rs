@@ -33,6 +33,21 @@ use super::resample::ResampleError;
 /// make only 500 decode jobs a second.
 pub const DECODE_BLOCK: usize = 800;
 
+/// Samples per endpointer frame (16 ms at 8 kHz): the voice detector scores
+/// the audio frame by frame, so where the frames fall decides, to a frame,
+/// where speech starts and ends.
+pub const FRAME: usize = super::resample::CHUNK_8K;
+
+/// Samples a recognition starting at `call_sample` of the call's audio clock
+/// (caller samples received since the media started) leaves out, so that its
+/// endpointer frames fall on multiples of [`FRAME`] of that clock, wherever
+/// it starts. Offline replay of a call's audio starts at sample 0, on the
+/// same grid: the same audio is cut the same way live and offline. What is
+/// left out is less than one frame of the start, during the prompt.
+pub fn frame_alignment(call_sample: u64) -> usize {
+    (FRAME - (call_sample % FRAME as u64) as usize) % FRAME
+}
+
 
 /// The blocks a recognizer is fed for a whole utterance, in order: the same
 /// cuts a [`SpeechStream`] makes while the utterance is spoken.
@@ -171,6 +186,26 @@ mod tests {
     fn run_with(audio: &[i16], piece: usize, tail: Option<Duration>) -> Vec<StreamEvent> {
         let mut stream = SpeechStream::new(EndpointSettings::default(), tail).expect("stream");
         audio.chunks(piece).flat_map(|p| stream.push(p).expect("push")).collect()
+    }
+
+    #[test]
+    fn a_recognition_starting_anywhere_is_cut_on_the_call_frame_grid() {
+        let audio = call_audio();
+        let reference = run(&audio, 160);
+        // Listening starts at any packet of the call: aligned, the frames fall
+        // where they fall for a recognition started at sample 0.
+        for start in [0usize, 160, 320, 480, 640, 2000, 4000] {
+            let skip = frame_alignment(start as u64);
+            assert_eq!((start + skip) % FRAME, 0, "{start}");
+            assert!(skip < FRAME);
+            let from = start + skip;
+            let events = run(&audio[from..], 160);
+            let ended = |events: &[StreamEvent]| -> Vec<(usize, Vec<i16>)> {
+                events.iter().filter_map(|e| if let StreamEvent::Ended(u) = e { Some((u.ended_at_sample as usize, u.pcm.clone())) } else { None }).collect()
+            };
+            let want: Vec<(usize, Vec<i16>)> = ended(&reference).into_iter().map(|(end, pcm)| (end - from, pcm)).collect();
+            assert_eq!(ended(&events), want, "listening from sample {start}");
+        }
     }
 
     #[test]
