@@ -44,6 +44,15 @@ pub enum ApiError {
     /// The body's content type is not one the route reads.
     #[error("unsupported content type {found:?}: expected {expected}")]
     UnsupportedMediaType { found: String, expected: &'static str },
+    /// The request took longer than `admin.request_timeout`; its work was dropped.
+    #[error("the request took longer than {limit_ms} ms and was stopped; nothing was changed by it unless a later read shows otherwise")]
+    Timeout { limit_ms: u128 },
+    /// The directory changed since the version the client previewed.
+    #[error("the directory changed since you previewed it (version {previewed}, now {current}): preview the file again")]
+    DirectoryChanged { previewed: i64, current: i64 },
+    /// A replacing import would remove entries and the request did not confirm how many.
+    #[error("this import replaces the directory and removes {removed} entr{}: send confirm_removals={removed} to apply it, or import with mode=merge to keep them", if *.removed == 1 { "y" } else { "ies" })]
+    ConfirmRemovals { removed: usize },
     /// A failure of the server (database down, …); details go to the log only.
     #[error("internal error")]
     Internal {
@@ -65,6 +74,8 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DirectoryChanged { .. } | ApiError::ConfirmRemovals { .. } => StatusCode::CONFLICT,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +95,9 @@ impl ApiError {
             ApiError::Conflict { .. } => "conflict",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Timeout { .. } => "request_timeout",
+            ApiError::DirectoryChanged { .. } => "directory_changed",
+            ApiError::ConfirmRemovals { .. } => "confirm_removals",
             ApiError::Internal { .. } => "internal",
         }
     }
@@ -102,6 +116,7 @@ impl From<AdminError> for ApiError {
             | AdminError::DuplicateExtension { .. }
             | AdminError::DuplicateNumber { .. }) => ApiError::Conflict { message: e.to_string() },
             AdminError::InvalidHours { source, .. } => ApiError::Invalid { message: source.to_string() },
+            AdminError::VersionChanged { expected, current, .. } => ApiError::DirectoryChanged { previewed: expected, current },
             AdminError::Unauthenticated { failure } => ApiError::Unauthenticated { failure },
             source => ApiError::Internal { source },
         }
@@ -111,7 +126,7 @@ impl From<AdminError> for ApiError {
 impl From<ImportRejected> for ApiError {
     fn from(rejected: ImportRejected) -> ApiError {
         match rejected.problems.as_slice() {
-            [ImportProblem::TooLarge { .. }] => ApiError::TooLarge { message: rejected.to_string() },
+            [problem @ ImportProblem::TooLarge { .. }] => ApiError::TooLarge { message: problem.to_string() },
             _ => ApiError::Rejected { rejected },
         }
     }
@@ -133,6 +148,11 @@ impl IntoResponse for ApiError {
                     .map(|p| serde_json::json!({"message": p.to_string(), "detail": p}))
                     .collect::<Vec<_>>()
             );
+        }
+        match &self {
+            ApiError::DirectoryChanged { current, .. } => body["error"]["current_version"] = serde_json::json!(current),
+            ApiError::ConfirmRemovals { removed } => body["error"]["removed"] = serde_json::json!(removed),
+            _ => {}
         }
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self {

@@ -29,6 +29,7 @@ async function api(method, path, body, contentType) {
     const problems = (error.problems || []).map((p) => p.message);
     const err = new Error(problems.length ? error.message + "\n" + problems.join("\n") : error.message);
     err.code = error.code;
+    err.details = error;
     throw err;
   }
   return data;
@@ -183,32 +184,55 @@ function showSync(container, sync) {
   showList(container, "Names the engine cannot recognise", sync.unrecognisable, "removed",
     (u) => u.name + ": " + u.unknown_words.join(", "));
   showList(container, "Names that sound alike", sync.similar, "changed",
-    (p) => p.first_name + " / " + p.second_name + " (add an alias or a department)");
+    (p) => p.first_name + " / " + p.second_name + ": " + p.why + " (add an alias to tell them apart)");
   if (sync.similar_total > sync.similar.length) {
     container.append(el("p", "… and " + (sync.similar_total - sync.similar.length) + " more pairs that sound alike."));
   }
   if (!sync.unrecognisable.length && !sync.similar.length) container.append(el("p", "No warnings."));
 }
 
+// How a changed field reads in the preview ("enabled: false → true").
+function fieldValue(entry, field) {
+  const value = entry[field === "spelling" ? "name" : field];
+  if (Array.isArray(value)) return value.length ? value.join(" | ") : "(none)";
+  if (value === null || value === undefined || value === "") return "(none)";
+  return String(value);
+}
+
+function changedLine(c) {
+  const fields = (c.fields || []).map((f) => f + ": " + fieldValue(c.before, f) + " → " + fieldValue(c.after, f));
+  return entryLine(c.after) + " — " + fields.join("; ");
+}
+
 async function previewImport() {
   const file = $("import-file").files[0];
   if (!file) { say("Choose a file first.", true); return; }
   const isJson = file.name.toLowerCase().endsWith(".json");
-  const text = await file.text();
+  // The bytes as they are: the server detects the encoding (file.text()
+  // would turn a Windows-1252 "é" into U+FFFD before anyone could tell).
+  const bytes = await file.arrayBuffer();
+  const mode = $("import-mode").value;
   const diff = $("diff");
   diff.replaceChildren();
   $("apply-import").hidden = true;
   try {
-    const result = await api("POST", "/stores/" + state.store.id + "/import?dry_run=true", text,
+    const result = await api("POST", "/stores/" + state.store.id + "/import?dry_run=true&mode=" + mode, bytes,
       isJson ? "application/json" : "text/csv");
     const d = result.diff;
     diff.append(el("p", d.added.length + " added, " + d.changed.length + " changed, " + d.removed.length +
       " removed, " + d.unchanged + " unchanged", "summary"));
+    const reading = result.reading;
+    diff.append(el("p", "Read as " + reading.encoding + (reading.separator ? ", columns separated by " +
+      (reading.separator === "\t" ? "tabs" : "“" + reading.separator + "”") : "") + ".", "reading"));
+    for (const note of reading.notes) diff.append(el("p", note, "note"));
     showList(diff, "Added", d.added, "added", entryLine);
-    showList(diff, "Changed", d.changed, "changed", (c) => entryLine(c.before) + "  ⇒  " + entryLine(c.after));
+    showList(diff, "Changed", d.changed, "changed", changedLine);
     showList(diff, "Removed", d.removed, "removed", entryLine);
     showSync(diff, result.sync);
-    state.pendingImport = { text, type: isJson ? "application/json" : "text/csv" };
+    state.pendingImport = { bytes, type: isJson ? "application/json" : "text/csv", mode, version: result.version,
+      removed: d.removed.length };
+    $("apply-import").textContent = mode === "replace" && d.removed.length
+      ? "Apply: replace the directory (" + d.removed.length + " entries removed)" : "Apply this import";
     $("apply-import").hidden = false;
     say("Nothing is changed yet: check the differences, then apply.");
   } catch (e) {
@@ -218,9 +242,15 @@ async function previewImport() {
 }
 
 async function applyImport() {
-  if (!state.pendingImport) return;
+  const pending = state.pendingImport;
+  if (!pending) return;
+  let path = "/stores/" + state.store.id + "/import?mode=" + pending.mode + "&version=" + pending.version;
+  if (pending.mode === "replace" && pending.removed > 0) {
+    if (!confirm("This replaces the whole directory: " + pending.removed + " entries will be removed. Apply?")) return;
+    path += "&confirm_removals=" + pending.removed;
+  }
   try {
-    const result = await api("POST", "/stores/" + state.store.id + "/import", state.pendingImport.text, state.pendingImport.type);
+    const result = await api("POST", path, pending.bytes, pending.type);
     state.pendingImport = null;
     $("apply-import").hidden = true;
     $("diff").replaceChildren();
@@ -228,13 +258,20 @@ async function applyImport() {
     await refreshStoreHeader();
     await refreshEntries();
   } catch (e) {
+    if (e.code === "directory_changed") {
+      state.pendingImport = null;
+      $("apply-import").hidden = true;
+      say("The directory changed since your preview (someone else edited it): nothing was applied. Preview the file again.", true);
+      return;
+    }
     say(e.message, true);
   }
 }
 
-async function download(format) {
+async function download(format, dialect) {
   try {
-    const response = await fetch("/api/v1/stores/" + state.store.id + "/export?format=" + format,
+    const response = await fetch("/api/v1/stores/" + state.store.id + "/export?format=" + format +
+      (dialect ? "&dialect=" + dialect : ""),
       { headers: { Authorization: "Bearer " + state.token } });
     if (!response.ok) throw new Error("export failed (" + response.status + ")");
     const url = URL.createObjectURL(await response.blob());
@@ -287,6 +324,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("apply-import").addEventListener("click", applyImport);
   $("export-csv").addEventListener("click", (e) => { e.preventDefault(); download("csv"); });
   $("export-json").addEventListener("click", (e) => { e.preventDefault(); download("json"); });
+  $("export-excel").addEventListener("click", (e) => { e.preventDefault(); download("csv", "excel"); });
   for (const button of document.querySelectorAll("nav .tab")) button.addEventListener("click", () => showTab(button.dataset.tab));
   if (state.token) signIn(state.token);
 });
