@@ -529,13 +529,21 @@ pub struct AdminConfig {
     /// in front to expose them). Empty (`""`, the default) turns them off.
     #[serde(with = "optional_addr")]
     pub listen: Option<SocketAddr>,
+    /// Longest an admin request may take, body upload included; past it the
+    /// request is answered 503 and its work dropped. On SIGTERM the admin API
+    /// stops taking requests and waits at most this long for those in flight.
+    #[serde(with = "duration_ms")]
+    pub request_timeout: Duration,
+    /// Days a token issued without an explicit expiry stays valid (API and
+    /// `attendant admin token`); 0: such tokens never expire.
+    pub token_lifetime_days: u32,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
         // Off unless asked for (`make run` asks for 127.0.0.1:8080): several
         // attendants on one host, as in the tests, would otherwise fight for a port.
-        AdminConfig { listen: None }
+        AdminConfig { listen: None, request_timeout: Duration::from_secs(30), token_lifetime_days: 90 }
     }
 }
 

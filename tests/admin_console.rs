@@ -228,12 +228,54 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     assert!(diff_text.contains("Names that sound alike"), "sync warnings shown before applying: {diff_text}");
     assert!(diff_text.contains("Paul Martin / Paule Martin"), "{diff_text}");
     assert_eq!(db.load_directory(a).await.unwrap().version, version_before, "preview changes nothing");
+    // The changed entry names its changed fields.
+    assert!(diff_text.contains("aliases: Sophie | la caissière → (none)"), "{diff_text}");
     client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    // Replacing removes Hervé: the console asks, naming how many go.
+    let question = client.get_alert_text().await.unwrap();
+    assert!(question.contains("1 entries will be removed"), "{question}");
+    client.accept_alert().await.unwrap();
     wait_xpath(&client, "//p[@id='message' and contains(., 'Imported: version')]").await;
     let imported = db.load_directory(a).await.unwrap();
     assert!(imported.version > version_before);
     let names: Vec<&str> = imported.entries.iter().map(|e| e.display_name.as_str()).collect();
     assert_eq!(names, ["Sophie Martin-Durand", "Paul Martin", "Paule Martin"]);
+
+    // A French Excel file (`;`, Windows-1252), merged: the browser sends its
+    // bytes, the accents arrive intact, the others are kept.
+    let excel = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/directory/fr-excel-cp1252.csv");
+    client.find(Locator::Css("#import-mode option[value='merge']")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("import-file")).await.unwrap().send_keys(&excel.display().to_string()).await.unwrap();
+    client.find(Locator::Id("preview-import")).await.unwrap().click().await.unwrap();
+    let summary = wait_xpath(&client, "//div[@id='diff']/p[@class='summary']").await;
+    assert_eq!(summary.text().await.unwrap(), "4 added, 0 changed, 0 removed, 3 unchanged");
+    let diff_text = client.find(Locator::Id("diff")).await.unwrap().text().await.unwrap();
+    assert!(diff_text.contains("Hélène Dupré"), "{diff_text}");
+    assert!(diff_text.contains("Read as windows-1252, columns separated by “;”"), "{diff_text}");
+    // Someone else changes the directory before Apply: 409, nothing applied.
+    let before_other = db.load_directory(a).await.unwrap();
+    let mut others: Vec<NewEntry> = before_other.entries.iter().map(NewEntry::from).collect();
+    others[0].enabled = false;
+    db.import_entries(a, &others, &attendant::directory::store::admin::Actor { name: "other".into(), at: jiff::Timestamp::now() })
+        .await
+        .unwrap();
+    client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//p[@id='message' and contains(., 'changed since your preview')]").await;
+    assert_eq!(db.load_directory(a).await.unwrap().entries.len(), 3, "nothing applied");
+    client.find(Locator::Id("preview-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//div[@id='diff']/p[@class='summary']").await;
+    client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//p[@id='message' and contains(., 'Imported: version')]").await;
+    let merged = db.load_directory(a).await.unwrap();
+    let names: Vec<&str> = merged.entries.iter().map(|e| e.display_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Sophie Martin-Durand", "Paul Martin", "Paule Martin", "Hélène Dupré", "François Lefèvre", "Zoé Bénard", "Accueil"]
+    );
+    // Put the directory back as the rest of the test expects it.
+    db.import_entries(a, &imported.entries.iter().map(NewEntry::from).collect::<Vec<_>>(), &attendant::directory::store::admin::Actor { name: "test".into(), at: jiff::Timestamp::now() })
+        .await
+        .unwrap();
 
     // The warnings tab shows the same report.
     client.find(Locator::Css("nav button[data-tab='sync']")).await.unwrap().click().await.unwrap();

@@ -164,3 +164,80 @@ async fn sigterm_drains_calls_then_exits_zero() {
         "the 503'd INVITE became a call:\n{logs}"
     );
 }
+
+/// SIGTERM while an admin upload is stalled half-way: the admin API stops
+/// taking requests at once, the stalled one is stopped at
+/// `admin.request_timeout`, and the process exits 0 (it used to wait for the
+/// admin request as long as it ran: 9 minutes for one import preview).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_does_not_wait_for_a_stalled_admin_request() {
+    use tokio::io::AsyncWriteExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, prompts, store) = harness::prepare_fixture(dir.path()).await;
+    // A valid token, so that the request gets past authentication to its body.
+    let actor = attendant::directory::store::admin::Actor { name: "test".into(), at: jiff::Timestamp::now() };
+    let token = store
+        .issue_token(attendant::directory::store::admin::TokenScope::Operator, "test", None, &actor)
+        .await
+        .unwrap()
+        .token;
+    drop(store);
+    let admin_port = free_udp_tcp_port();
+    let admin = format!("127.0.0.1:{admin_port}");
+    let config = dir.path().join("attendant.toml");
+    std::fs::write(
+        &config,
+        format!("[limits]\ndrain_timeout = 60000\n[admin]\nlisten = \"{admin}\"\nrequest_timeout = 1000\n"),
+    )
+    .unwrap();
+    let port = free_udp_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let rtp = common::RtpBlock::reserve();
+    let (rtp_min, rtp_max) = (rtp.min.to_string(), rtp.max.to_string());
+    let mut attendant = Command::new(env!("CARGO_BIN_EXE_attendant"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--sip-udp-listen", &listen, "--sip-tcp-listen", &listen])
+        .args(["--rtp-port-min", &rtp_min, "--rtp-port-max", &rtp_max])
+        .args(["--database-url", &database_url, "--pbx-address", "pbx.example"])
+        .arg("--prompts-dir")
+        .arg(&prompts)
+        .env("ATTENDANT_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the attendant binary");
+    let mut logs = Logs::follow(&mut attendant);
+    let limit = Duration::from_secs(30);
+    logs.wait_for("admin API and console listening", 1, limit).await;
+    logs.wait_for("attendant answering calls", 1, limit).await;
+
+    // An upload announced at 100 kB that sends its first line and stops.
+    let mut upload = tokio::net::TcpStream::connect(&admin).await.expect("admin API listening");
+    upload
+        .write_all(
+            format!(
+                "POST /api/v1/stores/1/import?dry_run=true HTTP/1.1\r\nhost: attendant\r\n\
+                 authorization: Bearer {token}\r\ncontent-type: text/csv\r\ncontent-length: 100000\r\n\r\nname,extension\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+
+    let pid = attendant.id().expect("attendant running").to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    let status = tokio::time::timeout(limit, attendant.wait())
+        .await
+        .expect("attendant still waiting for the stalled admin request")
+        .unwrap();
+    let logs = logs.rest().await;
+    assert!(status.success(), "attendant exited with {status}:\n{logs}");
+    assert!(logs.contains("stopped"), "{logs}");
+    drop(upload);
+}

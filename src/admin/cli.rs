@@ -22,7 +22,8 @@ pub enum CliError {
     Write(#[source] std::io::Error),
     #[error("cannot tell the format of {path}: use --format csv|json")]
     UnknownFormat { path: PathBuf },
-    #[error(transparent)]
+    /// The file's problems, one per line after the count.
+    #[error("{}", rejected_text(.0))]
     Rejected(#[from] import::ImportRejected),
     #[error(transparent)]
     Store(#[from] crate::directory::store::StoreError),
@@ -30,6 +31,15 @@ pub enum CliError {
     Admin(#[from] crate::directory::store::admin::AdminError),
     #[error(transparent)]
     Backup(#[from] crate::directory::store::admin::backup::BackupError),
+}
+
+fn rejected_text(rejected: &import::ImportRejected) -> String {
+    let mut text = rejected.to_string();
+    for problem in &rejected.problems {
+        text.push_str("\n  ");
+        text.push_str(&problem.to_string());
+    }
+    text
 }
 
 /// `attendant directory …`
@@ -77,9 +87,9 @@ pub enum AdminCommand {
         store: Option<String>,
         #[arg(long, default_value = "cli")]
         label: String,
-        /// Days until the token expires (default: never).
-        #[arg(long)]
-        expires_in_days: Option<u32>,
+        /// Days until the token expires; 0: never.
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: u32,
     },
 }
 
@@ -128,26 +138,7 @@ fn print_diff(out: &mut impl Write, diff: &import::DirectoryDiff) -> Result<(), 
 }
 
 fn describe_change(old: &NewEntry, new: &NewEntry) -> String {
-    let mut fields = Vec::new();
-    if old.aliases != new.aliases {
-        fields.push("aliases");
-    }
-    if old.extension != new.extension {
-        fields.push("extension");
-    }
-    if old.target != new.target {
-        fields.push("target");
-    }
-    if old.fallback != new.fallback {
-        fields.push("fallback");
-    }
-    if old.enabled != new.enabled {
-        fields.push("enabled");
-    }
-    if old.display_name != new.display_name {
-        fields.push("spelling");
-    }
-    fields.join(", ")
+    import::changed_fields(old, new).join(", ")
 }
 
 /// Runs `attendant directory …`, writing its report to `out`.
@@ -186,7 +177,8 @@ pub async fn admin(store: &DirectoryStore, command: AdminCommand, out: &mut impl
                 Some(number) => TokenScope::Store(store_id(store, &number).await?),
                 None => TokenScope::Operator,
             };
-            let expires_at = expires_in_days.map(|days| jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(days)));
+            let expires_at = (expires_in_days > 0)
+                .then(|| jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(expires_in_days)));
             let issued = store.issue_token(scope, &label, expires_at, &actor()).await?;
             writeln!(out, "{}", issued.token).map_err(CliError::Write)
         }
@@ -251,6 +243,11 @@ mod tests {
         let diff = run_directory(&store, DirectoryCommand::Diff { store: "1000".into(), file, format: None }).await.unwrap();
         assert!(diff.ends_with(&format!("0 added, 0 changed, 0 removed, {} unchanged\n", before.entries.len())), "{diff}");
 
+        // A French Excel file (`;`, Windows-1252): read as it is, accents intact.
+        let excel = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/directory/fr-excel-cp1252.csv");
+        let dry = run_directory(&store, DirectoryCommand::Diff { store: "2000".into(), file: excel, format: None }).await.unwrap();
+        assert!(dry.contains("+ hélène dupré (crèmerie)") && dry.contains("+ zoé bénard (épicerie)"), "{dry}");
+
         let unknown = run_directory(&store, DirectoryCommand::Export { store: "9999".into(), format: Format::Json }).await.unwrap_err();
         assert!(matches!(unknown, CliError::UnknownStore { .. }));
     }
@@ -259,7 +256,7 @@ mod tests {
     async fn backup_restore_round_trip_and_tokens() {
         let (dir, store) = demo_store().await;
         let mut token = Vec::new();
-        admin(&store, AdminCommand::Token { store: Some("1000".into()), label: "t".into(), expires_in_days: Some(1) }, &mut token).await.unwrap();
+        admin(&store, AdminCommand::Token { store: Some("1000".into()), label: "t".into(), expires_in_days: 1 }, &mut token).await.unwrap();
         assert!(String::from_utf8(token).unwrap().starts_with("att."));
         let mut first = Vec::new();
         backup(&store, None, &mut first).await.unwrap();

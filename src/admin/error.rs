@@ -53,6 +53,15 @@ pub enum ApiError {
     /// The body's content type is not one the route reads.
     #[error("unsupported content type {found:?}: expected {expected}")]
     UnsupportedMediaType { found: String, expected: &'static str },
+    /// The request took longer than `admin.request_timeout`; its work was dropped.
+    #[error("the request took longer than {limit_ms} ms and was stopped; nothing was changed by it unless a later read shows otherwise")]
+    Timeout { limit_ms: u128 },
+    /// The directory changed since the version the client previewed.
+    #[error("the directory changed since you previewed it (version {previewed}, now {current}): preview the file again")]
+    DirectoryChanged { previewed: i64, current: i64 },
+    /// A replacing import would remove entries and the request did not confirm how many.
+    #[error("this import replaces the directory and removes {removed} entr{}: send confirm_removals={removed} to apply it, or import with mode=merge to keep them", if *.removed == 1 { "y" } else { "ies" })]
+    ConfirmRemovals { removed: usize },
     /// A failure of the server (database down, …); details go to the log only.
     #[error("internal error")]
     Internal {
@@ -76,6 +85,8 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::ConflictField { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DirectoryChanged { .. } | ApiError::ConfirmRemovals { .. } => StatusCode::CONFLICT,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +106,9 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::ConflictField { .. } => "conflict",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Timeout { .. } => "request_timeout",
+            ApiError::DirectoryChanged { .. } => "directory_changed",
+            ApiError::ConfirmRemovals { .. } => "confirm_removals",
             ApiError::Internal { .. } => "internal",
         }
     }
@@ -167,6 +181,11 @@ impl ApiError {
             ApiError::UnsupportedMediaType { found, expected } => {
                 ("error-unsupported-media-type", vec![("found", format!("{found:?}")), ("expected", (*expected).to_owned())])
             }
+            ApiError::Timeout { limit_ms } => ("error-timeout", vec![("limit", limit_ms.to_string())]),
+            ApiError::DirectoryChanged { previewed, current } => {
+                ("error-directory-changed", vec![("previewed", previewed.to_string()), ("current", current.to_string())])
+            }
+            ApiError::ConfirmRemovals { removed } => ("error-confirm-removals", vec![("removed", removed.to_string())]),
             ApiError::Internal { .. } => ("error-internal", vec![]),
         }
     }
@@ -219,6 +238,7 @@ impl From<AdminError> for ApiError {
             }
             AdminError::DuplicateNumber { number } => ApiError::clash("duplicate-number", vec![("number", format!("{number:?}"))]),
             AdminError::InvalidHours { source, .. } => ApiError::hours(&source),
+            AdminError::VersionChanged { expected, current, .. } => ApiError::DirectoryChanged { previewed: expected, current },
             AdminError::Unauthenticated { failure } => ApiError::Unauthenticated { failure },
             source => ApiError::Internal { source },
         }
@@ -228,7 +248,7 @@ impl From<AdminError> for ApiError {
 impl From<ImportRejected> for ApiError {
     fn from(rejected: ImportRejected) -> ApiError {
         match rejected.problems.as_slice() {
-            [ImportProblem::TooLarge { .. }] => ApiError::TooLarge { message: rejected.to_string() },
+            [problem @ ImportProblem::TooLarge { .. }] => ApiError::TooLarge { message: problem.to_string() },
             _ => ApiError::Rejected { rejected },
         }
     }
@@ -250,6 +270,11 @@ impl IntoResponse for ApiError {
                     .map(|p| serde_json::json!({"message": p.to_string(), "detail": p}))
                     .collect::<Vec<_>>()
             );
+        }
+        match &self {
+            ApiError::DirectoryChanged { current, .. } => body["error"]["current_version"] = serde_json::json!(current),
+            ApiError::ConfirmRemovals { removed } => body["error"]["removed"] = serde_json::json!(removed),
+            _ => {}
         }
         let (id, args) = self.text();
         let mut response = (self.status(), axum::Json(body.clone())).into_response();

@@ -50,6 +50,12 @@ pub struct AdminLimits {
     pub import: ImportLimits,
     /// Failed sign-ins allowed per client address.
     pub failures: FailureLimit,
+    /// Longest a request may take, body upload included (`admin.request_timeout`):
+    /// past it the request is answered 503 `request_timeout` and its work dropped.
+    pub request_timeout: std::time::Duration,
+    /// Lifetime of a token issued without an explicit expiry
+    /// (`admin.token_lifetime_days`); `None`: such tokens never expire.
+    pub token_lifetime_days: Option<u32>,
 }
 
 impl Default for AdminLimits {
@@ -57,7 +63,13 @@ impl Default for AdminLimits {
         let import = ImportLimits::default();
         // A little above the import limit, so that a file just over it gets the
         // importer's message (which names the limit) rather than a bare 413.
-        AdminLimits { max_body_bytes: import.max_bytes + 64 * 1024, import, failures: FailureLimit::default() }
+        AdminLimits {
+            max_body_bytes: import.max_bytes + 64 * 1024,
+            import,
+            failures: FailureLimit::default(),
+            request_timeout: std::time::Duration::from_secs(30),
+            token_lifetime_days: Some(90),
+        }
     }
 }
 

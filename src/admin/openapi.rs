@@ -45,7 +45,7 @@ fn operation(summary: &str, params: &[&str], body: Option<Value>, ok: (&str, Val
             "401" => "Missing, invalid or expired token",
             "403" => "The token does not cover this store or operation",
             "404" => "No such store, entry or token",
-            "409" => "Duplicate name, extension or number",
+            "409" => "Duplicate name, extension or number; directory changed since the preview; removals not confirmed",
             "413" => "Body too large",
             "415" => "Unsupported content type",
             "422" => "A field has the wrong type or value; or the file was rejected (problems listed)",
@@ -142,7 +142,8 @@ pub fn document() -> Value {
             },
             "/api/v1/stores/{store}/import": {"post": operation(
                 "Import a whole directory file (CSV or JSON); validated whole, nothing changes on any problem",
-                &[STORE, "#/components/parameters/dry_run"],
+                &[STORE, "#/components/parameters/dry_run", "#/components/parameters/mode", "#/components/parameters/version",
+                  "#/components/parameters/confirm_removals", "#/components/parameters/encoding", "#/components/parameters/separator"],
                 Some(json!({"required": true, "content": {
                     "text/csv": {"schema": {"type": "string"}},
                     "application/json": {"schema": {"type": "object"}}
@@ -151,7 +152,7 @@ pub fn document() -> Value {
                 &write_store)},
             "/api/v1/stores/{store}/export": {"get": {
                 "summary": "Export the directory as a file that imports back to the same entries",
-                "parameters": [{"$ref": STORE}, {"$ref": "#/components/parameters/format"}],
+                "parameters": [{"$ref": STORE}, {"$ref": "#/components/parameters/format"}, {"$ref": "#/components/parameters/dialect"}],
                 "responses": {
                     "200": {"description": "Directory file", "content": {
                         "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}
@@ -177,7 +178,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "att.<id>.<secret>"}},
             "parameters": {
-                "store": {"name": "store", "in": "path", "required": true, "schema": {"type": "integer"}},
+                "store": {"name": "store", "in": "path", "required": true, "schema": {"type": "string"},
+                    "description": "The store's number (what callers dial, e.g. 1000), or else its id"},
                 "entry": {"name": "entry", "in": "path", "required": true, "schema": {"type": "integer"}},
                 "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Token id"},
                 "q": {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Case-insensitive text in name, alias, department or extension"},
@@ -186,6 +188,18 @@ pub fn document() -> Value {
                 "to": {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last local day of the period (default today)"},
                 "not_understood": {"name": "not_understood", "in": "query", "schema": {"type": "boolean", "default": false}},
                 "dry_run": {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}},
+                "mode": {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["replace", "merge"], "default": "replace"},
+                    "description": "replace: entries not in the file are removed; merge: added or updated, the others kept"},
+                "version": {"name": "version", "in": "query", "schema": {"type": "integer"},
+                    "description": "The version the preview showed: 409 directory_changed if the directory changed since"},
+                "confirm_removals": {"name": "confirm_removals", "in": "query", "schema": {"type": "integer"},
+                    "description": "How many entries a replacing import removes (required when it removes any: 409 confirm_removals)"},
+                "encoding": {"name": "encoding", "in": "query", "schema": {"type": "string", "example": "windows-1252"},
+                    "description": "The file's encoding; default: the Content-Type charset, else detected (UTF-8, or guessed)"},
+                "separator": {"name": "separator", "in": "query", "schema": {"type": "string", "enum": [",", ";", "tab"]},
+                    "description": "CSV separator; default: detected from the header"},
+                "dialect": {"name": "dialect", "in": "query", "schema": {"type": "string", "enum": ["standard", "excel"], "default": "standard"},
+                    "description": "excel: UTF-8 with BOM, `;`, CRLF (cells are formula-safe in both)"},
                 "format": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"], "default": "csv"}}
             },
             "schemas": {
@@ -234,12 +248,16 @@ pub fn document() -> Value {
                         "date": {"type": "string", "format": "date"}, "label": {"type": "string"}, "hours": {"type": "array"}}}},
                     "after_hours": {"type": "object", "description": "{kind: closed_message, message} | {kind: operator} | {kind: transfer, target: {kind, value}}"}}},
                 "ImportResult": {"type": "object", "properties": {"dry_run": {"type": "boolean"}, "version": {"type": "integer"},
-                    "diff": {"type": "object", "properties": {"added": {"type": "array"}, "changed": {"type": "array"},
+                    "mode": {"type": "string"},
+                    "reading": {"type": "object", "description": "How the file was read: encoding, encoding_source (bom|declared|utf8|guessed), separator, separator_source, notes"},
+                    "diff": {"type": "object", "properties": {"added": {"type": "array"}, "changed": {"type": "array", "description": "{before, after, fields}"},
                         "removed": {"type": "array"}, "unchanged": {"type": "integer"}}},
                     "sync": {"$ref": "#/components/schemas/SyncReport"}}},
                 "SyncReport": {"type": "object", "properties": {"vocabulary_checked": {"type": "boolean"},
                     "unrecognisable": {"type": "array"}, "similarity_checked": {"type": "boolean"}, "similar": {"type": "array", "description": "The first 1,000 pairs"},
-                    "similar_total": {"type": "integer", "description": "Every pair found"}}},
+                    "similar_total": {"type": "integer", "description": "Pairs found (a lower bound when similar_capped > 0)"},
+                    "similar_entries": {"type": "integer", "description": "Entries with at least one sound-alike"},
+                    "similar_capped": {"type": "integer", "description": "Entries with more sound-alikes than are looked for (10)"}}},
                 "Call": {"type": "object", "properties": {"id": {"type": "integer"}, "store": {"type": "integer"},
                     "started_at": {"type": "string", "format": "date-time"}, "caller": {"type": "string", "description": "Redacted"},
                     "heard": {"type": "string"}, "understood": {"type": ["string", "null"]}, "decision": {"type": "string"},

@@ -18,11 +18,11 @@ use super::error::{ApiError, from_rejection};
 use super::statistics::{self, Period, Statistics, Zones};
 use super::sync::{SyncReport, sync_report};
 use crate::directory::hours::OpeningHours;
-use crate::directory::import::{self, DirectoryDiff, EntryFields, Format};
+use crate::directory::import::{self, CsvDialect, DirectoryDiff, EntryFields, Format, ImportMode, ReadOptions};
 use crate::directory::settings::StoreSettings;
 use crate::directory::store::NewStore;
-use crate::directory::store::admin::{AdminError, AuditRecord, CallRecord, IssuedToken, TokenScope};
-use crate::directory::{Directory, Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
+use crate::directory::store::admin::{AdminError, AuditRecord, CallRecord, TokenScope};
+use crate::directory::{Directory, DirectoryVersion, Entry, EntryId, Language, MenuOption, NewEntry, Store, StoreId};
 
 /// Every route of the router: method and path (axum syntax). The OpenAPI
 /// description is tested against this list, and this list against the router.
@@ -92,11 +92,50 @@ pub(super) fn build(state: AdminState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), bounded))
         .layer(axum::middleware::from_fn(super::error::localize))
         .with_state(state)
 }
 
+/// Every request: bounded in time (`admin.request_timeout`, body upload
+/// included: the extractors run inside), and every response marked
+/// `nosniff` so that no browser runs an exported file or an error as a script.
+async fn bounded(
+    State(state): State<AdminState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = state.limits.request_timeout;
+    let mut response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis(), "admin request stopped at its time limit");
+            ApiError::Timeout { limit_ms: limit.as_millis() }.into_response()
+        }
+    };
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
 type ApiResult<T> = Result<T, ApiError>;
+
+/// The store a path names, by its number (what admins know: `/stores/1000`
+/// for the store callers reach at 1000) or else by its id, once the caller
+/// may reach it: a store token reaching another store (or none) gets the same
+/// 403 either way, so a path tells nothing about other stores.
+async fn resolve_store(state: &AdminState, caller: &Caller, segment: &str) -> ApiResult<StoreId> {
+    let by_number = state.store.list_stores().await.map_err(admin_err)?.into_iter().find(|s| s.number == segment).map(|s| s.id);
+    let store = match by_number {
+        Some(id) => id,
+        None => StoreId(segment.parse().map_err(|_| ApiError::NotFound { what: format!("store {segment}") })?),
+    };
+    caller.require_store(store)?;
+    Ok(store)
+}
+
+async fn store_id(state: &AdminState, caller: &Caller, store: Result<Path<String>, PathRejection>) -> ApiResult<StoreId> {
+    resolve_store(state, caller, &path(store)?).await
+}
 
 // ---------------------------------------------------------------------------
 // Extraction helpers: every axum rejection becomes our JSON error.
@@ -198,6 +237,8 @@ struct DiffView {
 struct ChangedView {
     before: EntryFields,
     after: EntryFields,
+    /// The fields that differ (`enabled`, `aliases`, `fallback`, …).
+    fields: Vec<&'static str>,
 }
 
 impl DiffView {
@@ -207,7 +248,11 @@ impl DiffView {
             changed: diff
                 .changed
                 .iter()
-                .map(|(b, a)| ChangedView { before: EntryFields::from_entry(b), after: EntryFields::from_entry(a) })
+                .map(|(b, a)| ChangedView {
+                    before: EntryFields::from_entry(b),
+                    after: EntryFields::from_entry(a),
+                    fields: import::changed_fields(b, a),
+                })
                 .collect(),
             removed: diff.removed.iter().map(EntryFields::from_entry).collect(),
             unchanged: diff.unchanged,
@@ -221,7 +266,8 @@ fn parse_target(field: &str, value: &str) -> ApiResult<crate::directory::Transfe
 }
 
 fn validated_entry(fields: EntryFields) -> ApiResult<NewEntry> {
-    import::validate_entry(fields).map_err(ApiError::from)
+    // One entry, not a file: its problems without "line 1", each said once.
+    import::validate_entry(fields).map_err(|rejected| ApiError::Invalid { message: rejected.entry_message() })
 }
 
 // ---------------------------------------------------------------------------
@@ -352,10 +398,9 @@ async fn create_store(
 async fn get_store(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<StoreView>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
     let settings = state.store.store_settings(store).await.map_err(admin_err)?;
     let mut view = StoreView::of(&directory.store, directory.version.0);
@@ -371,20 +416,21 @@ async fn get_store(
 #[serde(deny_unknown_fields)]
 struct TokenBody {
     label: String,
-    /// Days until the token expires; none: it does not expire.
+    /// Days until the token expires; none: `admin.token_lifetime_days`.
     #[serde(default)]
     expires_in_days: Option<u32>,
 }
 
 impl TokenBody {
     /// The trimmed label (1-120 characters) and the expiry, `now` plus 1 to
-    /// 3660 days, if any.
-    fn validated(self, now: jiff::Timestamp) -> ApiResult<(String, Option<jiff::Timestamp>)> {
+    /// 3660 days (`default_days` when the body names none; none of either:
+    /// no expiry).
+    fn validated(self, now: jiff::Timestamp, default_days: Option<u32>) -> ApiResult<(String, Option<jiff::Timestamp>)> {
         let label = self.label.trim();
         if label.is_empty() || label.chars().count() > 120 {
             return Err(ApiError::field("invalid-token-label", vec![]));
         }
-        let expires_at = match self.expires_in_days {
+        let expires_at = match self.expires_in_days.or(default_days) {
             None => None,
             Some(days @ 1..=3660) => {
                 let span = jiff::SignedDuration::from_hours(i64::from(days) * 24);
@@ -399,15 +445,17 @@ impl TokenBody {
 async fn issue_token(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     json: Result<Json<TokenBody>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    let store = StoreId(path(store)?);
+) -> ApiResult<Response> {
     // The operator delegates to any store; a store's admin manages its own.
-    caller.require_store(store)?;
-    let (label, expires_at) = body(json)?.validated(caller.now)?;
+    let store = store_id(&state, &caller, store).await?;
+    let (label, expires_at) = body(json)?.validated(caller.now, state.limits.token_lifetime_days)?;
     let issued = state.store.issue_token(TokenScope::Store(store), &label, expires_at, &caller.actor()).await?;
-    Ok((StatusCode::CREATED, Json(issued)))
+    let mut response = (StatusCode::CREATED, Json(issued)).into_response();
+    // The body holds a secret: no browser or proxy may keep it.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 async fn revoke_token(
@@ -428,10 +476,9 @@ async fn revoke_token(
 async fn list_tokens(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Vec<crate::directory::store::admin::TokenInfo>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     state.store.load_directory(store).await.map_err(admin_err)?;
     Ok(Json(state.store.list_tokens(store).await?))
 }
@@ -448,11 +495,10 @@ struct SearchQuery {
 async fn list_entries(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<EntryView>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let search = query(search)?;
     let entries = state.store.list_entries(store, search.q.as_deref()).await?;
     Ok(Json(entries.iter().map(EntryView::of).collect()))
@@ -461,11 +507,10 @@ async fn list_entries(
 async fn get_entry(
     caller: Caller,
     State(state): State<AdminState>,
-    ids: Result<Path<(i64, i64)>, PathRejection>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
 ) -> ApiResult<Json<EntryView>> {
     let (store, entry) = path(ids)?;
-    let store = StoreId(store);
-    caller.require_store(store)?;
+    let store = resolve_store(&state, &caller, &store).await?;
     let entry = state.store.get_entry(store, EntryId(entry)).await?;
     Ok(Json(EntryView::of(&entry)))
 }
@@ -479,11 +524,10 @@ struct EntryChange {
 async fn create_entry(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     json: Result<Json<EntryFields>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<EntryChange>)> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let entry = validated_entry(body(json)?)?;
     let (entry, version) = state.store.create_entry(store, &entry, &caller.actor()).await?;
     Ok((StatusCode::CREATED, Json(EntryChange { entry: EntryView::of(&entry), version: version.0 })))
@@ -492,12 +536,11 @@ async fn create_entry(
 async fn update_entry(
     caller: Caller,
     State(state): State<AdminState>,
-    ids: Result<Path<(i64, i64)>, PathRejection>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
     json: Result<Json<EntryFields>, JsonRejection>,
 ) -> ApiResult<Json<EntryChange>> {
     let (store, id) = path(ids)?;
-    let store = StoreId(store);
-    caller.require_store(store)?;
+    let store = resolve_store(&state, &caller, &store).await?;
     let entry = validated_entry(body(json)?)?;
     let (entry, version) = state.store.update_entry(store, EntryId(id), &entry, &caller.actor()).await?;
     Ok(Json(EntryChange { entry: EntryView::of(&entry), version: version.0 }))
@@ -506,11 +549,10 @@ async fn update_entry(
 async fn delete_entry(
     caller: Caller,
     State(state): State<AdminState>,
-    ids: Result<Path<(i64, i64)>, PathRejection>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
     let (store, id) = path(ids)?;
-    let store = StoreId(store);
-    caller.require_store(store)?;
+    let store = resolve_store(&state, &caller, &store).await?;
     let version = state.store.delete_entry(store, EntryId(id), &caller.actor()).await?;
     Ok(Json(json!({ "version": version.0 })))
 }
@@ -531,21 +573,19 @@ fn menu_view(menu: &[MenuOption]) -> Vec<MenuItem> {
 async fn get_menu(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Vec<MenuItem>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     Ok(Json(menu_view(&state.store.menu(store).await?)))
 }
 
 async fn put_menu(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     json: Result<Json<Vec<MenuItem>>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let menu = validated_menu(body(json)?)?;
     let version = state.store.set_menu(store, &menu, &caller.actor()).await?;
     Ok(Json(json!({ "version": version.0, "menu": menu_view(&state.store.menu(store).await?) })))
@@ -574,21 +614,19 @@ fn validated_menu(items: Vec<MenuItem>) -> ApiResult<Vec<MenuOption>> {
 async fn get_hours(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Option<OpeningHours>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     Ok(Json(state.store.opening_hours(store).await?))
 }
 
 async fn put_hours(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     json: Result<Json<Option<OpeningHours>>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let hours = body(json)?;
     let version = state.store.set_opening_hours(store, hours.as_ref(), &caller.actor()).await?;
     Ok(Json(json!({ "version": version.0, "hours": hours })))
@@ -602,6 +640,42 @@ async fn put_hours(
 struct ImportQuery {
     #[serde(default)]
     dry_run: bool,
+    /// `replace` (default: entries not in the file go) or `merge` (the
+    /// file's entries are added or updated, the others kept).
+    #[serde(default)]
+    mode: ImportMode,
+    /// The directory version the admin previewed: if it changed since, 409.
+    version: Option<i64>,
+    /// How many entries a replacing import removes, as the preview said:
+    /// required (409 `confirm_removals`) when it removes any.
+    confirm_removals: Option<usize>,
+    /// The file's encoding label (`utf-8`, `windows-1252`…); default: the
+    /// Content-Type's charset, else detected.
+    encoding: Option<String>,
+    /// `,` `;` or `tab`; default: detected from the header.
+    separator: Option<String>,
+}
+
+impl ImportQuery {
+    fn read_options(&self, headers: &HeaderMap) -> ApiResult<ReadOptions> {
+        let charset = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| ct.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_owned())));
+        let encoding = match self.encoding.as_deref().map(str::to_owned).or(charset) {
+            None => None,
+            Some(label) => Some(ReadOptions::encoding_from_label(&label).ok_or_else(|| ApiError::Invalid {
+                message: format!("unknown encoding `{label}` (e.g. utf-8, windows-1252, iso-8859-15)"),
+            })?),
+        };
+        let separator = match self.separator.as_deref() {
+            None => None,
+            Some(text) => Some(ReadOptions::separator_from_text(text).ok_or_else(|| ApiError::Invalid {
+                message: format!("unknown separator `{text}`: one of `,` `;` `tab`"),
+            })?),
+        };
+        Ok(ReadOptions { encoding, separator })
+    }
 }
 
 fn body_format(headers: &HeaderMap) -> ApiResult<Format> {
@@ -634,39 +708,58 @@ async fn current_report(state: &AdminState, store: StoreId) -> ApiResult<(i64, S
 async fn import_file(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     options: Result<Query<ImportQuery>, QueryRejection>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let options = query(options)?;
     let format = body_format(&headers)?;
+    let read = options.read_options(&headers)?;
     let bytes = raw_body(bytes)?;
-    let entries = import::parse(&bytes, format, state.limits.import)?;
+    let (entries, reading) = import::parse_with(&bytes, format, state.limits.import, read)?;
+    let directory = state.store.load_directory(store).await.map_err(admin_err)?;
+    if let Some(previewed) = options.version
+        && previewed != directory.version.0
+    {
+        return Err(ApiError::DirectoryChanged { previewed, current: directory.version.0 });
+    }
+    let current: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
+    let target = import::apply_mode(&current, &entries, options.mode);
+    if let Some((extension, first, second)) = import::duplicate_extension(&target) {
+        return Err(ApiError::Conflict {
+            message: format!("after this import, `{first}` and `{second}` would both have extension {extension}"),
+        });
+    }
+    let diff = import::diff(&current, &target);
     if options.dry_run {
-        let directory = state.store.load_directory(store).await.map_err(admin_err)?;
-        let current: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
-        let diff = import::diff(&current, &entries);
         // The report of the directory as it would be (ids are placeholders).
         let preview = Directory {
-            entries: entries.iter().enumerate().map(|(i, e)| e.with_id(EntryId(i as i64 + 1))).collect(),
+            entries: target.iter().enumerate().map(|(i, e)| e.with_id(EntryId(i as i64 + 1))).collect(),
             ..directory.clone()
         };
         let report = report_of(&state, preview).await?;
         return Ok(Json(json!({
             "dry_run": true,
+            "mode": options.mode,
             "version": directory.version.0,
+            "reading": reading,
             "diff": DiffView::of(&diff),
             "sync": report,
         })));
     }
-    let (version, diff) = state.store.import_entries(store, &entries, &caller.actor()).await?;
+    if options.mode == ImportMode::Replace && !diff.removed.is_empty() && options.confirm_removals != Some(diff.removed.len()) {
+        return Err(ApiError::ConfirmRemovals { removed: diff.removed.len() });
+    }
+    let expected = options.version.map(DirectoryVersion);
+    let (version, diff) = state.store.import_entries_as(store, &entries, options.mode, expected, &caller.actor()).await?;
     let (_, report) = current_report(&state, store).await?;
     Ok(Json(json!({
         "dry_run": false,
+        "mode": options.mode,
         "version": version.0,
+        "reading": reading,
         "diff": DiffView::of(&diff),
         "sync": report,
     })))
@@ -676,20 +769,22 @@ async fn import_file(
 #[serde(deny_unknown_fields)]
 struct ExportQuery {
     format: Option<Format>,
+    /// `standard` (default) or `excel` (BOM, `;`, CRLF); CSV only.
+    dialect: Option<CsvDialect>,
 }
 
 async fn export_file(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     options: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
-    let format = query(options)?.format.unwrap_or(Format::Csv);
+    let store = store_id(&state, &caller, store).await?;
+    let options = query(options)?;
+    let format = options.format.unwrap_or(Format::Csv);
     let directory = state.store.load_directory(store).await.map_err(admin_err)?;
     let entries: Vec<NewEntry> = directory.entries.iter().map(NewEntry::from).collect();
-    let bytes = import::export(&entries, format);
+    let bytes = import::export_with(&entries, format, options.dialect.unwrap_or_default());
     let (content_type, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),
@@ -707,10 +802,9 @@ async fn export_file(
 async fn get_sync_report(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let (version, report) = current_report(&state, store).await?;
     Ok(Json(json!({ "version": version, "sync": report })))
 }
@@ -768,11 +862,10 @@ async fn zones(state: &AdminState, stores: &[StoreId]) -> ApiResult<(Zones, Vec<
 async fn recent_calls(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     options: Result<Query<CallsQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<CallRecord>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let options = query(options)?;
     let limit = LimitQuery { limit: options.limit }.limit()?;
     // Distinguish an unknown store (404) from one without calls.
@@ -797,11 +890,10 @@ async fn recent_calls(
 async fn export_calls(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     options: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let options = query(options)?;
     state.store.load_directory(store).await.map_err(admin_err)?;
     let (zones, _) = zones(&state, &[store]).await?;
@@ -823,11 +915,10 @@ async fn export_calls(
 async fn store_statistics(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     options: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> ApiResult<Json<Statistics>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let options = query(options)?;
     state.store.load_directory(store).await.map_err(admin_err)?;
     let (zones, hours) = zones(&state, &[store]).await?;
@@ -863,11 +954,12 @@ async fn all_statistics(
 /// local time.
 async fn preview_hours(
     caller: Caller,
-    store: Result<Path<i64>, PathRejection>,
+    State(state): State<AdminState>,
+    store: Result<Path<String>, PathRejection>,
     json: Result<Json<OpeningHours>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    // Only the store's own admins (or the operator) may ask.
+    store_id(&state, &caller, store).await?;
     let hours = body(json)?;
     hours.validate().map_err(|e| ApiError::hours(&e))?;
     let zone = hours.time_zone().map_err(|e| ApiError::hours(&e))?;
@@ -879,11 +971,10 @@ async fn preview_hours(
 async fn store_audit(
     caller: Caller,
     State(state): State<AdminState>,
-    store: Result<Path<i64>, PathRejection>,
+    store: Result<Path<String>, PathRejection>,
     limit: Result<Query<LimitQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<AuditRecord>>> {
-    let store = StoreId(path(store)?);
-    caller.require_store(store)?;
+    let store = store_id(&state, &caller, store).await?;
     let limit = query(limit)?.limit()?;
     state.store.load_directory(store).await.map_err(admin_err)?;
     Ok(Json(state.store.audit_log(Some(store), limit).await?))
@@ -997,7 +1088,7 @@ pub fn check_request_body(
     Ok(match route {
         BodyRoute::CreateStore => CheckedBody::Store(json::<StoreBody>(bytes)?.validated()?),
         BodyRoute::IssueToken => {
-            let (label, expires_at) = json::<TokenBody>(bytes)?.validated(now)?;
+            let (label, expires_at) = json::<TokenBody>(bytes)?.validated(now, None)?;
             CheckedBody::Token { label, expires_at }
         }
         BodyRoute::Entry => CheckedBody::Entry(validated_entry(json(bytes)?)?),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::asr::Engine;
 use crate::directory::{Directory, Entry, EntryId, Language};
-use crate::matching::MatchError;
+use crate::matching::{MatchError, SoundAlikeReason, SoundAlikes};
 
 /// Tells which words of a name the speech engine of a language cannot recognise.
 pub trait VocabularyCheck: Send + Sync {
@@ -105,19 +105,20 @@ fn words(phrase: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Finds pairs of entries callers could confuse.
 pub trait SimilarNames: Send + Sync {
-    /// Pairs `(a, b)`, `a < b`, of enabled entries of `directory` that sound alike.
-    fn similar_pairs(&self, directory: &Directory) -> Result<Vec<(EntryId, EntryId)>, MatchError>;
+    /// The sound-alikes among the enabled entries of `directory`, the first
+    /// `listed` pairs with their reason, bounded work whatever the names.
+    fn similar_pairs(&self, directory: &Directory, listed: usize) -> Result<SoundAlikes, MatchError>;
 }
 
-/// The matcher's own measure ([`crate::matching::similar_names`]): namesakes,
-/// shared phonetic keys, one edit apart ("Martin"/"Martine"), over the forms
-/// callers can say, in the store's language.
+/// The matcher's own measure ([`crate::matching::similar_names`]): same
+/// name, same sound, one edit apart, over the names callers say (not first
+/// names alone, not departments), in the store's language.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MatcherSimilarity;
 
 impl SimilarNames for MatcherSimilarity {
-    fn similar_pairs(&self, directory: &Directory) -> Result<Vec<(EntryId, EntryId)>, MatchError> {
-        crate::matching::similar_names(directory, directory.store.language)
+    fn similar_pairs(&self, directory: &Directory, listed: usize) -> Result<SoundAlikes, MatchError> {
+        crate::matching::similar_names(directory, directory.store.language, listed)
     }
 }
 
@@ -130,20 +131,23 @@ pub struct UnrecognisableName {
     pub unknown_words: Vec<String>,
 }
 
-/// Two entries whose names sound alike.
+/// Two entries whose names sound alike, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SimilarPair {
     pub first: EntryId,
     pub first_name: String,
     pub second: EntryId,
     pub second_name: String,
+    /// How the two names meet (`kind`: `same_name`, `same_sound`, `one_edit`; the forms).
+    pub reason: SoundAlikeReason,
+    /// The reason in words ("“martin” is one letter from “martine”").
+    pub why: String,
 }
 
 /// Most similar pairs a report lists; [`SyncReport::similar_total`] counts
-/// them all. A large directory has millions (every two entries sharing a first
-/// name are namesakes: 5.9 million pairs in the 10,000-entry file of
-/// benches/import.rs), which nobody reads and which would make the API's answer
-/// hundreds of megabytes.
+/// the pairs found. The work itself is bounded per entry
+/// ([`crate::matching::SOUND_ALIKES_PER_ENTRY`]): a directory of 20,000
+/// identical names is reported in linear time and memory.
 pub const MAX_LISTED_PAIRS: usize = 1000;
 
 /// What an admin should look at after a sync.
@@ -156,8 +160,13 @@ pub struct SyncReport {
     pub similarity_checked: bool,
     /// The first [`MAX_LISTED_PAIRS`] pairs, by entry id.
     pub similar: Vec<SimilarPair>,
-    /// Every pair found, listed or not.
+    /// Every pair found, listed or not (a lower bound when `similar_capped` > 0).
     pub similar_total: usize,
+    /// Enabled entries that have at least one sound-alike.
+    pub similar_entries: usize,
+    /// Entries with more sound-alikes than are looked for per entry: only
+    /// the first of theirs are counted.
+    pub similar_capped: usize,
 }
 
 /// Checks the enabled entries of a directory (display names and aliases
@@ -180,25 +189,40 @@ pub fn sync_report(
             })
             .collect(),
     };
-    // A map, not a scan per pair: a large directory has millions of pairs.
     let names: HashMap<EntryId, &str> = enabled.iter().map(|e| (e.id, e.display_name.as_str())).collect();
     let name_of = |id: EntryId| names.get(&id).map(|n| (*n).to_owned()).unwrap_or_default();
-    let (similarity_checked, similar, similar_total) = match similar.similar_pairs(directory) {
-        Ok(pairs) => (
+    let (similarity_checked, similar, found) = match similar.similar_pairs(directory, MAX_LISTED_PAIRS) {
+        Ok(found) => (
             true,
-            pairs
+            found
+                .pairs
                 .iter()
                 .take(MAX_LISTED_PAIRS)
-                .map(|&(a, b)| SimilarPair { first: a, first_name: name_of(a), second: b, second_name: name_of(b) })
+                .map(|p| SimilarPair {
+                    first: p.first,
+                    first_name: name_of(p.first),
+                    second: p.second,
+                    second_name: name_of(p.second),
+                    why: p.reason.to_string(),
+                    reason: p.reason.clone(),
+                })
                 .collect(),
-            pairs.len(),
+            found,
         ),
         Err(error) => {
             tracing::warn!(store = %directory.store.id, %error, "similar-names check failed");
-            (false, Vec::new(), 0)
+            (false, Vec::new(), SoundAlikes::default())
         }
     };
-    SyncReport { vocabulary_checked: vocabulary.is_some(), unrecognisable, similarity_checked, similar, similar_total }
+    SyncReport {
+        vocabulary_checked: vocabulary.is_some(),
+        unrecognisable,
+        similarity_checked,
+        similar,
+        similar_total: found.total_pairs,
+        similar_entries: found.entries_with_sound_alikes,
+        similar_capped: found.capped_entries,
+    }
 }
 
 #[cfg(test)]
@@ -267,11 +291,15 @@ mod tests {
 
     #[test]
     fn the_listed_pairs_are_bounded_and_all_counted() {
-        // 60 namesakes: 1,770 pairs, more than a report lists.
-        let entries = (0..60).map(|i| entry(i + 1, &format!("Prénom{i} Martin"), &[], true)).collect();
+        // 300 namesakes: each has 299 sound-alikes, more than are looked for;
+        // more pairs are found than a report lists.
+        let entries = (0..300).map(|i| entry(i + 1, &format!("Prénom{i} Martin"), &[], true)).collect();
         let report = sync_report(&directory(entries), None, &MatcherSimilarity);
         assert_eq!(report.similar.len(), MAX_LISTED_PAIRS);
-        assert_eq!(report.similar_total, 60 * 59 / 2);
+        assert!(report.similar_total > MAX_LISTED_PAIRS);
+        assert!(report.similar_total <= 300 * crate::matching::SOUND_ALIKES_PER_ENTRY);
+        assert_eq!((report.similar_entries, report.similar_capped), (300, 300));
+        assert_eq!(report.similar[0].why, "both are called “martin”");
     }
 
     #[test]

@@ -5,13 +5,25 @@
 //! anything changes, and every problem is reported with its line number, so an
 //! admin fixes the file once rather than once per error.
 //!
+//! Files as admins have them: UTF-8 with or without a BOM, or another
+//! encoding (Windows-1252 from a French Excel…) declared by the caller or
+//! detected; CSV separated by `,`, `;` or tabs (detected from the header, or
+//! declared). [`parse_with`] says how it read the file ([`FileReading`]).
+//!
 //! CSV columns (header required, any order, names case-insensitive):
-//! `name` (required), `aliases` (separated by `;`), `department`, `extension`
+//! `name` (required), `aliases` (separated by `;`; an alias holding `;` or
+//! `\` writes it `\;` or `\\`), `department`, `extension`
 //! (digits), `target` (an extension or a `sip:`/`sips:` URI; defaults to the
 //! extension), `fallback` (second target, tried when the first is busy or does not
 //! answer), `enabled` (`true`/`false`/`yes`/`no`/`1`/`0`, default true).
 //! JSON: an array of objects with the same fields (`aliases` an array), or
 //! `{"entries": [...]}`.
+//!
+//! Exported CSV cells are formula-safe (OWASP CSV injection): a cell starting
+//! with `=`, `+`, `-`, `@`, a tab, a carriage return or `'` is written with a
+//! `'` in front, which the importer takes off again, so export → import gives
+//! back exactly the same entries. [`CsvDialect::Excel`] also writes a BOM,
+//! `;` separators and CRLF line ends, as a French Excel expects.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,8 +92,10 @@ impl fmt::Display for EntryKey {
 pub enum ImportProblem {
     #[error("file is {size} bytes, more than the limit of {limit}")]
     TooLarge { size: usize, limit: usize },
-    #[error("line {line}: not valid UTF-8 (save the file as UTF-8)")]
-    Encoding { line: usize },
+    #[error("line {line}: not valid {encoding} (save the file as UTF-8, or declare its encoding, e.g. windows-1252)")]
+    Encoding { line: usize, encoding: String },
+    #[error("line {line}: unknown column `{column}`, which holds `{separator}`: the file seems separated by `{separator}` (read with `{used}`); declare the separator if so")]
+    Separator { line: usize, column: String, separator: char, used: char },
     #[error("line {line}: unknown column `{column}` (known: name, aliases, department, extension, target, fallback, enabled)")]
     UnknownColumn { line: usize, column: String },
     #[error("line {line}: column `{column}` appears twice")]
@@ -112,35 +126,182 @@ pub enum ImportProblem {
     TooManyEntries { count: usize, limit: usize },
 }
 
-/// Every problem found in a file; nothing was imported.
+/// Every problem found in a file; nothing was imported. Its message counts
+/// them; each is listed in `problems` (said once, not repeated).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("the file was rejected, nothing changed ({} problem(s)); first: {}", .problems.len(), .problems[0])]
+#[error("the file was rejected, nothing changed: {} problem{}", .problems.len(), if .problems.len() == 1 { "" } else { "s" })]
 pub struct ImportRejected {
     pub problems: Vec<ImportProblem>,
+}
+
+impl ImportRejected {
+    /// The problems of one entry typed in the API or console (validated as
+    /// line 1 of a file), without the file's line numbers: "the name is
+    /// empty; `target` value `x` is neither …".
+    pub fn entry_message(&self) -> String {
+        self.problems
+            .iter()
+            .map(|p| {
+                let text = p.to_string();
+                text.strip_prefix("line 1: ").map(str::to_owned).unwrap_or(text)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// How to read a file's bytes: what the caller declares (`None`: detect).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// The file's encoding (a BOM, if present, wins).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// The CSV separator: `,`, `;` or tab.
+    pub separator: Option<u8>,
+}
+
+impl ReadOptions {
+    /// Reads an encoding label as browsers and Excel name them ("utf-8",
+    /// "windows-1252", "latin1", "iso-8859-1", "euc-kr"…).
+    pub fn encoding_from_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
+        encoding_rs::Encoding::for_label(label.trim().as_bytes())
+    }
+
+    /// Reads a separator as written in a query: `,` `;` `tab` (or a tab character).
+    pub fn separator_from_text(text: &str) -> Option<u8> {
+        match text {
+            "," | "comma" => Some(b','),
+            ";" | "semicolon" => Some(b';'),
+            "\t" | "\\t" | "tab" => Some(b'\t'),
+            _ => None,
+        }
+    }
+}
+
+/// How a file was read, for the admin to check (shown with the preview).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileReading {
+    /// The encoding used ("UTF-8", "windows-1252", …).
+    pub encoding: String,
+    /// How it was chosen: `bom`, `declared`, `utf8` (the bytes are valid UTF-8)
+    /// or `guessed` (they are not: the most likely encoding was taken).
+    pub encoding_source: &'static str,
+    /// The CSV separator used (none for JSON).
+    pub separator: Option<char>,
+    /// `declared` or `detected` (from the header).
+    pub separator_source: Option<&'static str>,
+    /// What the admin should check, in words (empty when nothing is in doubt).
+    pub notes: Vec<String>,
 }
 
 const MAX_NAME: usize = 120;
 const MAX_ALIASES: usize = 20;
 
-/// Parses and validates a whole directory file.
+/// Parses and validates a whole directory file (encoding and separator detected).
 pub fn parse(bytes: &[u8], format: Format, limits: ImportLimits) -> Result<Vec<NewEntry>, ImportRejected> {
+    parse_with(bytes, format, limits, ReadOptions::default()).map(|(entries, _)| entries)
+}
+
+/// Parses and validates a whole directory file read as `options` say (what
+/// they leave out is detected), and says how it was read.
+pub fn parse_with(
+    bytes: &[u8],
+    format: Format,
+    limits: ImportLimits,
+    options: ReadOptions,
+) -> Result<(Vec<NewEntry>, FileReading), ImportRejected> {
     let reject = |p| ImportRejected { problems: vec![p] };
     if bytes.len() > limits.max_bytes {
         return Err(reject(ImportProblem::TooLarge { size: bytes.len(), limit: limits.max_bytes }));
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
-        reject(ImportProblem::Encoding { line })
-    })?;
+    let (text, mut reading) = decode(bytes, options.encoding).map_err(reject)?;
     let rows = match format {
-        Format::Csv => csv_rows(text)?,
-        Format::Json => json_rows(text)?,
+        Format::Csv => {
+            let (separator, source) = match options.separator {
+                Some(separator) => (separator, "declared"),
+                None => (sniff_separator(&text), "detected"),
+            };
+            reading.separator = Some(char::from(separator));
+            reading.separator_source = Some(source);
+            if source == "detected" && separator != b',' {
+                reading.notes.push(format!("columns separated by `{}` (detected from the header)", separator_name(separator)));
+            }
+            csv_rows(&text, separator)?
+        }
+        Format::Json => json_rows(&text)?,
     };
     if rows.len() > limits.max_entries {
         return Err(reject(ImportProblem::TooManyEntries { count: rows.len(), limit: limits.max_entries }));
     }
-    validate(rows)
+    Ok((validate(rows)?, reading))
+}
+
+fn separator_name(separator: u8) -> &'static str {
+    match separator {
+        b';' => ";",
+        b'\t' => "tab",
+        _ => ",",
+    }
+}
+
+/// The text of a file: a BOM names its encoding; else the declared one; else
+/// UTF-8 when the bytes are valid UTF-8; else the most likely encoding
+/// (`chardetng`, as browsers guess), said in the reading's notes.
+fn decode(bytes: &[u8], declared: Option<&'static encoding_rs::Encoding>) -> Result<(String, FileReading), ImportProblem> {
+    let reading = |encoding: &'static encoding_rs::Encoding, source| FileReading {
+        encoding: encoding.name().to_owned(),
+        encoding_source: source,
+        separator: None,
+        separator_source: None,
+        notes: Vec::new(),
+    };
+    let strict = |encoding: &'static encoding_rs::Encoding, body: &[u8]| {
+        encoding.decode_without_bom_handling_and_without_replacement(body).map(|t| t.into_owned()).ok_or_else(|| {
+            // The first line holding a byte the encoding cannot read.
+            let valid = match encoding == encoding_rs::UTF_8 {
+                true => std::str::from_utf8(body).err().map_or(body.len(), |e| e.valid_up_to()),
+                false => 0,
+            };
+            ImportProblem::Encoding {
+                line: 1 + body[..valid].iter().filter(|&&b| b == b'\n').count(),
+                encoding: encoding.name().to_owned(),
+            }
+        })
+    };
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return Ok((strict(encoding, &bytes[bom..])?, reading(encoding, "bom")));
+    }
+    if let Some(encoding) = declared {
+        return Ok((strict(encoding, bytes)?, reading(encoding, "declared")));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok((text.to_owned(), reading(encoding_rs::UTF_8, "utf8")));
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, false);
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    let mut reading = reading(encoding, "guessed");
+    reading.notes.push(format!(
+        "the file is not UTF-8: read as {} (the most likely encoding); if accents look wrong, declare the encoding",
+        encoding.name()
+    ));
+    Ok((text.into_owned(), reading))
+}
+
+/// The separator of a CSV file, from its header line: the one of `,` `;`
+/// tab that splits it into the most known column names (Excel in a French
+/// locale writes `;`); among equals, the one splitting it into most fields;
+/// `,` when nothing tells.
+fn sniff_separator(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let known = |separator: char| {
+        let fields: Vec<String> =
+            header.split(separator).map(|f| f.trim().trim_matches('"').trim().to_ascii_lowercase()).collect();
+        (fields.iter().filter(|f| COLUMNS.contains(&f.as_str())).count(), fields.len())
+    };
+    let candidates = [b',', b';', b'\t'];
+    let best = (0..candidates.len()).max_by_key(|&i| (known(char::from(candidates[i])), std::cmp::Reverse(i)));
+    best.map_or(b',', |i| candidates[i])
 }
 
 /// The fields of one entry as an admin types them (API, console): the same
@@ -229,8 +390,9 @@ enum EnabledValue {
 
 const COLUMNS: [&str; 7] = ["name", "aliases", "department", "extension", "target", "fallback", "enabled"];
 
-fn csv_rows(text: &str) -> Result<Vec<RawRow>, ImportRejected> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+fn csv_rows(text: &str, separator: u8) -> Result<Vec<RawRow>, ImportRejected> {
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(separator).flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let syntax = |line: usize, e: csv::Error| ImportProblem::Syntax { line, format: "CSV", message: e.to_string() };
     let headers = reader.headers().map_err(|e| ImportRejected { problems: vec![syntax(1, e)] })?.clone();
     let mut problems = Vec::new();
@@ -243,7 +405,18 @@ fn csv_rows(text: &str) -> Result<Vec<RawRow>, ImportRejected> {
                     problems.push(ImportProblem::DuplicateColumn { line: 1, column: h.to_string() });
                 }
             }
-            None => problems.push(ImportProblem::UnknownColumn { line: 1, column: h.to_string() }),
+            None => {
+                let other = [',', ';', '\t'].into_iter().find(|&c| c != char::from(separator) && h.contains(c));
+                problems.push(match other {
+                    Some(other) => ImportProblem::Separator {
+                        line: 1,
+                        column: h.to_string(),
+                        separator: other,
+                        used: char::from(separator),
+                    },
+                    None => ImportProblem::UnknownColumn { line: 1, column: h.to_string() },
+                })
+            }
         }
     }
     if !index.contains_key("name") {
@@ -263,13 +436,11 @@ fn csv_rows(text: &str) -> Result<Vec<RawRow>, ImportRejected> {
             }
         };
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        let get = |c: &str| index.get(c).and_then(|&i| record.get(i)).filter(|v| !v.is_empty()).map(str::to_string);
+        let get = |c: &str| index.get(c).and_then(|&i| record.get(i)).filter(|v| !v.is_empty()).map(formula_unsafe);
         rows.push(RawRow {
             line,
             name: get("name").unwrap_or_default(),
-            aliases: get("aliases")
-                .map(|a| a.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
-                .unwrap_or_default(),
+            aliases: get("aliases").map(|a| split_aliases(&a)).unwrap_or_default(),
             department: get("department"),
             extension: get("extension"),
             target: get("target"),
@@ -278,6 +449,51 @@ fn csv_rows(text: &str) -> Result<Vec<RawRow>, ImportRejected> {
         });
     }
     if problems.is_empty() { Ok(rows) } else { Err(ImportRejected { problems }) }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written to CSV: a `'` in front of one a spreadsheet would run
+/// as a formula, and of one starting with `'` (so that the importer, which
+/// takes one `'` off such cells, gives back the same text).
+fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some(c) if FORMULA_STARTS.contains(&c) || c == '\'' => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The inverse of [`formula_safe`]: a `'` followed by a formula character or
+/// another `'` is taken off; any other text (`'t Hooft`) is kept as is.
+fn formula_unsafe(cell: &str) -> String {
+    let mut chars = cell.chars();
+    match (chars.next(), chars.next()) {
+        (Some('\''), Some(c)) if FORMULA_STARTS.contains(&c) || c == '\'' => cell[1..].to_owned(),
+        _ => cell.to_owned(),
+    }
+}
+
+/// The aliases of a cell: separated by `;`, where `\;` is a `;` inside an
+/// alias and `\\` a backslash (another `\` is kept as written).
+fn split_aliases(cell: &str) -> Vec<String> {
+    let mut aliases = Vec::new();
+    let mut current = String::new();
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(';' | '\\')) => current.extend(chars.next()),
+            ';' => aliases.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    aliases.push(current);
+    aliases.into_iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()
+}
+
+/// The aliases cell of an entry, as [`split_aliases`] reads it back.
+fn join_aliases(aliases: &[String]) -> String {
+    aliases.iter().map(|a| a.replace('\\', "\\\\").replace(';', "\\;")).collect::<Vec<_>>().join(";")
 }
 
 fn json_rows(text: &str) -> Result<Vec<RawRow>, ImportRejected> {
@@ -474,6 +690,68 @@ fn validate(rows: Vec<RawRow>) -> Result<Vec<NewEntry>, ImportRejected> {
     if problems.is_empty() { Ok(entries) } else { Err(ImportRejected { problems }) }
 }
 
+/// How an imported file meets the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    /// The file is the whole directory: entries not in it are removed.
+    #[default]
+    Replace,
+    /// The file's entries are added, or update the entry with the same name
+    /// and department; entries not in it are kept.
+    Merge,
+}
+
+/// The entries a directory holds after importing `imported` in `mode`.
+pub fn apply_mode(current: &[NewEntry], imported: &[NewEntry], mode: ImportMode) -> Vec<NewEntry> {
+    match mode {
+        ImportMode::Replace => imported.to_vec(),
+        ImportMode::Merge => {
+            let mut by_key: HashMap<EntryKey, &NewEntry> = imported.iter().map(|e| (e.key(), e)).collect();
+            let mut merged: Vec<NewEntry> =
+                current.iter().map(|e| by_key.remove(&e.key()).unwrap_or(e).clone()).collect();
+            merged.extend(imported.iter().filter(|e| by_key.contains_key(&e.key())).cloned());
+            merged
+        }
+    }
+}
+
+/// Two entries of `entries` with the same extension, if any (a merge can
+/// bring a file's extension next to an existing entry's): the extension and
+/// the two entries' keys.
+pub fn duplicate_extension(entries: &[NewEntry]) -> Option<(String, EntryKey, EntryKey)> {
+    let mut seen: HashMap<&str, &NewEntry> = HashMap::new();
+    for e in entries {
+        if let Some(ext) = e.extension.as_deref()
+            && let Some(first) = seen.insert(ext, e)
+        {
+            return Some((ext.to_owned(), first.key(), e.key()));
+        }
+    }
+    None
+}
+
+/// The fields of an entry that differ between `old` and `new` (same key):
+/// `spelling` is the name written differently (case, spaces).
+pub fn changed_fields(old: &NewEntry, new: &NewEntry) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    let checks: [(&'static str, bool); 7] = [
+        ("spelling", old.display_name != new.display_name),
+        ("aliases", old.aliases != new.aliases),
+        ("department", old.department != new.department),
+        ("extension", old.extension != new.extension),
+        ("target", old.target != new.target),
+        ("fallback", old.fallback != new.fallback),
+        ("enabled", old.enabled != new.enabled),
+    ];
+    for (name, differs) in checks {
+        if differs {
+            fields.push(name);
+        }
+    }
+    fields
+}
+
 /// What applying an import would change, keyed by [`EntryKey`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct DirectoryDiff {
@@ -516,11 +794,35 @@ pub fn to_entry(id: EntryId, e: &NewEntry) -> Entry {
     e.with_id(id)
 }
 
+/// How an exported CSV is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvDialect {
+    /// UTF-8 without BOM, `,` separators, LF line ends.
+    #[default]
+    Standard,
+    /// What Excel in a French (or any `;`) locale opens as columns with the
+    /// accents right: UTF-8 with a BOM, `;` separators, CRLF line ends.
+    Excel,
+}
+
 /// Writes entries as a directory file that [`parse`] reads back to the same entries.
 pub fn export(entries: &[NewEntry], format: Format) -> Vec<u8> {
+    export_with(entries, format, CsvDialect::Standard)
+}
+
+/// [`export`] in a chosen CSV dialect (ignored for JSON). Cells are
+/// formula-safe in both dialects.
+pub fn export_with(entries: &[NewEntry], format: Format, dialect: CsvDialect) -> Vec<u8> {
     match format {
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut builder = csv::WriterBuilder::new();
+            let mut out = Vec::new();
+            if dialect == CsvDialect::Excel {
+                builder.delimiter(b';').terminator(csv::Terminator::CRLF);
+                out.extend_from_slice(b"\xEF\xBB\xBF");
+            }
+            let mut w = builder.from_writer(out);
             // Writing to a Vec cannot fail with an IO error; records have a fixed width.
             w.write_record(COLUMNS).expect("write to Vec");
             for e in entries {
@@ -528,16 +830,17 @@ pub fn export(entries: &[NewEntry], format: Format) -> Vec<u8> {
                     (TransferTarget::Extension(t), Some(ext)) if t == ext => "",
                     (t, _) => target_text(t),
                 };
-                w.write_record([
+                let aliases = join_aliases(&e.aliases);
+                let cells = [
                     e.display_name.as_str(),
-                    &e.aliases.join(";"),
+                    &aliases,
                     e.department.as_deref().unwrap_or(""),
                     e.extension.as_deref().unwrap_or(""),
                     target,
                     e.fallback.as_ref().map(target_text).unwrap_or(""),
                     if e.enabled { "true" } else { "false" },
-                ])
-                .expect("write to Vec");
+                ];
+                w.write_record(cells.iter().map(|c| formula_safe(c).into_owned())).expect("write to Vec");
             }
             w.into_inner().expect("flush to Vec")
         }
@@ -637,10 +940,86 @@ mod tests {
     fn wrong_encoding_is_reported_with_its_line() {
         let mut bytes = b"name,extension\nA,201\n".to_vec();
         bytes.extend(b"Herv\xE9,202\n"); // Latin-1 é
-        let err = parse(&bytes, Format::Csv, ImportLimits::default()).unwrap_err();
-        assert_eq!(err.problems, vec![P::Encoding { line: 3 }]);
+        let utf8 = ReadOptions { encoding: Some(encoding_rs::UTF_8), separator: None };
+        let err = parse_with(&bytes, Format::Csv, ImportLimits::default(), utf8).unwrap_err();
+        assert_eq!(err.problems, vec![P::Encoding { line: 3, encoding: "UTF-8".into() }]);
+        // Not declared: read as the most likely encoding, and said so.
+        let (entries, reading) = parse_with(&bytes, Format::Csv, ImportLimits::default(), ReadOptions::default()).unwrap();
+        // Five letters say little: any single-byte Latin guess reads "é" here.
+        assert_eq!(entries[1].display_name, "Hervé");
+        assert_eq!(reading.encoding_source, "guessed");
+        assert!(reading.notes[0].contains(&format!("not UTF-8: read as {}", reading.encoding)), "{:?}", reading.notes);
     }
 
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/directory").join(name)).unwrap()
+    }
+
+    /// The same four entries as a French Excel saves them (`;` + Windows-1252,
+    /// `;` + UTF-8 with BOM, tabs): all read alike, accents intact.
+    #[test]
+    fn french_excel_files_import_with_their_accents() {
+        let mut seen = Vec::new();
+        for (name, encoding, source, separator) in [
+            ("fr-excel-cp1252.csv", "windows-1252", "guessed", ';'),
+            ("fr-excel-utf8-bom.csv", "UTF-8", "bom", ';'),
+            ("fr-excel-tab.txt", "UTF-8", "utf8", '\t'),
+        ] {
+            let (entries, reading) =
+                parse_with(&fixture(name), Format::Csv, ImportLimits::default(), ReadOptions::default()).unwrap();
+            assert_eq!(
+                (reading.encoding.as_str(), reading.encoding_source, reading.separator),
+                (encoding, source, Some(separator)),
+                "{name}"
+            );
+            assert_eq!(entries[0].display_name, "Hélène Dupré", "{name}");
+            assert_eq!(entries[0].aliases, vec!["Hélène", "la crèmerie"], "{name}");
+            assert_eq!(entries[2].department.as_deref(), Some("Épicerie"), "{name}");
+            assert!(!entries[2].enabled, "{name}");
+            seen.push(entries);
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]));
+        // Declared, the same file reads the same way without a guess.
+        let declared = ReadOptions { encoding: ReadOptions::encoding_from_label("latin1"), separator: Some(b';') };
+        let (entries, reading) =
+            parse_with(&fixture("fr-excel-cp1252.csv"), Format::Csv, ImportLimits::default(), declared).unwrap();
+        assert_eq!(entries, seen[0]);
+        assert_eq!((reading.encoding_source, reading.separator_source), ("declared", Some("declared")));
+    }
+
+    #[test]
+    fn a_wrong_separator_is_named() {
+        let bytes = b"name;extension\nA;201\n";
+        let comma = ReadOptions { encoding: None, separator: Some(b',') };
+        let err = parse_with(bytes, Format::Csv, ImportLimits::default(), comma).unwrap_err();
+        assert_eq!(err.problems[0], P::Separator { line: 1, column: "name;extension".into(), separator: ';', used: ',' });
+        assert!(err.problems[0].to_string().contains("seems separated by `;`"));
+    }
+
+    /// OWASP CSV injection: cells a spreadsheet would run are prefixed, and
+    /// read back exactly; an alias holding `;` stays one alias.
+    #[test]
+    fn exports_are_formula_safe_and_round_trip_exactly() {
+        let base = sample()[0].clone();
+        let tricky = vec![
+            NewEntry { display_name: "=HYPERLINK(\"http://x\")".into(), aliases: vec!["+33 1".into(), "a;b".into(), "c\\;d".into()], ..base.clone() },
+            NewEntry { display_name: "@SUM(A1)".into(), department: Some("-2".into()), extension: Some("301".into()), target: TransferTarget::Extension("301".into()), aliases: vec![], ..base.clone() },
+            NewEntry { display_name: "'t Hooft".into(), extension: Some("302".into()), target: TransferTarget::Extension("302".into()), aliases: vec!["'=x".into()], ..base.clone() },
+        ];
+        for dialect in [CsvDialect::Standard, CsvDialect::Excel] {
+            let bytes = export_with(&tricky, Format::Csv, dialect);
+            let text = String::from_utf8_lossy(&bytes);
+            for line in text.lines().skip(1) {
+                let first = line.trim_start_matches('\u{feff}').chars().next().unwrap();
+                assert!(!"=+-@".contains(first), "{dialect:?}: a formula cell starts a line: {line}");
+            }
+            assert!(text.contains("'=HYPERLINK") && text.contains("'@SUM") && text.contains("'-2"), "{text}");
+            assert_eq!(parse(&bytes, Format::Csv, ImportLimits::default()).unwrap(), tricky, "{dialect:?}: {text}");
+        }
+        let excel = export_with(&tricky, Format::Csv, CsvDialect::Excel);
+        assert!(excel.starts_with(b"\xEF\xBB\xBFname;aliases;department;"), "BOM and `;`");
+        assert!(excel.windows(2).any(|w| w == b"\r\n"), "CRLF");
+    }
     #[test]
     fn bom_is_accepted() {
         let bytes = b"\xEF\xBB\xBFname,extension\nA,201\n";

@@ -614,32 +614,19 @@ impl DirectoryStore {
     }
 
     /// Writes the demo stores ("1000", English; "2000", French) and their
-    /// directories. Idempotent: a store whose directory already holds the demo
-    /// content keeps its version.
+    /// directories, each only when no store has its number yet: a demo store
+    /// that exists (seeded earlier, then edited by its admins) is left as it
+    /// is, so `run --demo` at every restart never undoes their edits.
     pub async fn seed_demo(&self) -> Result<Vec<SeededStore>, StoreError> {
         let mut seeded = Vec::new();
         for demo in demo::stores() {
-            let store = self.upsert_store(&demo.store).await?;
-            let current = self.load_directory(store).await?;
-            let current_entries: Vec<NewEntry> =
-                current.entries.iter().map(NewEntry::from).collect();
-            if current_entries == demo.entries && current.menu == demo.menu && current.version.0 > 0
-            {
-                seeded.push(SeededStore {
-                    store,
-                    version: current.version,
-                    changed: false,
-                });
-            } else {
-                let version = self
-                    .replace_directory(store, &demo.entries, &demo.menu)
-                    .await?;
-                seeded.push(SeededStore {
-                    store,
-                    version,
-                    changed: true,
-                });
+            if let Some(current) = self.load_directory_by_number(&demo.store.number).await? {
+                seeded.push(SeededStore { store: current.store.id, version: current.version, changed: false });
+                continue;
             }
+            let store = self.upsert_store(&demo.store).await?;
+            let version = self.replace_directory(store, &demo.entries, &demo.menu).await?;
+            seeded.push(SeededStore { store, version, changed: true });
         }
         Ok(seeded)
     }

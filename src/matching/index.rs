@@ -8,7 +8,7 @@ use fst::automaton::Str;
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 
-use crate::directory::{Directory, EntryId, Language};
+use crate::directory::{Directory, Entry, EntryId, Language};
 
 use super::normalize::{keypad_encode, normalize};
 use super::phonetic::phonetic_keys;
@@ -146,7 +146,7 @@ pub struct NameIndex {
 
 /// Shortest query, in characters, that fuzzy lookup tries: shorter ones are
 /// within one edit of too many names to say anything.
-const FUZZY_MIN_CHARS: usize = 4;
+pub(crate) const FUZZY_MIN_CHARS: usize = 4;
 
 /// Edit distance allowed for a query of `chars` characters: about one edit
 /// per six characters, at most two (three edits turn most names into others).
@@ -170,6 +170,48 @@ static LEVENSHTEIN: LazyLock<[LevenshteinAutomatonBuilder; 2]> = LazyLock::new(|
     ]
 });
 
+/// The spoken forms of one entry, each with its kind, as [`NameIndex`] holds
+/// them: the display name as written, last word first, last word alone, first
+/// word alone; its aliases; its department; each also without carrier words
+/// ("la boulangerie" → "boulangerie"). Normalised; a form can come twice with
+/// different kinds (the index keeps the best). The one definition the index
+/// and the pairwise sound-alike check ([`super::sound_alike`]) share.
+pub(crate) fn spoken_forms(entry: &Entry, language: Language) -> Vec<(String, FormKind)> {
+    let mut out = Vec::new();
+    let mut add = |form: String, kind: FormKind| {
+        if form.is_empty() {
+            return;
+        }
+        let words: Vec<&str> = form.split(' ').collect();
+        let stripped = strip_carrier(&words, language).join(" ");
+        if !stripped.is_empty() && stripped != form {
+            out.push((stripped, kind));
+        }
+        out.push((form, kind));
+    };
+    let display = normalize(&entry.display_name);
+    let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
+    if let [rest @ .., last] = words.as_slice()
+        && !rest.is_empty()
+    {
+        add(format!("{last} {}", rest.join(" ")), FormKind::ReversedName);
+        add((*last).to_owned(), FormKind::LastName);
+        // A first name only for names that do not start with a
+        // carrier word: "Rayon Boulangerie" has no first name "rayon".
+        if strip_carrier(&words, language).len() == words.len() {
+            add(rest[0].to_owned(), FormKind::FirstName);
+        }
+    }
+    for alias in &entry.aliases {
+        add(normalize(alias), FormKind::Alias);
+    }
+    if let Some(department) = &entry.department {
+        add(normalize(department), FormKind::Department);
+    }
+    add(display, FormKind::FullName);
+    out
+}
+
 impl NameIndex {
     /// Indexes every enabled entry of `directory`: its display name (as
     /// written, last word first, last word alone, first word alone), its aliases and its
@@ -181,49 +223,18 @@ impl NameIndex {
         let mut keypad: BTreeMap<String, BTreeSet<EntryId>> = BTreeMap::new();
         let mut names = HashMap::new();
 
-        let mut add = |form: String, entry: EntryId, kind: FormKind| {
-            if form.is_empty() {
-                return;
-            }
-            let words: Vec<&str> = form.split(' ').collect();
-            let stripped = strip_carrier(&words, language).join(" ");
-            for text in [stripped, form] {
-                let best = forms.entry(text).or_default().entry(entry).or_insert(kind);
-                *best = (*best).min(kind);
-            }
-        };
-
         for entry in directory.entries.iter().filter(|e| e.enabled) {
             let display = normalize(&entry.display_name);
-            let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
-            if let [rest @ .., last] = words.as_slice()
-                && !rest.is_empty()
-            {
-                add(
-                    format!("{last} {}", rest.join(" ")),
-                    entry.id,
-                    FormKind::ReversedName,
-                );
-                add((*last).to_owned(), entry.id, FormKind::LastName);
-                // A first name only for names that do not start with a
-                // carrier word: "Rayon Boulangerie" has no first name "rayon".
-                if strip_carrier(&words, language).len() == words.len() {
-                    add(rest[0].to_owned(), entry.id, FormKind::FirstName);
-                }
+            for (form, kind) in spoken_forms(entry, language) {
+                let best = forms.entry(form).or_default().entry(entry.id).or_insert(kind);
+                *best = (*best).min(kind);
             }
-            for word in &words {
+            for word in display.split(' ').filter(|w| !w.is_empty()) {
                 let digits = keypad_encode(word);
                 if !digits.is_empty() {
                     keypad.entry(digits).or_default().insert(entry.id);
                 }
             }
-            for alias in &entry.aliases {
-                add(normalize(alias), entry.id, FormKind::Alias);
-            }
-            if let Some(department) = &entry.department {
-                add(normalize(department), entry.id, FormKind::Department);
-            }
-            add(display.clone(), entry.id, FormKind::FullName);
             names.insert(entry.id, display);
         }
 
@@ -459,20 +470,32 @@ impl NameIndex {
         &self.form_postings[slot as usize]
     }
 
+    /// The normalised text of the form of `slot`.
+    pub(crate) fn slot_form(&self, slot: u32) -> &str {
+        &self.forms_text[slot as usize]
+    }
+
     /// The slots of forms that sound like the form of `slot` (same phonetic
-    /// key) or are exactly one edit away from it (for forms of at least
-    /// [`FUZZY_MIN_CHARS`] characters, as [`Self::fuzzy`]), `slot` itself
-    /// excluded, possibly repeated. Works on slots, never on hits: no form text
-    /// is copied, so a report over every form stays near-linear.
-    pub(crate) fn near_slots(&self, slot: u32, out: &mut Vec<u32>) {
+    /// key, `true`) or are exactly one edit away from it (for forms of at
+    /// least [`FUZZY_MIN_CHARS`] characters, as [`Self::fuzzy`]; `false`),
+    /// `slot` itself excluded, possibly repeated; at most `limit` of them.
+    /// Returns whether more were left out. Works on slots, never on hits: no
+    /// form text is copied, and the work is bounded by `limit` however many
+    /// forms share a key.
+    pub(crate) fn near_slots(&self, slot: u32, limit: usize, out: &mut Vec<(u32, bool)>) -> bool {
         let form = self.forms_text[slot as usize].as_str();
         for key in phonetic_keys(form, self.language) {
             if let Some(pslot) = self.phonetic.get(&key) {
-                out.extend(self.phonetic_postings[pslot as usize].iter().copied().filter(|&s| s != slot));
+                for &s in self.phonetic_postings[pslot as usize].iter().filter(|&&s| s != slot) {
+                    if out.len() == limit {
+                        return true;
+                    }
+                    out.push((s, true));
+                }
             }
         }
         if fuzzy_distance(form.chars().count()) == 0 {
-            return;
+            return false;
         }
         let dfa = LEVENSHTEIN[0].build_dfa(form);
         let mut stream = self.forms.search_with_state(&dfa).into_stream();
@@ -480,18 +503,12 @@ impl NameIndex {
             // Slots come from our own map; distance 0 is the form itself.
             let near = near as u32;
             if near != slot {
-                out.push(near);
+                if out.len() == limit {
+                    return true;
+                }
+                out.push((near, false));
             }
         }
-    }
-
-    /// Every indexed form with its postings, in form order (the reference
-    /// similar-names check walks them).
-    #[cfg(test)]
-    pub(crate) fn forms(&self) -> impl Iterator<Item = (&str, &[(EntryId, FormKind)])> {
-        self.forms_text
-            .iter()
-            .map(String::as_str)
-            .zip(self.form_postings.iter().map(Vec::as_slice))
+        false
     }
 }

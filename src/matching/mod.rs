@@ -7,7 +7,8 @@
 //! - [`phrases`] holds the carrier phrases ("je voudrais parler à …") and the
 //!   yes/no words, shared with the grammar builder; [`decide_yes_no`] reads a
 //!   confirmation answer.
-//! - [`similar_names`] lists entries callers are likely to confuse.
+//! - [`sound_alike`] says whether two entries sound alike and why;
+//!   [`similar_names`] lists a directory's sound-alikes, bounded.
 //!
 //! Pure code: no IO, no clock, no async.
 //!
@@ -30,7 +31,9 @@ pub use index::{
 };
 pub use normalize::normalize;
 pub use phrases::{CarrierPhrases, carrier_phrases, no_words, yes_words};
-pub use similar::similar_names;
+pub use similar::{
+    SOUND_ALIKES_PER_ENTRY, SoundAlikes, SoundAlikeKind, SoundAlikePair, SoundAlikeReason, similar_names, sound_alike,
+};
 
 use std::collections::HashMap;
 

@@ -425,7 +425,13 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
             // The sync report checks names against the engines the calls use.
             let speech = server.speech().clone();
             let vocabulary = crate::admin::sync::EngineVocabulary::new(move |language| speech.engine_for(language));
+            let limits = crate::admin::AdminLimits {
+                request_timeout: config.admin.request_timeout,
+                token_lifetime_days: (config.admin.token_lifetime_days > 0).then_some(config.admin.token_lifetime_days),
+                ..crate::admin::AdminLimits::default()
+            };
             let state = crate::admin::AdminState::new(admin_store)
+                .with_limits(limits)
                 .with_vocabulary(std::sync::Arc::new(vocabulary))
                 .with_similar_names(std::sync::Arc::new(crate::admin::sync::MatcherSimilarity))
                 .with_registrations(server.registration_source());
@@ -434,11 +440,12 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
         }
         None => None,
     };
+    let ops_stop = tokio_util::sync::CancellationToken::new();
     let ops = match (config.ops.listen, server.ops_state()) {
         (Some(addr), Some(state)) => {
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Ops { addr, source })?;
             info!(%addr, "health and metrics listening");
-            let stop = admin_stop.clone();
+            let stop = ops_stop.clone();
             Some(tokio::spawn(crate::admin::ops::serve(listener, state, async move { stop.cancelled().await })))
         }
         (Some(addr), None) => {
@@ -452,26 +459,39 @@ pub async fn serve(config: Config, store: DirectoryStore) -> Result<(), ServeErr
         _ = interrupt.recv() => "SIGINT",
     };
     info!(signal = name, "shutting down");
-    let drained = server.drain(config.limits.drain_timeout).await;
+    // The admin API stops taking requests now; those in flight (each bounded
+    // by admin.request_timeout) finish while the calls drain, and are
+    // abandoned if still running past that bound: an admin's upload never
+    // holds the process after the calls are gone.
+    admin_stop.cancel();
+    let admin_grace = config.admin.request_timeout + std::time::Duration::from_secs(1);
+    let admin_done = async move {
+        let Some(mut admin) = admin else { return };
+        match tokio::time::timeout(admin_grace, &mut admin).await {
+            Ok(Ok(Ok(()))) => info!("admin API stopped"),
+            Ok(Ok(Err(error))) => warn!(%error, "admin API ended with an error"),
+            Ok(Err(error)) => warn!(%error, "admin API task failed"),
+            Err(_) => {
+                warn!(grace_ms = admin_grace.as_millis(), "admin requests still running at the drain bound: abandoned");
+                admin.abort();
+            }
+        }
+    };
+    let (drained, ()) = tokio::join!(server.drain(config.limits.drain_timeout), admin_done);
     if drained {
         info!("drain complete: every call ended by itself");
     } else {
         let left = server.stats().active_calls;
         warn!(calls = left, "drain deadline passed: ending the remaining calls");
     }
-    admin_stop.cancel();
+    // Health and metrics stay up through the drain (the balancer reads
+    // /readyz's 503 meanwhile) and stop with the process.
+    ops_stop.cancel();
     if let Some(ops) = ops {
         match ops.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => warn!(%error, "health and metrics endpoint ended with an error"),
             Err(error) => warn!(%error, "health and metrics task failed"),
-        }
-    }
-    if let Some(admin) = admin {
-        match admin.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => warn!(%error, "admin API ended with an error"),
-            Err(error) => warn!(%error, "admin API task failed"),
         }
     }
     server.shutdown();

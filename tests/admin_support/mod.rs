@@ -135,6 +135,14 @@ impl Harness {
         }
         let mut request = builder.body(Body::from(req.body)).unwrap();
         request.extensions_mut().insert(ConnectInfo(SocketAddr::from((req.ip, 40000))));
+        self.send_request(request).await
+    }
+
+    /// Sends a request built by the test (e.g. with a streamed body), from 127.0.0.1.
+    pub async fn send_request(&self, mut request: Request<Body>) -> Reply {
+        if request.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            request.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        }
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -316,7 +324,13 @@ pub async fn scenario_operator_everywhere(h: &Harness) {
     let mut routes: Vec<_> = ROUTES.iter().collect();
     routes.sort_by_key(|(m, p)| if p.ends_with("/import") { 2 } else { u8::from(*m == Method::DELETE) });
     for (method, path) in routes {
-        let uri = concrete(path, a, entry, &spare_id);
+        let mut uri = concrete(path, a, entry, &spare_id);
+        if path.ends_with("/import") {
+            // A replacing import confirms the removals its preview counted.
+            let (ct, body) = valid_body(method, path).unwrap();
+            let dry = h.send(Req::new(Method::POST, format!("{uri}?dry_run=true"), Some(&h.operator)).raw(Some(ct), body)).await;
+            uri = format!("{uri}?confirm_removals={}", dry.json["diff"]["removed"].as_array().unwrap().len());
+        }
         let mut req = Req::new(method.clone(), uri.clone(), Some(&h.operator));
         if let Some((ct, body)) = valid_body(method, path) {
             req = req.raw(Some(ct), body);
@@ -392,7 +406,13 @@ pub async fn scenario_import_export(h: &Harness) {
     assert_eq!(dry.json["sync"]["similar"][0]["second_name"], "Sophie Martine");
     assert_eq!(h.get(&base, &token).await.json["version"], 1, "a dry run changes nothing");
 
-    let applied = h.send(Req::new(Method::POST, format!("{base}/import"), Some(&token)).raw(Some("text/csv; charset=utf-8"), csv)).await;
+    // Replacing removes "Old Person": refused until the removal is confirmed.
+    let unconfirmed = h.send(Req::new(Method::POST, format!("{base}/import"), Some(&token)).raw(Some("text/csv; charset=utf-8"), csv)).await;
+    assert_eq!((unconfirmed.status, unconfirmed.code()), (StatusCode::CONFLICT, "confirm_removals"), "{:?}", unconfirmed.json);
+    assert_eq!(unconfirmed.json["error"]["removed"], 1);
+    let applied = h
+        .send(Req::new(Method::POST, format!("{base}/import?confirm_removals=1&version=1"), Some(&token)).raw(Some("text/csv; charset=utf-8"), csv))
+        .await;
     assert_eq!(applied.status, StatusCode::OK, "{:?}", applied.json);
     assert_eq!(applied.json["version"], 2);
     assert_eq!(applied.json["sync"]["similar"].as_array().unwrap().len(), 1);

@@ -55,6 +55,7 @@ async function setLanguage(lang) {
   $("lang").value = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+  for (const node of document.querySelectorAll("[data-i18n-aria]")) node.setAttribute("aria-label", t(node.dataset.i18nAria));
   document.title = t("page-title");
 }
 
@@ -105,6 +106,7 @@ async function api(method, path, body, contentType) {
     const problems = (error.problems || []).map((p) => p.message);
     const err = new Error(problems.length ? error.message + "\n" + problems.join("\n") : error.message);
     err.code = error.code;
+    err.details = error;
     throw err;
   }
   return data;
@@ -291,30 +293,56 @@ function showSync(container, sync) {
   showList(container, t("sync-unrecognisable"), sync.unrecognisable, "removed",
     (u) => u.name + ": " + u.unknown_words.join(", "));
   showList(container, t("sync-similar"), sync.similar, "changed",
-    (p) => p.first_name + " / " + p.second_name + " (" + t("sync-similar-hint") + ")");
+    (p) => p.first_name + " / " + p.second_name + (p.why ? ": " + p.why : "") + " (" + t("sync-similar-hint") + ")");
   if (sync.similar_total > sync.similar.length) {
     container.append(el("p", t("sync-more", { count: sync.similar_total - sync.similar.length })));
   }
   if (!sync.unrecognisable.length && !sync.similar.length) container.append(el("p", t("sync-none")));
 }
 
+// How a changed field reads in the preview ("enabled: false → true").
+function fieldValue(entry, field) {
+  const value = entry[field === "spelling" ? "name" : field];
+  if (Array.isArray(value)) return value.length ? value.join(" | ") : t("none");
+  if (value === null || value === undefined || value === "") return t("none");
+  return String(value);
+}
+
+function changedLine(c) {
+  const fields = (c.fields || []).map((f) => f + ": " + fieldValue(c.before, f) + " → " + fieldValue(c.after, f));
+  return entryLine(c.after) + " — " + fields.join("; ");
+}
+
 async function previewImport() {
   const file = $("import-file").files[0];
   if (!file) { say(t("import-choose-file"), true); return; }
   const isJson = file.name.toLowerCase().endsWith(".json");
-  const text = await file.text();
+  // The bytes as they are: the server detects the encoding (file.text()
+  // would turn a Windows-1252 "é" into U+FFFD before anyone could tell).
+  const bytes = await file.arrayBuffer();
+  const mode = $("import-mode").value;
   const diff = $("diff");
   diff.replaceChildren();
   $("apply-import").hidden = true;
   try {
-    const result = await api("POST", storePath("/import?dry_run=true"), text, isJson ? "application/json" : "text/csv");
+    const type = isJson ? "application/json" : "text/csv";
+    const result = await api("POST", storePath("/import?dry_run=true&mode=" + mode), bytes, type);
     const d = result.diff;
     diff.append(el("p", t("import-summary", { added: d.added.length, changed: d.changed.length, removed: d.removed.length, unchanged: d.unchanged }), "summary"));
+    const reading = result.reading;
+    if (reading) {
+      const separator = reading.separator === "\t" ? t("import-separator-tab") : reading.separator ? "“" + reading.separator + "”" : "";
+      diff.append(el("p", separator ? t("import-read-as-separated", { encoding: reading.encoding, separator }) : t("import-read-as", { encoding: reading.encoding }), "reading"));
+      for (const note of reading.notes) diff.append(el("p", note, "note"));
+    }
     showList(diff, t("import-added"), d.added, "added", entryLine);
-    showList(diff, t("import-changed"), d.changed, "changed", (c) => entryLine(c.before) + "  ⇒  " + entryLine(c.after));
+    showList(diff, t("import-changed"), d.changed, "changed", changedLine);
     showList(diff, t("import-removed"), d.removed, "removed", entryLine);
     showSync(diff, result.sync);
-    state.pendingImport = { text, type: isJson ? "application/json" : "text/csv" };
+    state.pendingImport = { bytes, type: isJson ? "application/json" : "text/csv", mode, version: result.version,
+      removed: d.removed.length };
+    $("apply-import").textContent = mode === "replace" && d.removed.length
+      ? t("import-apply-replace", { removed: d.removed.length }) : t("import-apply");
     $("apply-import").hidden = false;
     say(t("import-pending"));
   } catch (e) {
@@ -324,15 +352,27 @@ async function previewImport() {
 }
 
 async function applyImport() {
-  if (!state.pendingImport) return;
+  const pending = state.pendingImport;
+  if (!pending) return;
+  let path = storePath("/import?mode=" + pending.mode + "&version=" + pending.version);
+  if (pending.mode === "replace" && pending.removed > 0) {
+    if (!confirm(t("import-confirm-removals", { removed: pending.removed }))) return;
+    path += "&confirm_removals=" + pending.removed;
+  }
   try {
-    const result = await api("POST", storePath("/import"), state.pendingImport.text, state.pendingImport.type);
+    const result = await api("POST", path, pending.bytes, pending.type);
     state.pendingImport = null;
     $("apply-import").hidden = true;
     $("diff").replaceChildren();
     say(t("import-done", { version: result.version }));
     await refreshEntries();
   } catch (e) {
+    if (e.code === "directory_changed") {
+      state.pendingImport = null;
+      $("apply-import").hidden = true;
+      say(t("import-directory-changed"), true);
+      return;
+    }
     say(e.message, true);
   }
 }
@@ -811,6 +851,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("apply-import").addEventListener("click", applyImport);
   $("export-csv").addEventListener("click", (e) => { e.preventDefault(); downloadFrom(storePath("/export?format=csv"), "directory-" + state.store.number + ".csv").catch((x) => say(x.message, true)); });
   $("export-json").addEventListener("click", (e) => { e.preventDefault(); downloadFrom(storePath("/export?format=json"), "directory-" + state.store.number + ".json").catch((x) => say(x.message, true)); });
+  $("export-excel").addEventListener("click", (e) => { e.preventDefault(); downloadFrom(storePath("/export?format=csv&dialect=excel"), "directory-" + state.store.number + ".csv").catch((x) => say(x.message, true)); });
   $("calls-show").addEventListener("click", () => showCalls().catch((x) => say(x.message, true)));
   $("stats-show").addEventListener("click", () => showStats().catch((x) => say(x.message, true)));
   $("stats-export").addEventListener("click", (e) => {

@@ -62,7 +62,16 @@ entry-confirm-delete = Delete { $name }?
 
 ## Import
 
-import-help = Upload the whole directory as CSV or JSON. You see what would change before anything is applied.
+import-help = Upload the directory as CSV (from Excel too: “;” or tabs, any encoding) or JSON. You see what would change before anything is applied.
+import-mode = Import mode
+import-mode-replace = Replace the whole directory
+import-mode-merge = Merge: add and update, keep the others
+import-apply-replace = Apply: replace the directory ({ $removed } entries removed)
+import-confirm-removals = This replaces the whole directory: { $removed } entries will be removed. Apply?
+import-directory-changed = The directory changed since your preview (someone else edited it): nothing was applied. Preview the file again.
+import-read-as = Read as { $encoding }.
+import-read-as-separated = Read as { $encoding }, columns separated by { $separator }.
+import-separator-tab = tabs
 import-preview = Preview
 import-apply = Apply this import
 import-choose-file = Choose a file first.
@@ -74,6 +83,7 @@ import-pending = Nothing is changed yet: check the differences, then apply.
 import-done = Imported: version { $version }.
 export-csv = Export CSV
 export-json = Export JSON
+export-excel = Export for Excel
 export-failed = Export failed ({ $status }).
 
 ## Warnings
@@ -275,4 +285,10 @@ error-conflict = { $detail }
 error-too-large = { $detail }
 error-unsupported-media-type = unsupported content type { $found }: expected { $expected }
 error-internal = internal error
+error-timeout = The request took longer than { $limit } ms and was stopped; nothing was changed by it unless a later read shows otherwise.
+error-directory-changed = The directory changed since you previewed it (version { $previewed }, now { $current }): preview the file again.
+error-confirm-removals = This import replaces the directory and removes { $removed } { $removed ->
+    [one] entry
+   *[other] entries
+ }: send confirm_removals={ $removed } to apply it, or import with mode=merge to keep them.
 error-method-not-allowed = method not allowed on this route

@@ -62,7 +62,16 @@ entry-confirm-delete = Supprimer { $name } ?
 
 ## Import
 
-import-help = Envoyez l'annuaire entier en CSV ou en JSON. Vous voyez ce qui changerait avant que rien ne soit appliqué.
+import-help = Envoyez l'annuaire en CSV (depuis Excel aussi : « ; » ou tabulations, tout encodage) ou en JSON. Vous voyez ce qui changerait avant que rien ne soit appliqué.
+import-mode = Mode d'import
+import-mode-replace = Remplacer tout l'annuaire
+import-mode-merge = Fusionner : ajouter et mettre à jour, garder les autres
+import-apply-replace = Appliquer : remplacer l'annuaire ({ $removed } fiches supprimées)
+import-confirm-removals = Cela remplace tout l'annuaire : { $removed } fiches seront supprimées. Appliquer ?
+import-directory-changed = L'annuaire a changé depuis votre aperçu (quelqu'un d'autre l'a modifié) : rien n'a été appliqué. Prévisualisez de nouveau le fichier.
+import-read-as = Lu en { $encoding }.
+import-read-as-separated = Lu en { $encoding }, colonnes séparées par { $separator }.
+import-separator-tab = des tabulations
 import-preview = Aperçu
 import-apply = Appliquer cet import
 import-choose-file = Choisissez d'abord un fichier.
@@ -74,6 +83,7 @@ import-pending = Rien n'est encore changé : vérifiez les différences, puis ap
 import-done = Importé : version { $version }.
 export-csv = Exporter en CSV
 export-json = Exporter en JSON
+export-excel = Exporter pour Excel
 export-failed = Échec de l'export ({ $status }).
 
 ## Avertissements
@@ -275,4 +285,10 @@ error-conflict = conflit : { $detail }
 error-too-large = trop volumineux : { $detail }
 error-unsupported-media-type = type de contenu { $found } non pris en charge : attendu { $expected }
 error-internal = erreur interne
+error-timeout = La requête a duré plus de { $limit } ms et a été arrêtée ; elle n'a rien changé, sauf si une lecture ultérieure montre le contraire.
+error-directory-changed = L'annuaire a changé depuis votre aperçu (version { $previewed }, maintenant { $current }) : prévisualisez de nouveau le fichier.
+error-confirm-removals = Cet import remplace l'annuaire et supprime { $removed } { $removed ->
+    [one] fiche
+   *[other] fiches
+ } : envoyez confirm_removals={ $removed } pour l'appliquer, ou importez avec mode=merge pour les garder.
 error-method-not-allowed = méthode non autorisée sur cette adresse

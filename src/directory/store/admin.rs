@@ -20,7 +20,7 @@ use super::{
     menu_from_row, target_columns, validate_menu,
 };
 use crate::directory::hours::{HoursError, OpeningHours};
-use crate::directory::import::{DirectoryDiff, EntryKey};
+use crate::directory::import::{DirectoryDiff, EntryKey, ImportMode};
 use crate::directory::{DirectoryVersion, Entry, EntryId, MenuOption, StoreId};
 
 /// Errors of the administration storage.
@@ -41,6 +41,10 @@ pub enum AdminError {
     /// Another store already answers this number.
     #[error("a store already answers number {number:?}")]
     DuplicateNumber { number: String },
+    /// The directory is no longer at the version the change was prepared
+    /// against (another change came in between); nothing was written.
+    #[error("{store}'s directory changed since version {expected} (now {current})")]
+    VersionChanged { store: StoreId, expected: i64, current: i64 },
     /// Opening hours that do not make sense.
     #[error("opening hours of {store}: {source}")]
     InvalidHours {
@@ -505,9 +509,32 @@ impl DirectoryStore {
         entries: &[NewEntry],
         actor: &Actor,
     ) -> Result<(DirectoryVersion, DirectoryDiff), AdminError> {
+        self.import_entries_as(store, entries, ImportMode::Replace, None, actor).await
+    }
+
+    /// Imports `entries` in `mode` (replace the directory, or merge into it),
+    /// in one transaction, if the directory is still at `expected` (when
+    /// given): otherwise nothing is written and the error says the version
+    /// it is at ([`AdminError::VersionChanged`]). The check and the write
+    /// are one transaction: a change committed in between is never lost.
+    pub async fn import_entries_as(
+        &self,
+        store: StoreId,
+        entries: &[NewEntry],
+        mode: ImportMode,
+        expected: Option<DirectoryVersion>,
+        actor: &Actor,
+    ) -> Result<(DirectoryVersion, DirectoryDiff), AdminError> {
         let (version, diff) = on_pool!(self, |pool, backend| {
             let mut tx = pool.begin().await.during("begin import")?;
             let version = bump_version!(tx, store)?;
+            // The bump holds the store's version row until commit: a version
+            // other than expected + 1 means another change came first.
+            if let Some(expected) = expected
+                && version.0 != expected.0 + 1
+            {
+                return Err(AdminError::VersionChanged { store, expected: expected.0, current: version.0 - 1 });
+            }
             let current: Vec<EntryRow> = sqlx::query_as(concat!(select_entry!(), " WHERE store_id = $1 ORDER BY position"))
                 .bind(store.0)
                 .fetch_all(&mut *tx)
@@ -517,6 +544,7 @@ impl DirectoryStore {
                 .into_iter()
                 .map(|row| entry_from_row(store, row).map(|e| NewEntry::from(&e)))
                 .collect::<Result<_, _>>()?;
+            let entries = &crate::directory::import::apply_mode(&current, entries, mode);
             let diff = crate::directory::import::diff(&current, entries);
             sqlx::query("DELETE FROM entries WHERE store_id = $1")
                 .bind(store.0)

@@ -326,6 +326,7 @@ async fn demo_seed_is_idempotent(db: DirectoryStore) {
         .collect();
     assert_eq!(second, unchanged, "a second seed writes nothing");
 
+
     let en = db.load_directory_by_number("1000").await.unwrap().unwrap();
     assert_eq!(en.store.language, Language::En);
     assert_eq!(
@@ -348,6 +349,18 @@ async fn demo_seed_is_idempotent(db: DirectoryStore) {
             .iter()
             .any(|e| e.display_name == "Boulangerie" && e.extension.as_deref() == Some("301"))
     );
+
+    // An admin's edit of a demo store survives the next seed (`run --demo` at
+    // every restart used to put the demo content back).
+    let en_id = first[0].store;
+    let mut edited: Vec<NewEntry> = db.load_directory(en_id).await.unwrap().entries.iter().map(NewEntry::from).collect();
+    edited.truncate(1);
+    let edited_version = db.replace_directory(en_id, &edited, &[]).await.unwrap();
+    let third = db.seed_demo().await.unwrap();
+    assert_eq!(third[0], SeededStore { store: en_id, version: edited_version, changed: false });
+    let kept = db.load_directory(en_id).await.unwrap();
+    assert_eq!(kept.entries.len(), 1, "the admin's edit was overwritten");
+    assert!(kept.menu.is_empty());
 }
 
 #[tokio::test]
