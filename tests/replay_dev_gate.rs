@@ -53,16 +53,18 @@ fn replay(folder: &str) -> ReplayReport {
         })
         .count();
     assert_eq!(page.matches("<audio").count(), wrong, "{folder}");
-    assert!(page.contains("<polyline"), "{folder}: accept-threshold curve");
+    assert!(
+        page.contains("<polyline"),
+        "{folder}: accept-threshold curve"
+    );
     serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
 }
 
 /// The manifest's category counts.
 fn manifest_categories(folder: &str) -> BTreeMap<String, usize> {
-    let lines: Vec<serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(corpus(folder).join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let lines: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(corpus(folder).join("manifest.json")).unwrap())
+            .unwrap();
     let mut counts = BTreeMap::new();
     for l in lines {
         *counts
@@ -113,7 +115,11 @@ fn run_gate(gate: Gate) {
     .filter(|(_, n)| *n > 0)
     .map(|(k, n)| (k.to_owned(), n))
     .collect();
-    assert_eq!(got, want, "{}: categories as the manifest labels them", gate.folder);
+    assert_eq!(
+        got, want,
+        "{}: categories as the manifest labels them",
+        gate.folder
+    );
     for item in &report.items {
         assert!(item.category.is_some(), "{}: {}", gate.folder, item.id);
     }

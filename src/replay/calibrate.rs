@@ -182,7 +182,7 @@ pub enum CalibrateError {
     #[error("cannot build the speech set-up of store {store}")]
     Speech {
         store: String,
-        source: crate::speech::understand::SpeechSetupError,
+        source: Box<crate::speech::understand::SpeechSetupError>,
     },
     #[error("no {engine:?} engine was loaded for {language:?}")]
     NoEngine {
@@ -333,11 +333,12 @@ impl Session {
             })?
             .clone();
         let speech = Arc::new(
-            StoreSpeech::build(directory.clone(), caching as Arc<dyn Engine>, thresholds)
-                .map_err(|source| CalibrateError::Speech {
+            StoreSpeech::build(directory.clone(), caching as Arc<dyn Engine>, thresholds).map_err(
+                |source| CalibrateError::Speech {
                     store: directory.store.number.clone(),
-                    source,
-                })?,
+                    source: Box::new(source),
+                },
+            )?,
         );
         // One sweep visits many thresholds: keep the set-ups of the last few only.
         if self.speech.len() > 64 {

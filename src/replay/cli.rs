@@ -267,9 +267,7 @@ pub fn execute(
         )
     } else {
         let curves = match session.as_mut() {
-            Some(s) => {
-                super::calibrate::accept_curve(s, a.thresholds.unwrap_or_default(), 40)?
-            }
+            Some(s) => super::calibrate::accept_curve(s, a.thresholds.unwrap_or_default(), 40)?,
             None => Vec::new(),
         };
         let extras = report::Extras {
@@ -455,7 +453,10 @@ fn calibration_toml(
     };
     put("engine", format!("{:?}", c.engine).to_lowercase());
     put("corpus", args.input.display().to_string());
-    put("date", jiff::Timestamp::now().strftime("%Y-%m-%d").to_string());
+    put(
+        "date",
+        jiff::Timestamp::now().strftime("%Y-%m-%d").to_string(),
+    );
     let mut command = format!("attendant calibrate {}", args.input.display());
     if let Some(h) = &args.heldout {
         command.push_str(&format!(" --heldout {}", h.display()));
@@ -584,10 +585,7 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
             let target = if out.len() == 1 {
                 path.clone()
             } else {
-                path.with_file_name(format!(
-                    "{}.toml",
-                    format!("{:?}", c.engine).to_lowercase()
-                ))
+                path.with_file_name(format!("{}.toml", format!("{:?}", c.engine).to_lowercase()))
             };
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|source| CalibrateCliError::Write {
@@ -612,7 +610,10 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
         let report = dev.replayer().run(
             &items,
             &ReplayConfig {
-                name: format!("development, calibrated {}", serde_json::to_string(&thresholds)?),
+                name: format!(
+                    "development, calibrated {}",
+                    serde_json::to_string(&thresholds)?
+                ),
                 thresholds: Some(thresholds),
                 ..config.clone()
             },
