@@ -320,7 +320,7 @@ fn curve_chart(curves: &[EngineCurve]) -> String {
             svg,
             r#"<text x="{:.1}" y="{:.1}" fill="{color}">{:?} (circled: accept {:.2})</text>"#,
             left + 10.0,
-            top + 16.0 + 16.0 * n as f64,
+            py(0.85) + 16.0 * n as f64,
             c.engine,
             c.at.accept
         );
