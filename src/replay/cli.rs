@@ -33,6 +33,11 @@ pub struct ReplayArgs {
     /// Decision thresholds as JSON, e.g. '{"accept":0.7}' (missing keys: defaults).
     #[arg(long, value_name = "JSON", value_parser = parse_json::<Thresholds>)]
     pub thresholds: Option<Thresholds>,
+    /// Folder of the per-engine calibration files (`sphinx.toml`, `vosk.toml`)
+    /// used when neither --thresholds nor the recording gives thresholds
+    /// (default: the source tree's config/calibration).
+    #[arg(long, value_name = "DIR")]
+    pub calibration: Option<PathBuf>,
     /// Endpointer settings as JSON, e.g. '{"end_of_speech_silence":500}'.
     #[arg(long, value_name = "JSON", value_parser = parse_json::<EndpointSettings>)]
     pub endpoint: Option<EndpointSettings>,
@@ -77,6 +82,8 @@ pub enum ReplayCliError {
     Input(#[from] InputError),
     #[error("--directory current needs the database's directories")]
     NoCurrentDirectories,
+    #[error("unusable calibration")]
+    Calibration(#[from] crate::matching::calibration::CalibrationError),
     #[error("invalid --compare configuration {text:?}")]
     Compare {
         text: String,
@@ -217,7 +224,12 @@ pub fn execute(
     };
     let runs = 1 + usize::from(b.is_some());
     let bar = progress_bar(items.len() * runs);
-    let mut replayer = Replayer::new();
+    let calibration_dir = args
+        .calibration
+        .clone()
+        .unwrap_or_else(crate::matching::calibration::default_dir);
+    let calibration = crate::matching::calibration::Calibration::load(&calibration_dir)?;
+    let mut replayer = Replayer::new().with_calibration(calibration);
     let mut reports = vec![replayer.run(&items, &a, &bar)];
     if let Some(b) = &b {
         reports.push(replayer.run(&items, b, &bar));
