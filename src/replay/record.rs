@@ -48,6 +48,9 @@ pub struct RecordedUtterance {
     pub truncated: bool,
     /// N-best, best first, with the engine's confidences.
     pub nbest: Vec<Hypothesis>,
+    /// The engine's in-grammar confidence ([`crate::asr::Recognition::in_grammar`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_grammar: Option<f32>,
     pub decision: DecisionRecord,
     /// Time spent decoding it, when measured.
     pub decode_ms: Option<f64>,
@@ -61,6 +64,7 @@ impl RecordedUtterance {
             duration_ms: u.samples as u64 / 8,
             truncated: u.truncated,
             nbest: u.recognition.alternatives.clone(),
+            in_grammar: u.recognition.in_grammar,
             decision: DecisionRecord::from(&u.decision),
             decode_ms,
         }
@@ -404,6 +408,7 @@ impl LiveRecording {
             duration_ms: samples as u64 / 8,
             truncated,
             nbest: recognition.alternatives.clone(),
+            in_grammar: recognition.in_grammar,
             decision: DecisionRecord::from(&self.speech.decide(recognition)),
             decode_ms,
         });

@@ -34,7 +34,10 @@ impl From<&Decision> for DecisionRecord {
             Decision::Transfer(id) => DecisionRecord::Transfer(*id),
             Decision::Confirm(id) => DecisionRecord::Confirm(*id),
             Decision::Disambiguate(ids) => DecisionRecord::Disambiguate(ids.clone()),
-            Decision::NoMatch => DecisionRecord::NoMatch,
+            // Neither names an entry: for scoring, the request was not routed
+            // to one (an out-of-directory request asking for the operator
+            // is rightly not transferred to an entry).
+            Decision::NoMatch | Decision::Operator | Decision::Help => DecisionRecord::NoMatch,
         }
     }
 }

@@ -193,6 +193,8 @@ impl CallLog {
             Decision::Transfer(entry) => name(entry),
             Decision::Confirm(entry) => format!("{} (to confirm)", name(entry)),
             Decision::Disambiguate(entries) => entries.iter().map(name).collect::<Vec<_>>().join(" | "),
+            Decision::Operator => "operator".to_owned(),
+            Decision::Help => "help".to_owned(),
             Decision::NoMatch => "no match".to_owned(),
         }
     }
@@ -324,6 +326,7 @@ mod tests {
                     confidence: 0.1,
                 },
             ],
+            in_grammar: None,
         })
     }
 
@@ -402,7 +405,7 @@ mod tests {
                 name: "nothing decodable, media lost",
                 after_hours: false,
                 seen: vec![
-                    In(Input::Recognized(Recognition { alternatives: vec![] })),
+                    In(Input::Recognized(Recognition::default())),
                     ended(EndReason::MediaLost),
                 ],
                 answered: true,
