@@ -182,4 +182,4 @@ fn dev_korean_vosk() {
 /// | dev-ko (Vosk, Korean) | 0/6 | 3/6 | 2/2 | 1/3 |
 const GATE_DEV_EN: (usize, usize, usize, usize) = (8, 17, 7, 1);
 const GATE_HELDOUT_EN: (usize, usize, usize, usize) = (3, 7, 4, 0);
-const GATE_DEV_KO: (usize, usize, usize, usize) = (0, 3, 2, 1);
+const GATE_DEV_KO: (usize, usize, usize, usize) = (0, 4, 2, 1);
