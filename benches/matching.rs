@@ -72,6 +72,7 @@ fn rec(alternatives: &[(&str, f32)]) -> Recognition {
             .iter()
             .map(|(text, confidence)| Hypothesis { text: (*text).to_owned(), confidence: *confidence })
             .collect(),
+        in_grammar: None,
     }
 }
 

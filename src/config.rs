@@ -679,6 +679,10 @@ pub struct AsrConfig {
     /// Folder where `scripts/fetch-models.sh` installed the models; unset: the
     /// one the binary was built against (`.deps`).
     pub deps_dir: Option<PathBuf>,
+    /// Folder of the per-engine calibration files (`sphinx.toml`,
+    /// `vosk.toml`: `matching::calibration`); unset: the source tree's
+    /// `config/calibration`.
+    pub calibration_dir: Option<PathBuf>,
     /// Threads that decode every call's speech (`speech::decode`); unset: one
     /// per core.
     pub decode_workers: Option<std::num::NonZeroUsize>,
@@ -697,6 +701,7 @@ impl Default for AsrConfig {
                 .collect(),
             manifest_dir: None,
             deps_dir: None,
+            calibration_dir: None,
             decode_workers: None,
             decode_backlog: Duration::from_secs(2),
         }

@@ -21,6 +21,10 @@ pub enum Meaning {
     Yes,
     /// Confirmation: no.
     No,
+    /// "Operator", "a person": the caller wants the store's operator.
+    Operator,
+    /// "Repeat", "help": the caller wants the question again.
+    Help,
     /// Words around a name ("je voudrais parler à …"); never said alone.
     Carrier,
 }
@@ -76,6 +80,11 @@ pub struct StockPhrases {
     pub yes: Vec<String>,
     /// Ways to say no.
     pub no: Vec<String>,
+    /// Ways to ask for the operator, said alone or in a carrier ("can i speak
+    /// to someone").
+    pub operator: Vec<String>,
+    /// Ways to ask for the question again.
+    pub help: Vec<String>,
 }
 
 /// The fixed phrases of a language.
@@ -105,6 +114,8 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
             ]),
             yes: words(&["oui", "ouais", "exactement", "c'est ça"]),
             no: words(&["non", "pas du tout"]),
+            operator: words(&["standard", "accueil", "quelqu'un", "une personne", "l'opérateur"]),
+            help: words(&["répéter", "répétez", "aide"]),
         },
         Language::En => StockPhrases {
             carriers: carriers(&[
@@ -114,6 +125,8 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
             ]),
             yes: words(&["yes", "yeah", "correct"]),
             no: words(&["no", "nope"]),
+            operator: words(&["operator", "reception", "someone", "a person", "the operator"]),
+            help: words(&["repeat", "help"]),
         },
         Language::Ko => StockPhrases {
             // Checked against the Korean model's vocabulary: "부탁합니다" and
@@ -121,6 +134,9 @@ pub fn stock_phrases(language: Language) -> StockPhrases {
             carriers: carriers(&[("", "부탁드립니다"), ("", "바꿔 주세요")]),
             yes: words(&["네", "예", "맞아"]),
             no: words(&["아니요", "아니오"]),
+            // Not yet checked against the Korean model's vocabulary: none.
+            operator: Vec::new(),
+            help: Vec::new(),
         },
     }
 }
@@ -196,6 +212,14 @@ impl GrammarSpec {
             text,
             meaning: Meaning::No,
         }));
+        phrases.extend(stock.operator.into_iter().map(|text| Phrase {
+            text,
+            meaning: Meaning::Operator,
+        }));
+        phrases.extend(stock.help.into_iter().map(|text| Phrase {
+            text,
+            meaning: Meaning::Help,
+        }));
         Self {
             language,
             phrases: phrases.into_iter().collect(),
@@ -243,7 +267,10 @@ pub fn meanings_of<'a>(
 
 /// True when `phrase` is said around names (entries and departments) with carriers.
 fn takes_carriers(meaning: &Meaning) -> bool {
-    matches!(meaning, Meaning::Entry(_) | Meaning::Department(_))
+    matches!(
+        meaning,
+        Meaning::Entry(_) | Meaning::Department(_) | Meaning::Operator
+    )
 }
 
 /// Every complete sentence of a grammar: each phrase, and each name or
@@ -310,6 +337,7 @@ pub fn jsgf(phrases: &[Phrase], carriers: &[Carrier]) -> String {
     let names = alternatives(&takes_carriers);
     let yes = alternatives(&|m| *m == Meaning::Yes);
     let no = alternatives(&|m| *m == Meaning::No);
+    let help = alternatives(&|m| *m == Meaning::Help);
 
     let mut top = Vec::new();
     let mut rules = String::new();
@@ -340,6 +368,10 @@ pub fn jsgf(phrases: &[Phrase], carriers: &[Carrier]) -> String {
     if !no.is_empty() {
         top.push("<no>");
         rules.push_str(&format!("<no> = {no};\n"));
+    }
+    if !help.is_empty() {
+        top.push("<help>");
+        rules.push_str(&format!("<help> = {help};\n"));
     }
     format!(
         "#JSGF V1.0;\ngrammar attendant;\npublic <utterance> = {};\n{rules}",

@@ -76,6 +76,14 @@ pub struct Hypothesis {
 pub struct Recognition {
     /// N-best alternatives, best first; confidences are relative to the list.
     pub alternatives: Vec<Hypothesis>,
+    /// How well the audio fits the best alternative rather than free speech,
+    /// in `0..=1`, measured on the audio (not on the list): PocketSphinx
+    /// compares the grammar path with a free phone loop over the same
+    /// utterance, Vosk averages its per-word confidences. Low: speech the
+    /// grammar does not hold (a name not in the directory, a sentence, noise).
+    /// `None`: the engine measured nothing (or an older recording).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_grammar: Option<f32>,
 }
 
 impl Recognition {

@@ -292,6 +292,10 @@ impl Recognizer for VoskRecognizer {
         push_segment(&mut self.segments, self.recognizer.final_result());
         Ok(Recognition {
             alternatives: combine_segments(&self.segments, usize::from(self.max_alternatives)),
+            // With alternatives on, libvosk 0.3.45 reports no per-word
+            // confidence, and the Korean model has no `[unk]`: nothing
+            // measured on the audio yet (docs/recognition.md).
+            in_grammar: None,
         })
     }
 }

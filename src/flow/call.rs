@@ -37,6 +37,11 @@ pub struct Call {
     pub(super) recognizing: bool,
     /// Reads recognition results; speech runs only with one (and the setting on).
     pub(super) speech: Option<Arc<dyn SpeechInterpreter>>,
+    /// Speech: the recognitions of earlier name attempts of this call that
+    /// led nowhere, combined with the next one (`flow::speech`).
+    pub(super) earlier_attempts: Vec<crate::asr::Recognition>,
+    /// Speech: entries the caller said "no" to; never offered again.
+    pub(super) declined: Vec<crate::directory::EntryId>,
     /// The store is closed: where the call goes instead of the menu (`hours.rs`).
     pub(super) after_hours: Option<AfterHoursRoute>,
     /// Finds entries by keypad digits; name search runs only with one (and a spell key).
@@ -63,6 +68,8 @@ impl Call {
             playing: false,
             recognizing: false,
             speech: None,
+            earlier_attempts: Vec::new(),
+            declined: Vec::new(),
             after_hours: None,
             name_search: None,
             timers,

@@ -131,7 +131,9 @@ pub struct FlowSettings {
     /// built-in defaults.
     pub endpoint: crate::speech::endpoint::EndpointSettings,
     /// Confidence thresholds of the name decision (same whole-object rule).
-    pub thresholds: crate::matching::Thresholds,
+    /// `None`: the calibrated thresholds of the store's engine
+    /// (`config/calibration/<engine>.toml`, `matching::calibration`).
+    pub thresholds: Option<crate::matching::Thresholds>,
     /// Recording of the speech phase for QA (off by default): the runtime's
     /// `crate::recording` writes the recordings, `crate::replay` reads them.
     pub recording: RecordingSettings,
@@ -152,7 +154,7 @@ impl Default for FlowSettings {
             speech_enabled: false,
             max_utterance: Duration::from_secs(10),
             endpoint: crate::speech::endpoint::EndpointSettings::default(),
-            thresholds: crate::matching::Thresholds::default(),
+            thresholds: None,
             recording: RecordingSettings::default(),
             spell_key: None,
         }
@@ -189,6 +191,9 @@ pub enum Prompt {
     Goodbye,
     /// Speech: "Whom would you like to reach? Say a name, or press a key."
     AskName,
+    /// Speech, the second ask: "Please say just the first and last name of
+    /// the person, or the department."
+    AskFullName,
     /// Speech: "Sorry, I did not understand." (before asking again).
     NotUnderstood,
     /// "Did you mean *name*? Say yes or no, or press 1 or 2." The media side
@@ -233,8 +238,9 @@ impl Prompt {
 
     /// File stems a store with speech enabled must also have (fragments for
     /// the prompts that name an entry included).
-    pub const SPEECH_FILE_STEMS: [&'static str; 5] = [
+    pub const SPEECH_FILE_STEMS: [&'static str; 6] = [
         "ask_name",
+        "ask_full_name",
         "not_understood",
         "did_you_mean",
         "disambiguation",
@@ -266,6 +272,7 @@ impl Prompt {
             Prompt::TransferFailed => "transfer_failed",
             Prompt::Goodbye => "goodbye",
             Prompt::AskName => "ask_name",
+            Prompt::AskFullName => "ask_full_name",
             Prompt::NotUnderstood => "not_understood",
             Prompt::DidYouMean(_) => "did_you_mean",
             Prompt::Disambiguation => "disambiguation",

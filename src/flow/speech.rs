@@ -5,9 +5,14 @@
 //!   Answered ─► AskingName ─speech─► Listening ─Recognized─► decision
 //!                   │ key                              Transfer ─► Transferring
 //!                   ▼                                  Confirm ──► Confirming ─yes / 1─► Transferring
-//!                 Menu (DTMF, the key processed)       Disambiguate ─► Disambiguating ─key n─► Transferring
+//!                 Menu (DTMF, the key processed)       Disambiguate ─► Disambiguating ─key n / name─► Transferring
+//!                                                      Operator ─► Transferring (the store's operator)
+//!                                                      Help ─► AskingName again (same attempt)
 //!                                                      NoMatch, no speech, "no", timeout:
-//!                                                        first time: AskingName again (attempt 1)
+//!                                                        first time: AskingName again (attempt 1),
+//!                                                          asked differently ("just the first and
+//!                                                          last name"); the two attempts' evidence
+//!                                                          is combined, declined names left out
 //!                                                        then: the DTMF menu
 //! ```
 //!
@@ -55,6 +60,34 @@ pub trait SpeechInterpreter: fmt::Debug + Send + Sync {
     fn decide_name(&self, recognition: &Recognition) -> Decision;
     /// A yes/no answer; `None` when there is none or it is contradictory.
     fn yes_no(&self, recognition: &Recognition) -> Option<bool>;
+    /// A later attempt at a name: `earlier` attempts' evidence combined with
+    /// this one's, `declined` entries never offered. By default: this
+    /// attempt alone, a declined entry read as no match.
+    fn decide_retry(
+        &self,
+        earlier: &[Recognition],
+        recognition: &Recognition,
+        declined: &[EntryId],
+    ) -> Decision {
+        let _ = earlier;
+        match self.decide_name(recognition) {
+            Decision::Transfer(entry) | Decision::Confirm(entry) if declined.contains(&entry) => {
+                Decision::NoMatch
+            }
+            decision => decision,
+        }
+    }
+    /// Which of the `offered` entries a spoken answer to the question between
+    /// them names (its name, or its department), if exactly one. By default:
+    /// the entry the name decision points to, if offered.
+    fn choose(&self, recognition: &Recognition, offered: &[EntryId]) -> Option<EntryId> {
+        match self.decide_name(recognition) {
+            Decision::Transfer(entry) | Decision::Confirm(entry) => {
+                offered.contains(&entry).then_some(entry)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Most entries offered when disambiguating: one key each, `1` to `9`.
@@ -81,6 +114,10 @@ impl Call {
             State::Confirming {
                 speaking: speaking @ false,
                 ..
+            }
+            | State::Disambiguating {
+                speaking: speaking @ false,
+                ..
             } => {
                 *speaking = true;
                 self.start_listening();
@@ -101,9 +138,44 @@ impl Call {
             State::AskingName { attempt } | State::Listening { attempt } => {
                 let attempt = *attempt;
                 self.result_arrived();
-                let decision = interpreter.decide_name(recognition);
+                let decision = if self.earlier_attempts.is_empty() && self.declined.is_empty() {
+                    interpreter.decide_name(recognition)
+                } else {
+                    interpreter.decide_retry(&self.earlier_attempts, recognition, &self.declined)
+                };
                 self.event(CallEvent::SpeechDecision(decision.clone()));
+                if matches!(decision, Decision::NoMatch | Decision::Confirm(_)) {
+                    // Evidence for the next attempt, if this one leads nowhere.
+                    self.earlier_attempts.push(recognition.clone());
+                }
                 self.on_decision(decision, attempt);
+            }
+            State::Disambiguating { entries, attempt, .. } => {
+                let (entries, attempt) = (entries.clone(), *attempt);
+                self.result_arrived();
+                match interpreter.choose(recognition, &entries) {
+                    Some(entry) => {
+                        self.event(CallEvent::SpeechDecision(Decision::Transfer(entry)));
+                        self.on_decision(Decision::Transfer(entry), attempt);
+                    }
+                    None => {
+                        let decision = interpreter.decide_name(recognition);
+                        match decision {
+                            Decision::Operator | Decision::Help => {
+                                self.event(CallEvent::SpeechDecision(decision.clone()));
+                                if decision == Decision::Help {
+                                    self.offer(entries, attempt);
+                                } else {
+                                    self.on_decision(decision, attempt);
+                                }
+                            }
+                            _ => {
+                                self.event(CallEvent::SpeechDecision(Decision::NoMatch));
+                                self.speech_failed(attempt, Some(Prompt::NotUnderstood));
+                            }
+                        }
+                    }
+                }
             }
             State::Confirming { entry, attempt, .. } => {
                 let (entry, attempt) = (*entry, *attempt);
@@ -123,7 +195,8 @@ impl Call {
         match &self.state {
             State::AskingName { attempt }
             | State::Listening { attempt }
-            | State::Confirming { attempt, .. } => {
+            | State::Confirming { attempt, .. }
+            | State::Disambiguating { attempt, .. } => {
                 let attempt = *attempt;
                 self.result_arrived();
                 self.speech_failed(attempt, Some(Prompt::NoInput));
@@ -149,12 +222,13 @@ impl Call {
                 self.timers.stop(TimerKind::NoInput);
                 self.play(prompts);
             }
-            State::Disambiguating { entries, attempt }
-                if key_index(digit, entries.len()).is_some() =>
-            {
+            State::Disambiguating {
+                entries, attempt, ..
+            } if key_index(digit, entries.len()).is_some() => {
                 let (entries, attempt) = (entries.clone(), *attempt);
                 let chosen = key_index(digit, entries.len()).map(|index| entries[index]);
                 self.stop_playback();
+                self.stop_recognition();
                 self.stop_dialog_timers();
                 match chosen.and_then(|entry| Some((entry, self.entry_target(entry)?))) {
                     Some((entry, target)) => self.start_entry_transfer(entry, target, 0),
@@ -192,6 +266,14 @@ impl Call {
             | (
                 TimerKind::EndOfSpeech,
                 State::Confirming {
+                    attempt,
+                    speaking: true,
+                    ..
+                },
+            )
+            | (
+                TimerKind::EndOfSpeech,
+                State::Disambiguating {
                     attempt,
                     speaking: true,
                     ..
@@ -236,7 +318,10 @@ impl Call {
             Decision::Disambiguate(entries) => {
                 let mut offered: Vec<EntryId> = Vec::new();
                 for entry in entries {
-                    if self.entry_target(entry).is_some() && !offered.contains(&entry) {
+                    if self.entry_target(entry).is_some()
+                        && !offered.contains(&entry)
+                        && !self.declined.contains(&entry)
+                    {
                         offered.push(entry);
                     }
                 }
@@ -245,16 +330,37 @@ impl Call {
                     [] => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),
                     // One namesake left: a question is enough.
                     [entry] => self.confirm(*entry, attempt),
-                    _ => {
-                        self.play(disambiguation_prompts(&offered));
-                        self.set_state(State::Disambiguating {
-                            entries: offered,
-                            attempt,
-                        });
-                    }
+                    _ => self.offer(offered, attempt),
                 }
             }
+            Decision::Operator => {
+                let operator = self.directory.store.operator.clone();
+                self.start_transfer(operator, 0, None);
+            }
+            // The question again, not counted as a failed attempt.
+            Decision::Help => self.ask_name(vec![self.name_question(attempt)], attempt),
             Decision::NoMatch => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),
+        }
+    }
+
+    /// One question between `entries` (names with departments, keys from 1),
+    /// answered by key or by saying one of them.
+    fn offer(&mut self, entries: Vec<EntryId>, attempt: u32) {
+        self.play(disambiguation_prompts(&entries));
+        self.start_recognition(super::RecognitionMode::Names);
+        self.set_state(State::Disambiguating {
+            entries,
+            attempt,
+            speaking: false,
+        });
+    }
+
+    /// How the name is asked for at `attempt`: the second time differently.
+    fn name_question(&self, attempt: u32) -> Prompt {
+        if attempt == 0 {
+            Prompt::AskName
+        } else {
+            Prompt::AskFullName
         }
     }
 
@@ -275,8 +381,12 @@ impl Call {
     fn on_answer(&mut self, entry: EntryId, attempt: u32, answer: Option<bool>) {
         match (answer, self.entry_target(entry)) {
             (Some(true), Some(target)) => self.start_entry_transfer(entry, target, 0),
-            // "No": not a misunderstanding, so no apology before asking again.
-            (Some(false), _) => self.speech_failed(attempt, None),
+            // "No": not a misunderstanding, so no apology before asking
+            // again; that entry is not offered again.
+            (Some(false), _) => {
+                self.declined.push(entry);
+                self.speech_failed(attempt, None);
+            }
             (_, _) => self.speech_failed(attempt, Some(Prompt::NotUnderstood)),
         }
     }
@@ -287,10 +397,8 @@ impl Call {
         self.stop_recognition();
         self.stop_dialog_timers();
         if attempt == 0 {
-            self.ask_name(
-                cause.into_iter().chain([Prompt::AskName]).collect(),
-                attempt + 1,
-            );
+            let question = self.name_question(attempt + 1);
+            self.ask_name(cause.into_iter().chain([question]).collect(), attempt + 1);
         } else {
             self.play(cause.into_iter().chain([Prompt::Menu]).collect());
             self.set_state(State::Menu {

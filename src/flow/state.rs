@@ -30,8 +30,16 @@ pub(crate) enum State {
         /// The caller started answering: `EndOfSpeech` runs instead of `NoInput`.
         speaking: bool,
     },
-    /// Speech: several entries share the name; key `n` picks `entries[n - 1]`.
-    Disambiguating { entries: Vec<EntryId>, attempt: u32 },
+    /// Speech: one question between entries that share the name, sound
+    /// alike or scored too close; key `n` picks `entries[n - 1]`, and so does
+    /// saying the name or the department of one of them (a names recognition
+    /// runs).
+    Disambiguating {
+        entries: Vec<EntryId>,
+        attempt: u32,
+        /// The caller started answering: `EndOfSpeech` runs instead of `NoInput`.
+        speaking: bool,
+    },
     /// Keypad name search: collecting the digits of a name's first letters.
     Spelling {
         /// Re-prompts spent so far, shared with the menu.

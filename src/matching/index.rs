@@ -101,12 +101,14 @@ pub enum MatchError {
     TooManyForms { count: usize },
     /// [`super::Thresholds`] out of order or out of `0..=1`.
     #[error(
-        "invalid thresholds: need 0 <= confirm ({confirm}) <= accept ({accept}) <= 1 and 0 <= margin ({margin}) < 1"
+        "invalid thresholds: need 0 <= confirm ({confirm}) <= accept ({accept}) <= 1, 0 <= margin ({margin}) < 1 and 0 <= reject ({reject}) <= trust ({trust}) <= 1"
     )]
     InvalidThresholds {
         accept: f32,
         confirm: f32,
         margin: f32,
+        reject: f32,
+        trust: f32,
     },
 }
 

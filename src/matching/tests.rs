@@ -93,6 +93,7 @@ fn rec(alternatives: NBest<'_>) -> Recognition {
                 confidence: *confidence,
             })
             .collect(),
+        in_grammar: None,
     }
 }
 
@@ -221,9 +222,9 @@ fn french_decisions() {
                 Transfer(EntryId(2)),
             ),
             (
-                "too close to call",
+                "too close to call: one question naming both",
                 &[("sophie martin", 0.62), ("martine girard", 0.60)],
-                NoMatch,
+                Disambiguate(vec![EntryId(1), EntryId(8)]),
             ),
             (
                 "n-best: second alternative",
@@ -292,9 +293,9 @@ fn english_decisions() {
                 Confirm(EntryId(103)),
             ),
             (
-                "too close to call",
+                "too close to call: one question naming both",
                 &[("mary johnson", 0.6), ("john smith", 0.58)],
-                NoMatch,
+                Disambiguate(vec![EntryId(102), EntryId(101)]),
             ),
             ("out of directory", &[("barack obama", 0.9)], NoMatch),
         ],
@@ -322,7 +323,10 @@ fn margin_is_configurable() {
     let index = NameIndex::build(&french()).expect("index builds");
     let close = rec(&[("sophie martin", 0.62), ("martine girard", 0.60)]);
     let cases = [
-        (Thresholds::default(), NoMatch),
+        (
+            Thresholds::default(),
+            Disambiguate(vec![EntryId(1), EntryId(8)]),
+        ),
         (
             Thresholds {
                 margin: 0.0,
@@ -342,7 +346,7 @@ fn margin_is_configurable() {
                 margin: 0.03,
                 ..Thresholds::default()
             },
-            NoMatch,
+            Disambiguate(vec![EntryId(1), EntryId(8)]),
         ),
     ];
     for (thresholds, expected) in cases {
@@ -393,6 +397,7 @@ fn threshold_validation() {
                 accept: 1.0,
                 confirm: 0.0,
                 margin: 0.0,
+                ..Thresholds::default()
             },
             true,
         ),
@@ -401,6 +406,7 @@ fn threshold_validation() {
                 accept: 0.5,
                 confirm: 0.5,
                 margin: 0.1,
+                ..Thresholds::default()
             },
             true,
         ),
@@ -409,6 +415,7 @@ fn threshold_validation() {
                 accept: 0.4,
                 confirm: 0.5,
                 margin: 0.1,
+                ..Thresholds::default()
             },
             false,
         ),
@@ -417,6 +424,7 @@ fn threshold_validation() {
                 accept: 1.1,
                 confirm: 0.5,
                 margin: 0.1,
+                ..Thresholds::default()
             },
             false,
         ),
@@ -425,6 +433,7 @@ fn threshold_validation() {
                 accept: 0.8,
                 confirm: -0.1,
                 margin: 0.1,
+                ..Thresholds::default()
             },
             false,
         ),
@@ -433,6 +442,7 @@ fn threshold_validation() {
                 accept: 0.8,
                 confirm: 0.4,
                 margin: 1.0,
+                ..Thresholds::default()
             },
             false,
         ),
@@ -441,6 +451,7 @@ fn threshold_validation() {
                 accept: f32::NAN,
                 confirm: 0.4,
                 margin: 0.1,
+                ..Thresholds::default()
             },
             false,
         ),
@@ -467,6 +478,7 @@ fn thresholds_read_from_config_with_defaults() {
                 accept: 0.7,
                 confirm: 0.3,
                 margin: 0.2,
+                ..Thresholds::default()
             },
         ),
     ];
@@ -865,9 +877,9 @@ fn alternatives_naming_one_entry_add_up() {
                 Transfer(EntryId(2)),
             ),
             (
-                "two entries, half each: ask again",
+                "two entries, half each: one question naming both",
                 &[("sophie martin", 0.5), ("paul leclerc", 0.5)],
-                NoMatch,
+                Disambiguate(vec![EntryId(3), EntryId(2)]),
             ),
             (
                 "a sure name split three ways stays sure, capped at 1",
@@ -893,5 +905,173 @@ fn alternatives_naming_one_entry_add_up() {
     assert_eq!(
         ranked[0].confidence, 0.6,
         "the biggest contributor is reported"
+    );
+}
+
+/// Issue 10's store: a department with its own entry and staff in it, a pair
+/// of sound-alikes (same sounds, different spellings), an operator.
+fn issue_ten() -> Directory {
+    directory(
+        Language::En,
+        vec![
+            entry(301, "Jon Smith", &[], Some("Dairy")),
+            entry(302, "John Smyth", &[], Some("Security")),
+            entry(303, "Bakery", &[], Some("Bakery")),
+            entry(304, "Paula Baker", &[], Some("Bakery")),
+            entry(305, "Tom Bread", &[], Some("Bakery")),
+            entry(306, "Mary Johnson", &[], Some("Dairy")),
+            entry(307, "Catherine Thompson", &[], Some("Security")),
+        ],
+    )
+}
+
+fn decide_issue_ten(attempts: &[Recognition], declined: &[EntryId], t: &Thresholds) -> Decision {
+    let dir = issue_ten();
+    let index = NameIndex::build(&dir).unwrap();
+    let alikes = ConfusableNames::build(&index, &dir);
+    let attempts: Vec<&Recognition> = attempts.iter().collect();
+    decide_with(&index, &alikes, &attempts, declined, t)
+}
+
+fn with_in_grammar(mut r: Recognition, confidence: f32) -> Recognition {
+    r.in_grammar = Some(confidence);
+    r
+}
+
+#[test]
+fn sound_alikes_are_full_names_that_sound_the_same() {
+    let dir = issue_ten();
+    let index = NameIndex::build(&dir).unwrap();
+    let alikes = ConfusableNames::build(&index, &dir);
+    assert_eq!(alikes.of(EntryId(301)), [EntryId(302)]);
+    assert_eq!(alikes.of(EntryId(302)), [EntryId(301)]);
+    assert!(alikes.of(EntryId(306)).is_empty(), "{:?}", alikes.of(EntryId(306)));
+}
+
+#[test]
+fn a_sound_alike_is_one_question_never_a_blind_transfer() {
+    let t = Thresholds::default();
+    // Heard sure, spelt as one of the pair: both offered, the heard one first.
+    let sure = decide_issue_ten(&[rec(&[("jon smith", 1.0)])], &[], &t);
+    assert_eq!(sure, Decision::Disambiguate(vec![EntryId(301), EntryId(302)]));
+    // A coin toss between the two spellings: the same one question.
+    let toss = decide_issue_ten(&[rec(&[("john smyth", 0.5), ("jon smith", 0.5)])], &[], &t);
+    match toss {
+        Decision::Disambiguate(entries) => {
+            assert_eq!(entries.len(), 2);
+            assert!(entries.contains(&EntryId(301)) && entries.contains(&EntryId(302)));
+        }
+        other => panic!("coin toss: {other:?}"),
+    }
+    // Someone with no sound-alike is still transferred at once.
+    assert_eq!(
+        decide_issue_ten(&[rec(&[("mary johnson", 1.0)])], &[], &t),
+        Decision::Transfer(EntryId(306))
+    );
+}
+
+#[test]
+fn close_candidates_become_one_question_not_a_silent_no_match() {
+    let t = Thresholds::default();
+    let decision = decide_issue_ten(
+        &[rec(&[("mary johnson", 0.5), ("catherine thompson", 0.5)])],
+        &[],
+        &t,
+    );
+    assert_eq!(decision, Decision::Disambiguate(vec![EntryId(307), EntryId(306)]));
+}
+
+#[test]
+fn a_department_request_goes_to_the_departments_own_entry() {
+    let t = Thresholds::default();
+    for said in ["bakery", "the bakery please", "can i speak to bakery"] {
+        assert_eq!(
+            decide_issue_ten(&[rec(&[(said, 1.0)])], &[], &t),
+            Decision::Transfer(EntryId(303)),
+            "{said}"
+        );
+    }
+    // A department without its own entry still offers its staff.
+    match decide_issue_ten(&[rec(&[("security", 1.0)])], &[], &t) {
+        Decision::Disambiguate(entries) => assert!(entries.contains(&EntryId(307))),
+        other => panic!("security: {other:?}"),
+    }
+}
+
+#[test]
+fn operator_and_help_words_in_english_and_french() {
+    let t = Thresholds::default();
+    for said in ["operator", "reception", "someone", "a person", "can i speak to someone please"] {
+        assert_eq!(decide_issue_ten(&[rec(&[(said, 0.9)])], &[], &t), Decision::Operator, "{said}");
+    }
+    for said in ["repeat", "help"] {
+        assert_eq!(decide_issue_ten(&[rec(&[(said, 0.9)])], &[], &t), Decision::Help, "{said}");
+    }
+    let fr = french();
+    let index = NameIndex::build(&fr).unwrap();
+    for (said, expected) in [
+        ("je voudrais parler à quelqu'un", Decision::Operator),
+        ("répéter", Decision::Help),
+        ("aide", Decision::Help),
+    ] {
+        assert_eq!(decide(&index, &rec(&[(said, 0.9)]), &t), expected, "{said}");
+    }
+}
+
+#[test]
+fn low_in_grammar_confidence_rejects_or_holds_back_the_transfer() {
+    let t = Thresholds {
+        reject: 0.3,
+        trust: 0.6,
+        ..Thresholds::default()
+    };
+    let heard = rec(&[("mary johnson", 1.0)]);
+    assert_eq!(
+        decide_issue_ten(&[with_in_grammar(heard.clone(), 0.1)], &[], &t),
+        Decision::NoMatch,
+        "out-of-grammar speech forced onto a name"
+    );
+    assert_eq!(
+        decide_issue_ten(&[with_in_grammar(heard.clone(), 0.5)], &[], &t),
+        Decision::Confirm(EntryId(306))
+    );
+    assert_eq!(
+        decide_issue_ten(&[with_in_grammar(heard.clone(), 0.9)], &[], &t),
+        Decision::Transfer(EntryId(306))
+    );
+    assert_eq!(
+        decide_issue_ten(&[heard], &[], &t),
+        Decision::Transfer(EntryId(306)),
+        "an engine that measures nothing: scores alone"
+    );
+}
+
+#[test]
+fn a_second_attempt_adds_its_evidence_and_skips_declined_names() {
+    let t = Thresholds::default();
+    let first = rec(&[("mary johnson", 0.45), ("catherine thompson", 0.2)]);
+    let second = rec(&[("mary johnson", 0.45), ("bakery", 0.3)]);
+    assert_eq!(
+        decide_issue_ten(&[second.clone()], &[], &t),
+        Decision::Confirm(EntryId(306)),
+        "alone, the second attempt is only worth a question"
+    );
+    assert_eq!(
+        decide_issue_ten(&[first, second], &[], &t),
+        Decision::Transfer(EntryId(306)),
+        "0.45 + 0.45: sure"
+    );
+    // Declined: never offered again, the next candidate is.
+    let again = rec(&[("mary johnson", 0.6), ("catherine thompson", 0.4)]);
+    assert_eq!(
+        decide_issue_ten(&[again], &[EntryId(306)], &t),
+        Decision::NoMatch,
+        "0.4 is under confirm once Mary is out"
+    );
+    let both = rec(&[("jon smith", 1.0)]);
+    assert_eq!(
+        decide_issue_ten(&[both], &[EntryId(302)], &t),
+        Decision::Transfer(EntryId(301)),
+        "the declined sound-alike is no longer a doubt"
     );
 }

@@ -149,6 +149,7 @@ impl LiveRecording {
             duration_ms: range.map_or(0, |r| r.end - r.start) / 8,
             truncated,
             nbest: recognition.alternatives.clone(),
+            in_grammar: recognition.in_grammar,
             decision: DecisionRecord::from(&self.speech.decide(recognition)),
             decode_ms,
             samples: range,

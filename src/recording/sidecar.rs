@@ -42,7 +42,10 @@ impl From<&Decision> for DecisionRecord {
             Decision::Transfer(id) => DecisionRecord::Transfer(*id),
             Decision::Confirm(id) => DecisionRecord::Confirm(*id),
             Decision::Disambiguate(ids) => DecisionRecord::Disambiguate(ids.clone()),
-            Decision::NoMatch => DecisionRecord::NoMatch,
+            // Neither names an entry: for scoring, the request was not routed
+            // to one (an out-of-directory request asking for the operator
+            // is rightly not transferred to an entry).
+            Decision::NoMatch | Decision::Operator | Decision::Help => DecisionRecord::NoMatch,
         }
     }
 }
@@ -84,6 +87,9 @@ pub struct RecordedUtterance {
     pub truncated: bool,
     /// N-best, best first, with the engine's confidences.
     pub nbest: Vec<Hypothesis>,
+    /// The engine's in-grammar confidence ([`crate::asr::Recognition::in_grammar`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_grammar: Option<f32>,
     pub decision: DecisionRecord,
     /// Time spent decoding it, when measured.
     pub decode_ms: Option<f64>,
@@ -143,6 +149,7 @@ impl RecordedUtterance {
             duration_ms: u.samples as u64 / 8,
             truncated: u.truncated,
             nbest: u.recognition.alternatives.clone(),
+            in_grammar: u.recognition.in_grammar,
             decision: DecisionRecord::from(&u.decision),
             decode_ms,
             samples: None,

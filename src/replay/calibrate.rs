@@ -182,7 +182,7 @@ pub enum CalibrateError {
     #[error("cannot build the speech set-up of store {store}")]
     Speech {
         store: String,
-        source: crate::speech::understand::SpeechSetupError,
+        source: Box<crate::speech::understand::SpeechSetupError>,
     },
     #[error("no {engine:?} engine was loaded for {language:?}")]
     NoEngine {
@@ -225,10 +225,12 @@ impl Session {
     /// Replays `items` under `config` (one decode per utterance), keeping what
     /// is needed to decide them again. Engines are loaded for the (engine,
     /// language) pairs the items need.
+    /// `calibration`: the thresholds of items whose run and recording give none.
     pub fn replay(
         items: &[ReplayItem],
         config: &ReplayConfig,
         progress: &ProgressBar,
+        calibration: crate::matching::calibration::Calibration,
     ) -> Result<(Session, ReplayReport), CalibrateError> {
         let mut engines: HashMap<(EngineKind, Language), Arc<CachingEngine>> = HashMap::new();
         for item in items {
@@ -248,7 +250,8 @@ impl Session {
                 .values()
                 .map(|e| e.clone() as Arc<dyn Engine>)
                 .collect::<Vec<_>>(),
-        );
+        )
+        .with_calibration(calibration);
         let mut kept = Vec::new();
         let mut results: Vec<ItemResult> = Vec::with_capacity(items.len());
         for item in items {
@@ -333,11 +336,12 @@ impl Session {
             })?
             .clone();
         let speech = Arc::new(
-            StoreSpeech::build(directory.clone(), caching as Arc<dyn Engine>, thresholds)
-                .map_err(|source| CalibrateError::Speech {
+            StoreSpeech::build(directory.clone(), caching as Arc<dyn Engine>, thresholds).map_err(
+                |source| CalibrateError::Speech {
                     store: directory.store.number.clone(),
-                    source,
-                })?,
+                    source: Box::new(source),
+                },
+            )?,
         );
         // One sweep visits many thresholds: keep the set-ups of the last few only.
         if self.speech.len() > 64 {
@@ -541,15 +545,16 @@ pub struct EngineCurve {
     pub points: Vec<CurvePoint>,
 }
 
-/// The curve of each engine: `base` with `accept` (and `confirm`, kept at or
-/// below it) moved over 0..=1 in `steps` steps.
+/// The curve of each engine: its `base` thresholds with `accept` (and
+/// `confirm`, kept at or below it) moved over 0..=1 in `steps` steps.
 pub fn accept_curve(
     session: &mut Session,
-    base: Thresholds,
+    base: impl Fn(EngineKind) -> Thresholds,
     steps: usize,
 ) -> Result<Vec<EngineCurve>, CalibrateError> {
     let mut curves = Vec::new();
     for engine in session.engine_kinds() {
+        let base = base(engine);
         let mut points = Vec::new();
         for i in 0..=steps {
             let accept = i as f64 / steps as f64;

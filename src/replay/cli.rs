@@ -33,6 +33,11 @@ pub struct ReplayArgs {
     /// Decision thresholds as JSON, e.g. '{"accept":0.7}' (missing keys: defaults).
     #[arg(long, value_name = "JSON", value_parser = parse_json::<Thresholds>)]
     pub thresholds: Option<Thresholds>,
+    /// Folder of the per-engine calibration files (`sphinx.toml`, `vosk.toml`)
+    /// used when neither --thresholds nor the recording gives thresholds
+    /// (default: the source tree's config/calibration).
+    #[arg(long, value_name = "DIR")]
+    pub calibration: Option<PathBuf>,
     /// Endpointer settings as JSON, e.g. '{"end_of_speech_silence":500}'.
     #[arg(long, value_name = "JSON", value_parser = parse_json::<EndpointSettings>)]
     pub endpoint: Option<EndpointSettings>,
@@ -77,6 +82,8 @@ pub enum ReplayCliError {
     Input(#[from] InputError),
     #[error("--directory current needs the database's directories")]
     NoCurrentDirectories,
+    #[error("unusable calibration")]
+    Calibration(#[from] crate::matching::calibration::CalibrationError),
     #[error("invalid --compare configuration {text:?}")]
     Compare {
         text: String,
@@ -221,15 +228,20 @@ pub fn execute(
     };
     let runs = 1 + usize::from(b.is_some());
     let bar = progress_bar(items.len() * runs);
+    let calibration_dir = args
+        .calibration
+        .clone()
+        .unwrap_or_else(crate::matching::calibration::default_dir);
+    let calibration = crate::matching::calibration::Calibration::load(&calibration_dir)?;
     // One run with an HTML page: replayed through a calibration session, so
     // the page can draw the accept-threshold curve from the same decoding.
     let mut session = None;
     let mut reports = if b.is_none() && args.html.is_some() {
-        let (s, r) = super::calibrate::Session::replay(&items, &a, &bar)?;
+        let (s, r) = super::calibrate::Session::replay(&items, &a, &bar, calibration.clone())?;
         session = Some(s);
         vec![r]
     } else {
-        let mut replayer = Replayer::new();
+        let mut replayer = Replayer::new().with_calibration(calibration.clone());
         let mut reports = vec![replayer.run(&items, &a, &bar)];
         if let Some(b) = &b {
             reports.push(replayer.run(&items, b, &bar));
@@ -267,9 +279,14 @@ pub fn execute(
         )
     } else {
         let curves = match session.as_mut() {
-            Some(s) => {
-                super::calibrate::accept_curve(s, a.thresholds.unwrap_or_default(), 40)?
-            }
+            Some(s) => super::calibrate::accept_curve(
+                s,
+                |engine| {
+                    a.thresholds
+                        .unwrap_or_else(|| calibration.thresholds(engine))
+                },
+                40,
+            )?,
             None => Vec::new(),
         };
         let extras = report::Extras {
@@ -500,7 +517,10 @@ fn calibration_toml(
     };
     put("engine", format!("{:?}", c.engine).to_lowercase());
     put("corpus", args.input.display().to_string());
-    put("date", jiff::Timestamp::now().strftime("%Y-%m-%d").to_string());
+    put(
+        "date",
+        jiff::Timestamp::now().strftime("%Y-%m-%d").to_string(),
+    );
     let mut command = format!("attendant calibrate {}", args.input.display());
     if let Some(h) = &args.heldout {
         command.push_str(&format!(" --heldout {}", h.display()));
@@ -560,7 +580,12 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
     };
     let items = input::load(&args.input)?;
     let bar = progress_bar(items.len());
-    let (mut dev, dev_report) = Session::replay(&items, &config, &bar)?;
+    let (mut dev, dev_report) = Session::replay(
+        &items,
+        &config,
+        &bar,
+        crate::matching::calibration::Calibration::default(),
+    )?;
     bar.finish_and_clear();
     print_summary(&dev_report);
     let mut heldout = match &args.heldout {
@@ -572,7 +597,12 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
                 name: "held-out".to_owned(),
                 ..config.clone()
             };
-            let (session, report) = Session::replay(&items, &config, &bar)?;
+            let (session, report) = Session::replay(
+                &items,
+                &config,
+                &bar,
+                crate::matching::calibration::Calibration::default(),
+            )?;
             bar.finish_and_clear();
             print_summary(&report);
             Some(session)
@@ -629,10 +659,7 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
             let target = if out.len() == 1 {
                 path.clone()
             } else {
-                path.with_file_name(format!(
-                    "{}.toml",
-                    format!("{:?}", c.engine).to_lowercase()
-                ))
+                path.with_file_name(format!("{}.toml", format!("{:?}", c.engine).to_lowercase()))
             };
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|source| CalibrateCliError::Write {
@@ -657,14 +684,17 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
         let report = dev.replayer().run(
             &items,
             &ReplayConfig {
-                name: format!("development, calibrated {}", serde_json::to_string(&thresholds)?),
+                name: format!(
+                    "development, calibrated {}",
+                    serde_json::to_string(&thresholds)?
+                ),
                 thresholds: Some(thresholds),
                 ..config.clone()
             },
             &bar,
         );
         bar.finish_and_clear();
-        let curves = accept_curve(&mut dev, thresholds, 40)?;
+        let curves = accept_curve(&mut dev, |_| thresholds, 40)?;
         let page = report::html_with(
             &report,
             &report::Extras {

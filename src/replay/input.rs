@@ -240,7 +240,7 @@ pub fn resolve_text(text: &str, directory: &Directory) -> Expected {
                         .map(|e| e.id),
                 );
             }
-            Meaning::Yes | Meaning::No | Meaning::Carrier => {}
+            Meaning::Yes | Meaning::No | Meaning::Carrier | Meaning::Operator | Meaning::Help => {}
         }
     }
     if ids.is_empty() {

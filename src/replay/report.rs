@@ -246,9 +246,8 @@ fn curve_chart(curves: &[EngineCurve]) -> String {
         .min(1.0);
     let px = |x: f64| left + (w - left - 20.0) * (x / max_x);
     let py = |y: f64| top + (h - top - bottom) * (1.0 - y);
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">"#
-    );
+    let mut svg =
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">"#);
     let colors = ["#3d7ab8", "#d1495b", "#2a9d4b", "#edae49"];
     for i in 0..=4 {
         let y = i as f64 / 4.0;
@@ -305,15 +304,11 @@ fn curve_chart(curves: &[EngineCurve]) -> String {
                 p.rejected * 100.0
             );
         }
-        if let Some(at) = c
-            .points
-            .iter()
-            .min_by(|a, b| {
-                (a.accept - f64::from(c.at.accept))
-                    .abs()
-                    .total_cmp(&(b.accept - f64::from(c.at.accept)).abs())
-            })
-        {
+        if let Some(at) = c.points.iter().min_by(|a, b| {
+            (a.accept - f64::from(c.at.accept))
+                .abs()
+                .total_cmp(&(b.accept - f64::from(c.at.accept)).abs())
+        }) {
             let _ = write!(
                 svg,
                 r#"<circle cx="{:.1}" cy="{:.1}" r="7" fill="none" stroke="{color}" stroke-width="2"/>"#,
@@ -325,7 +320,7 @@ fn curve_chart(curves: &[EngineCurve]) -> String {
             svg,
             r#"<text x="{:.1}" y="{:.1}" fill="{color}">{:?} (circled: accept {:.2})</text>"#,
             left + 10.0,
-            top + 16.0 + 16.0 * n as f64,
+            py(0.85) + 16.0 * n as f64,
             c.engine,
             c.at.accept
         );
@@ -367,7 +362,11 @@ fn confusion_list(report: &ReplayReport, audio: &HashMap<String, String>) -> Str
         .filter(|i| matches!(i.verdict, Some(Verdict::FalseAccept | Verdict::FalseReject)))
         .collect();
     wrong.sort_by(|a, b| {
-        (&a.expected_label, &a.decided_label, &a.id).cmp(&(&b.expected_label, &b.decided_label, &b.id))
+        (&a.expected_label, &a.decided_label, &a.id).cmp(&(
+            &b.expected_label,
+            &b.decided_label,
+            &b.id,
+        ))
     });
     if wrong.is_empty() {
         return "<p>No confusion.</p>".to_owned();
@@ -613,7 +612,11 @@ mod tests {
             curves: vec![EngineCurve {
                 engine: EngineKind::Sphinx,
                 at: crate::matching::Thresholds::default(),
-                points: vec![point(0.0, 0.9, 0.1), point(0.8, 0.7, 0.01), point(1.0, 0.2, 0.0)],
+                points: vec![
+                    point(0.0, 0.9, 0.1),
+                    point(0.8, 0.7, 0.01),
+                    point(1.0, 0.2, 0.0),
+                ],
             }],
             audio: [
                 ("wrong.wav".to_owned(), "../corpus/wrong.wav".to_owned()),

@@ -186,6 +186,9 @@ pub struct Replayer {
     engines: HashMap<(EngineKind, Language), Arc<dyn Engine>>,
     speech: Vec<(SpeechKey, Arc<StoreSpeech>)>,
     decoded: Arc<Mutex<Vec<f64>>>,
+    /// Thresholds of each engine when neither the run nor the recording
+    /// gives any: the calibration files, as live calls use them.
+    calibration: crate::matching::calibration::Calibration,
 }
 
 impl Default for Replayer {
@@ -201,7 +204,18 @@ impl Replayer {
             engines: HashMap::new(),
             speech: Vec::new(),
             decoded: Arc::default(),
+            calibration: crate::matching::calibration::Calibration::default(),
         }
+    }
+
+    /// Uses `calibration` for items whose thresholds neither the run nor
+    /// their recording sets (`attendant replay` loads `config/calibration`).
+    pub fn with_calibration(
+        mut self,
+        calibration: crate::matching::calibration::Calibration,
+    ) -> Self {
+        self.calibration = calibration;
+        self
     }
 
     /// A replayer using the given engines (tests, or engines already loaded).
@@ -302,10 +316,7 @@ impl Replayer {
         };
         let sidecar = item.sidecar.as_deref();
         let engine = config.engine.or(item.engine).or(sidecar.map(|s| s.engine));
-        let thresholds = config
-            .thresholds
-            .or(sidecar.map(|s| s.thresholds))
-            .unwrap_or_default();
+        let thresholds = config.thresholds.or(sidecar.map(|s| s.thresholds));
         let endpoint = config
             .endpoint
             .clone()
@@ -348,6 +359,7 @@ impl Replayer {
                 .as_ref()
                 .ok_or("no directory: pass --directory FILE or --directory current")?;
             let engine = engine.ok_or("no engine recorded: pass --engine")?;
+            let thresholds = thresholds.unwrap_or_else(|| self.calibration.thresholds(engine));
             let speech = self.speech(engine, directory, thresholds)?;
             let pcm = input::read_wav(&item.wav).map_err(|e| anyhow_chain(&e))?;
             self.decoded
@@ -453,6 +465,7 @@ fn utterance_of_heard(u: &HeardUtterance) -> RecordedUtterance {
         duration_ms: (u.end - u.start) / 8,
         truncated: u.truncated,
         nbest: u.recognition.alternatives.clone(),
+        in_grammar: u.recognition.in_grammar,
         decision: DecisionRecord::from(&u.decision),
         decode_ms: None,
         samples: Some(SampleRange {

@@ -86,8 +86,7 @@ pub fn category(expected: &Expected, directory: &Directory) -> Category {
         Expected::Entry(ids) => {
             let department_entry = |id: &EntryId| {
                 directory.entries.iter().any(|e| {
-                    e.id == *id
-                        && e.department.as_deref().map(norm) == Some(norm(&e.display_name))
+                    e.id == *id && e.department.as_deref().map(norm) == Some(norm(&e.display_name))
                 })
             };
             if !ids.is_empty() && ids.iter().all(department_entry) {
@@ -547,20 +546,32 @@ mod tests {
         let cases = [
             (entry(&[1]), D::Transfer(e(1)), Routing::Right),
             (entry(&[1]), D::Confirm(e(2)), Routing::Wrong),
-            (entry(&[1]), D::Disambiguate(vec![e(1), e(2), e(3)]), Routing::Right),
+            (
+                entry(&[1]),
+                D::Disambiguate(vec![e(1), e(2), e(3)]),
+                Routing::Right,
+            ),
             (
                 entry(&[1]),
                 D::Disambiguate(vec![e(1), e(2), e(3), e(4)]),
                 Routing::Menu,
             ),
-            (entry(&[1]), D::Disambiguate(vec![e(2), e(3)]), Routing::Menu),
+            (
+                entry(&[1]),
+                D::Disambiguate(vec![e(2), e(3)]),
+                Routing::Menu,
+            ),
             (entry(&[1]), D::NoMatch, Routing::Rejected),
             (Expected::Reject, D::NoMatch, Routing::Right),
             (Expected::Reject, D::Transfer(e(1)), Routing::Wrong),
             (Expected::Reject, D::Disambiguate(vec![e(1)]), Routing::Menu),
         ];
         for (expected, decision, want) in cases {
-            assert_eq!(routing(&expected, &decision), want, "{expected:?} / {decision:?}");
+            assert_eq!(
+                routing(&expected, &decision),
+                want,
+                "{expected:?} / {decision:?}"
+            );
         }
     }
 
@@ -603,12 +614,33 @@ mod tests {
         let e = EntryId;
         let mut set = vec![
             scored("A", entry(&[1]), "", D::Transfer(e(1)), "", &[]),
-            scored("A", entry(&[1]), "", D::Disambiguate(vec![e(1), e(2), e(3)]), "", &[]),
-            scored("A", entry(&[1]), "", D::Disambiguate(vec![e(1), e(2), e(3), e(4)]), "", &[]),
+            scored(
+                "A",
+                entry(&[1]),
+                "",
+                D::Disambiguate(vec![e(1), e(2), e(3)]),
+                "",
+                &[],
+            ),
+            scored(
+                "A",
+                entry(&[1]),
+                "",
+                D::Disambiguate(vec![e(1), e(2), e(3), e(4)]),
+                "",
+                &[],
+            ),
             scored("A", entry(&[1]), "", D::Confirm(e(2)), "", &[]),
             scored("A", entry(&[1]), "", D::NoMatch, "", &[]),
             scored("A", entry(&[9]), "", D::Transfer(e(9)), "", &[]),
-            scored("A", entry(&[9]), "", D::Disambiguate(vec![e(9), e(4)]), "", &[]),
+            scored(
+                "A",
+                entry(&[9]),
+                "",
+                D::Disambiguate(vec![e(9), e(4)]),
+                "",
+                &[],
+            ),
             scored("A", Expected::Reject, "", D::NoMatch, "", &[]),
             scored("A", Expected::Reject, "", D::Transfer(e(3)), "", &[]),
         ];
@@ -616,13 +648,19 @@ mod tests {
         set[6].category = Category::Department;
         set[1].turns = 2;
         let f = IssueFigures::of(&set);
-        let counts = |c: &CategoryCounts| (c.total, c.right, c.wrong, c.menu, c.rejected, c.menu_right);
+        let counts =
+            |c: &CategoryCounts| (c.total, c.right, c.wrong, c.menu, c.rejected, c.menu_right);
         assert_eq!(counts(&f.names), (5, 2, 1, 1, 1, 0));
         assert_eq!(counts(&f.departments), (2, 1, 0, 1, 0, 1));
         assert_eq!(counts(&f.out_of_directory), (2, 1, 1, 0, 0, 0));
         assert_eq!((f.calls, f.turns), (9, 10));
         assert!((f.turns_per_call - 10.0 / 9.0).abs() < 1e-12);
-        assert!(f.line().starts_with("names routed right 2/5 (40.0 %), wrong transfer/confirm 1/5"), "{}", f.line());
+        assert!(
+            f.line()
+                .starts_with("names routed right 2/5 (40.0 %), wrong transfer/confirm 1/5"),
+            "{}",
+            f.line()
+        );
     }
 
     /// Eight recordings, counted by hand:

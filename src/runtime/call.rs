@@ -133,7 +133,7 @@ async fn run(context: Arc<CallContext>, incoming: IncomingCall, cancel: Cancella
         let endpoint = settings.endpoint.clone();
         let recording = speech.store.clone().and_then(|store| {
             let call_id = call.call_id().to_owned();
-            LiveRecording::start(&context.recorder, &settings.recording, store, settings.thresholds, endpoint.clone(), &call_id, std::time::SystemTime::now())
+            LiveRecording::start(&context.recorder, &settings.recording, store.clone(), store.thresholds(), endpoint.clone(), &call_id, std::time::SystemTime::now())
         });
         let mut flow = Call::new(now(), directory, settings);
         if let Some(speech) = &speech.store {
@@ -384,7 +384,7 @@ struct CallSpeech {
 /// The speech prompts of the store's language, read off the blocking pool. A
 /// missing one is logged and skipped when played: speech still works.
 async fn load_speech_prompts(context: &CallContext, directory: &Directory, store: Arc<StoreSpeech>) -> CallSpeech {
-    let fixed: Vec<(Prompt, std::path::PathBuf)> = [Prompt::AskName, Prompt::NotUnderstood, Prompt::Disambiguation]
+    let fixed: Vec<(Prompt, std::path::PathBuf)> = [Prompt::AskName, Prompt::AskFullName, Prompt::NotUnderstood, Prompt::Disambiguation]
         .into_iter()
         .map(|prompt| (prompt, resolve_prompt(&context.prompts_dir, &directory.store, prompt)))
         .collect();

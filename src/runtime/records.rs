@@ -229,6 +229,8 @@ impl CallLog {
                     Decision::Confirm(_) => "confirm",
                     Decision::Disambiguate(_) => "disambiguate",
                     Decision::NoMatch => "no_match",
+                    Decision::Operator => "operator",
+                    Decision::Help => "help",
                 });
                 let understood = self.describe(decision);
                 self.understood.push(understood);
@@ -237,7 +239,8 @@ impl CallLog {
                     Decision::Transfer(entry) => self.via = speech(vec![*entry], RecognitionOutcome::AtOnce),
                     Decision::Confirm(entry) => self.via = speech(vec![*entry], RecognitionOutcome::Confirmed),
                     Decision::Disambiguate(entries) => self.via = speech(entries.clone(), RecognitionOutcome::Menu),
-                    Decision::NoMatch => {}
+                    // The operator's transfer is the call's outcome; help asks again.
+                    Decision::NoMatch | Decision::Operator | Decision::Help => {}
                 }
             }
             CallEvent::KeypadSearch { entries, .. } => self.via = Some(Via::Spelled { entries: entries.clone() }),
@@ -378,6 +381,8 @@ impl CallLog {
             Decision::Transfer(entry) => name(entry),
             Decision::Confirm(entry) => format!("{} (to confirm)", name(entry)),
             Decision::Disambiguate(entries) => entries.iter().map(name).collect::<Vec<_>>().join(" | "),
+            Decision::Operator => "operator".to_owned(),
+            Decision::Help => "help".to_owned(),
             Decision::NoMatch => "no match".to_owned(),
         }
     }
@@ -513,6 +518,7 @@ mod tests {
                     confidence: 0.1,
                 },
             ],
+            in_grammar: None,
         })
     }
 
@@ -605,7 +611,7 @@ mod tests {
                 name: "nothing decodable, media lost",
                 after_hours: false,
                 seen: vec![
-                    In(Input::Recognized(Recognition { alternatives: vec![] })),
+                    In(Input::Recognized(Recognition::default())),
                     ended(EndReason::MediaLost),
                 ],
                 answered: true,

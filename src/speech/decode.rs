@@ -514,7 +514,7 @@ mod tests {
         }
         fn finish(self: Box<Self>) -> Result<Recognition, AsrError> {
             let text = self.blocks.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" ");
-            Ok(Recognition { alternatives: vec![Hypothesis { text: format!("{}: {text}", self.tag), confidence: 1.0 }] })
+            Ok(Recognition { alternatives: vec![Hypothesis { text: format!("{}: {text}", self.tag), confidence: 1.0 }], in_grammar: None })
         }
     }
 

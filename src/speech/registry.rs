@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use arc_swap::ArcSwap;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::understand::{SpeechSetupError, StoreSpeech};
 use crate::asr::models::{self, ModelManifest};
 use crate::asr::sphinx::SphinxEngine;
 use crate::asr::vosk::VoskEngine;
 use crate::asr::{AsrError, Engine, EngineKind};
+use crate::matching::calibration::{self, Calibration};
 use crate::config::AsrConfig;
 use crate::directory::prompts::{PromptTexts, planned_names, synthesize};
 use crate::directory::store::{DirectoryStore, StoreError};
@@ -82,6 +83,8 @@ pub struct SpeechRegistry {
     /// Only locked while building (blocking pool), never on a call's path.
     engines: Mutex<HashMap<Language, EngineSlot>>,
     stores: RwLock<HashMap<StoreId, ArcSwap<StoreSpeech>>>,
+    /// Per-engine thresholds read at start (`[asr] calibration_dir`).
+    calibration: Calibration,
 }
 
 impl std::fmt::Debug for SpeechRegistry {
@@ -97,7 +100,13 @@ impl SpeechRegistry {
     /// DTMF-only; only an unreadable store list is an error.
     pub async fn start(settings: RegistrySettings, directory: DirectoryStore) -> Result<Arc<SpeechRegistry>, StoreError> {
         let stores = directory.list_stores().await?;
+        let dir = settings.asr.calibration_dir.clone().unwrap_or_else(calibration::default_dir);
+        let calibration = Calibration::load(&dir).unwrap_or_else(|error| {
+            error!(error = %error_chain(&error), "calibration unusable: built-in thresholds used");
+            Calibration::default()
+        });
         let registry = Arc::new(SpeechRegistry {
+            calibration,
             settings,
             directory,
             engines: Mutex::new(HashMap::new()),
@@ -171,7 +180,8 @@ impl SpeechRegistry {
             return Ok(None);
         };
         let directory = Arc::new(directory);
-        let speech = StoreSpeech::build(directory.clone(), engine, flow.thresholds)
+        let thresholds = self.calibration.resolve(flow.thresholds, engine.kind());
+        let speech = StoreSpeech::build(directory.clone(), engine, thresholds)
             .map_err(|source| RegistryError::Setup { store, source })?;
         // The sync report: names callers cannot say (they stay reachable by DTMF).
         let grammar = speech.grammar();

@@ -56,7 +56,7 @@ impl StoreSpeech {
             .compile_grammar(&GrammarSpec::from_directory(&directory))
             .map_err(|source| SpeechSetupError::Grammar { store, version, source })?;
         let index = NameIndex::build(&directory).map_err(|source| SpeechSetupError::Index { store, version, source })?;
-        let interpreter = Arc::new(MatchingInterpreter { index, thresholds });
+        let interpreter = Arc::new(MatchingInterpreter::new(index, &directory, thresholds));
         Ok(StoreSpeech { directory, engine, grammar, interpreter, name_audio: HashMap::new() })
     }
 
@@ -69,6 +69,11 @@ impl StoreSpeech {
     /// The spoken name of `entry`, if it was synthesised.
     pub fn name_audio(&self, entry: EntryId) -> Option<&crate::media::prompt::PromptAudio> {
         self.name_audio.get(&entry)
+    }
+
+    /// The decision thresholds in force (the store's, else its engine's calibration).
+    pub fn thresholds(&self) -> Thresholds {
+        self.interpreter.thresholds
     }
 
     /// The directory version this was built from.

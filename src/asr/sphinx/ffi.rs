@@ -55,6 +55,12 @@ unsafe extern "C" {
         name: *const c_char,
         jsgf_string: *const c_char,
     ) -> c_int;
+    pub fn ps_set_allphone_file(
+        ps: *mut ps_decoder_t,
+        name: *const c_char,
+        path: *const c_char,
+    ) -> c_int;
+    pub fn ps_get_n_frames(ps: *mut ps_decoder_t) -> c_int;
     pub fn ps_set_search(ps: *mut ps_decoder_t, name: *const c_char) -> c_int;
     pub fn ps_start_stream(ps: *mut ps_decoder_t) -> c_int;
     pub fn ps_start_utt(ps: *mut ps_decoder_t) -> c_int;

@@ -272,6 +272,7 @@ pub(crate) fn heard(text: &str) -> Recognition {
             text: text.to_owned(),
             confidence: 0.9,
         }],
+        in_grammar: None,
     }
 }
 
@@ -280,6 +281,7 @@ pub(crate) fn heard(text: &str) -> Recognition {
 /// - "martin" → disambiguate entries 1 and 6 (Sophie and Julie Martin);
 /// - "ancien" → transfer to entry 4, which is disabled;
 /// - "les martin" → disambiguate 1, 4 and 1 again (one usable entry);
+/// - "operator" → the operator; "help" → the question again;
 /// - anything else → no match; "oui" / "non" answer yes / no.
 #[derive(Debug)]
 pub(crate) struct ScriptedInterpreter;
@@ -296,6 +298,8 @@ impl SpeechInterpreter for ScriptedInterpreter {
             "martin" => Decision::Disambiguate(vec![EntryId(1), EntryId(6)]),
             "ancien" => Decision::Transfer(EntryId(4)),
             "les martin" => Decision::Disambiguate(vec![EntryId(1), EntryId(4), EntryId(1)]),
+            "operator" => Decision::Operator,
+            "help" => Decision::Help,
             _ => Decision::NoMatch,
         }
     }

@@ -9,7 +9,7 @@ use crate::flow::Input::{
     SpeechStarted, Timeout, TransferFailed, TransferSucceeded,
 };
 use crate::flow::Prompt::{
-    AskName, DidYouMean, Disambiguation, DisambiguationOption, Goodbye, Greeting, Menu, NoInput,
+    AskFullName, AskName, DidYouMean, Disambiguation, DisambiguationOption, Goodbye, Greeting, Menu, NoInput,
     NotUnderstood, Transferring,
 };
 use crate::flow::RecognitionMode::{Names, YesNo};
@@ -68,6 +68,7 @@ fn disambiguating() -> Vec<Step> {
         vec![
             decided(Decision::Disambiguate(vec![EntryId(1), EntryId(6)])),
             play(&martins()),
+            start_recognition(Names),
             changed("listening", "disambiguating"),
             timeout(MAX_MS),
         ],
@@ -256,7 +257,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                         stop(),
                         stop_recognition(),
                         confirmation(Some(false)),
-                        play(&[AskName]),
+                        play(&[AskFullName]),
                         start_recognition(Names),
                         changed("confirming", "asking_name"),
                         timeout(MAX_MS),
@@ -304,7 +305,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                     Recognized(heard("bof")),
                     vec![
                         confirmation(None),
-                        play(&[NotUnderstood, AskName]),
+                        play(&[NotUnderstood, AskFullName]),
                         start_recognition(Names),
                         changed("confirming", "asking_name"),
                         timeout(MAX_MS),
@@ -329,7 +330,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                 vec![
                     fired(TimerKind::NoInput),
                     stop_recognition(),
-                    play(&[NoInput, AskName]),
+                    play(&[NoInput, AskFullName]),
                     start_recognition(Names),
                     timeout(MAX_MS),
                 ],
@@ -368,7 +369,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                     vec![
                         fired(TimerKind::EndOfSpeech),
                         stop_recognition(),
-                        play(&[NotUnderstood, AskName]),
+                        play(&[NotUnderstood, AskFullName]),
                         start_recognition(Names),
                         changed("listening", "asking_name"),
                         timeout(MAX_MS),
@@ -402,7 +403,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                 Recognized(heard("ancien")),
                 vec![
                     decided(Decision::Transfer(EntryId(4))),
-                    play(&[NotUnderstood, AskName]),
+                    play(&[NotUnderstood, AskFullName]),
                     start_recognition(Names),
                     changed("listening", "asking_name"),
                     timeout(MAX_MS),
@@ -422,7 +423,7 @@ fn one_re_prompt_then_the_dtmf_menu() {
                     vec![
                         fired(TimerKind::NoInput),
                         stop_recognition(),
-                        play(&[NoInput, AskName]),
+                        play(&[NoInput, AskFullName]),
                         start_recognition(Names),
                         changed("confirming", "asking_name"),
                         timeout(MAX_MS),
@@ -440,19 +441,13 @@ fn namesakes_are_offered_on_the_keypad() {
         then(
             disambiguating(),
             vec![
-                // No recognition runs while keys are offered.
-                step(
-                    5_000,
-                    SpeechStarted,
-                    vec![ignored("disambiguating", SpeechStarted), timeout(MAX_MS)],
-                ),
                 step(
                     6_000,
                     Digit('*'),
                     vec![stop(), play(&martins()), timeout(MAX_MS)],
                 ),
                 step(8_000, PlaybackFinished, vec![timeout(14_000)]),
-                transferring(9_000, Digit('2'), "disambiguating", vec![]),
+                transferring(9_000, Digit('2'), "disambiguating", vec![stop_recognition()]),
                 refer(11_000, "6031"),
             ],
         ),
@@ -462,7 +457,12 @@ fn namesakes_are_offered_on_the_keypad() {
         then(
             disambiguating(),
             vec![
-                transferring(5_000, Digit('1'), "disambiguating", vec![stop()]),
+                transferring(
+                    5_000,
+                    Digit('1'),
+                    "disambiguating",
+                    vec![stop(), stop_recognition()],
+                ),
                 refer(6_000, "31"),
             ],
         ),
@@ -474,7 +474,12 @@ fn namesakes_are_offered_on_the_keypad() {
             vec![step(
                 5_000,
                 Digit('3'),
-                vec![stop(), changed("disambiguating", "menu"), timeout(8_000)],
+                vec![
+                    stop(),
+                    stop_recognition(),
+                    changed("disambiguating", "menu"),
+                    timeout(8_000),
+                ],
             )],
         ),
     );
@@ -489,7 +494,8 @@ fn namesakes_are_offered_on_the_keypad() {
                     Timeout,
                     vec![
                         fired(TimerKind::NoInput),
-                        play(&[NoInput, AskName]),
+                        stop_recognition(),
+                        play(&[NoInput, AskFullName]),
                         start_recognition(Names),
                         changed("disambiguating", "asking_name"),
                         timeout(MAX_MS),
@@ -678,7 +684,7 @@ fn the_end_stops_a_running_recognition() {
             vec![
                 fired(TimerKind::EndOfSpeech),
                 stop_recognition(),
-                play(&[NotUnderstood, AskName]),
+                play(&[NotUnderstood, AskFullName]),
                 start_recognition(Names),
                 changed("confirming", "asking_name"),
                 timeout(MAX_MS),
@@ -762,4 +768,101 @@ fn speech_needs_both_the_setting_and_an_interpreter() {
         ]);
         run_steps(name, call, steps);
     }
+}
+
+#[test]
+fn the_question_between_namesakes_is_answered_by_saying_one() {
+    run_speech(
+        "Sophie Martin said over the options",
+        then(
+            disambiguating(),
+            vec![
+                step(
+                    5_000,
+                    SpeechStarted,
+                    vec![stop(), timeout(15_000)],
+                ),
+                step(
+                    6_000,
+                    Recognized(heard("sophie martin")),
+                    vec![
+                        decided(Decision::Transfer(EntryId(1))),
+                        play(&[Transferring]),
+                        changed("disambiguating", "transferring"),
+                        timeout(MAX_MS),
+                    ],
+                ),
+                refer(7_000, "31"),
+            ],
+        ),
+    );
+    run_speech(
+        "a name that is not offered: asked again",
+        then(
+            disambiguating(),
+            vec![step(
+                6_000,
+                Recognized(heard("marc")),
+                vec![
+                    stop(),
+                    decided(Decision::NoMatch),
+                    play(&[NotUnderstood, AskFullName]),
+                    start_recognition(Names),
+                    changed("disambiguating", "asking_name"),
+                    timeout(MAX_MS),
+                ],
+            )],
+        ),
+    );
+}
+
+#[test]
+fn operator_words_go_to_the_operator_and_help_asks_again() {
+    let mut steps = speaking();
+    steps.push(step(
+        4_500,
+        Recognized(heard("operator")),
+        vec![
+            decided(Decision::Operator),
+            play(&[Transferring]),
+            changed("listening", "transferring"),
+            timeout(MAX_MS),
+        ],
+    ));
+    steps.push(step(
+        5_000,
+        PlaybackFinished,
+        vec![
+            transfer(crate::directory::TransferTarget::Extension("9000".into())),
+            timeout(25_000),
+        ],
+    ));
+    run_speech("operator", steps);
+
+    let mut steps = speaking();
+    steps.push(step(
+        4_500,
+        Recognized(heard("help")),
+        vec![
+            decided(Decision::Help),
+            play(&[AskName]),
+            start_recognition(Names),
+            changed("listening", "asking_name"),
+            timeout(MAX_MS),
+        ],
+    ));
+    // Help is no failed attempt: a name not understood next is the first
+    // failure, answered by the second way of asking, not the menu.
+    steps.push(step(
+        5_000,
+        Recognized(heard("zzz")),
+        vec![
+            stop(),
+            decided(Decision::NoMatch),
+            play(&[NotUnderstood, AskFullName]),
+            start_recognition(Names),
+            timeout(MAX_MS),
+        ],
+    ));
+    run_speech("help", steps);
 }
