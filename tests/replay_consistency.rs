@@ -208,6 +208,7 @@ fn replay_matches_the_recorded_call_then_follows_directory_and_threshold_changes
             accept: 1.0,
             confirm: 0.99,
             margin: 0.0,
+            ..Thresholds::default()
         }),
         ..Default::default()
     };

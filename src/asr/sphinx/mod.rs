@@ -155,6 +155,21 @@ impl SphinxEngine {
         self.config.phone_lm.is_some()
     }
 
+    /// The same engine without the free phone-loop pass: recognitions carry
+    /// no in-grammar confidence (the plain decode, for benchmarks and as a
+    /// fallback when the second pass costs too much).
+    pub fn without_in_grammar(self) -> Self {
+        let mut engine = self;
+        engine.config.phone_lm = None;
+        // Idle decoders hold the phone loop; new ones are built without it.
+        engine
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        engine
+    }
+
     /// Decoders currently idle in the pool.
     pub fn idle_decoders(&self) -> usize {
         self.pool
