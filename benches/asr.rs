@@ -263,7 +263,9 @@ fn bench_sphinx(n: usize) {
     let en_clips = fixtures("sphinx");
     let rss0 = rss_mib();
     let start = Instant::now();
-    let engine = SphinxEngine::from_manifest().expect("run scripts/fetch-models.sh");
+    let engine = SphinxEngine::from_manifest()
+        .expect("run scripts/fetch-models.sh")
+        .with_in_grammar();
     let load = start.elapsed();
     let rss_model = rss_mib() - rss0;
     let start = Instant::now();
