@@ -263,7 +263,9 @@ fn bench_sphinx(n: usize) {
     let en_clips = fixtures("sphinx");
     let rss0 = rss_mib();
     let start = Instant::now();
-    let engine = SphinxEngine::from_manifest().expect("run scripts/fetch-models.sh");
+    let engine = SphinxEngine::from_manifest()
+        .expect("run scripts/fetch-models.sh")
+        .with_in_grammar();
     let load = start.elapsed();
     let rss_model = rss_mib() - rss0;
     let start = Instant::now();
@@ -310,5 +312,20 @@ fn bench_sphinx(n: usize) {
         busy.as_secs_f64() / audio.as_secs_f64(),
         audio.as_secs_f64(),
         en_clips.len()
+    );
+    // The in-grammar confidence's cost: the same clips, same run, decoded by
+    // an engine without the free phone-loop pass (the plain decode).
+    let plain = SphinxEngine::from_manifest()
+        .expect("model")
+        .without_in_grammar();
+    let plain_grammar = plain
+        .compile_grammar(&GrammarSpec::from_directory(&store(Language::En, EN_NAMES)))
+        .expect("grammar");
+    let (plain_busy, plain_audio) = rtf(&plain, &plain_grammar, &en_clips);
+    let with = busy.as_secs_f64() / audio.as_secs_f64();
+    let without = plain_busy.as_secs_f64() / plain_audio.as_secs_f64();
+    println!(
+        "sphinx in-grammar     RTF {with:.4} with the phone-loop pass, {without:.4} plain: x{:.2}",
+        with / without
     );
 }

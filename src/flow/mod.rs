@@ -199,7 +199,8 @@ pub enum Prompt {
     /// "Did you mean *name*? Say yes or no, or press 1 or 2." The media side
     /// plays the `did_you_mean` fragment with the entry's name audio.
     DidYouMean(EntryId),
-    /// "Several people have this name." Followed by [`Prompt::DisambiguationOption`]s.
+    /// "Which one do you mean? Say the name, or press its key." Followed by
+    /// [`Prompt::DisambiguationOption`]s (namesakes, sound-alikes, close candidates).
     Disambiguation,
     /// "For *name*, press *key*": the `disambiguation_option` fragment with the
     /// entry's name audio and the key.

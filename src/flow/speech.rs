@@ -432,7 +432,7 @@ impl Call {
     }
 }
 
-/// "Several people have this name", then one option per entry, keys from `1`.
+/// "Which one do you mean?", then one option per entry, keys from `1`.
 fn disambiguation_prompts(entries: &[EntryId]) -> Vec<Prompt> {
     let options = entries
         .iter()

@@ -88,6 +88,7 @@ fn write_prompts(dir: &Path, language: Language) {
         .collect();
     for stem in [
         "ask_name",
+        "ask_full_name",
         "not_understood",
         "did_you_mean",
         "disambiguation",

@@ -107,10 +107,10 @@ impl SphinxEngine {
             path: dict.into(),
         })?;
         let dictionary = parse_dictionary(&text);
-        let phone_lm = hmm
-            .parent()
-            .map(|dir| dir.join(PHONE_LM_FILE))
-            .filter(|path| path.is_file());
+        // Off by default: the phone-loop pass measured 160x the grammar
+        // decode's time (benches/asr.rs, docs/recognition.md); opt in with
+        // `with_in_grammar` until it is made cheap.
+        let phone_lm = None;
         let config = DecoderConfig {
             hmm: hmm.into(),
             dict: dict.into(),
@@ -154,6 +154,39 @@ impl SphinxEngine {
     /// for the free phone loop was found beside the acoustic model).
     pub fn measures_in_grammar(&self) -> bool {
         self.config.phone_lm.is_some()
+    }
+
+    /// The same engine with the free phone-loop pass (in-grammar
+    /// confidence), when the phonetic LM is beside the acoustic model.
+    pub fn with_in_grammar(self) -> Self {
+        let mut engine = self;
+        engine.config.phone_lm = engine
+            .config
+            .hmm
+            .parent()
+            .map(|dir| dir.join(PHONE_LM_FILE))
+            .filter(|path| path.is_file());
+        engine
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        engine
+    }
+
+    /// The same engine without the free phone-loop pass: recognitions carry
+    /// no in-grammar confidence (the plain decode, for benchmarks and as a
+    /// fallback when the second pass costs too much).
+    pub fn without_in_grammar(self) -> Self {
+        let mut engine = self;
+        engine.config.phone_lm = None;
+        // Idle decoders hold the phone loop; new ones are built without it.
+        engine
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        engine
     }
 
     /// Decoders currently idle in the pool.
