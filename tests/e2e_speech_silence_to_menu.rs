@@ -20,8 +20,9 @@ async fn silence_reprompts_then_falls_back_to_the_menu() {
         )
         .await;
         let started = tokio::time::Instant::now();
-        // Name question (3 s) + no input (1 s), again, then the menu + no input
-        // (1 s): the operator about 10.5 s in.
+        // Name question (3 s) + no input (1 s), the second ask ("just the first
+        // and last name", 3 s) + no input (1 s), then the menu + no input (1 s):
+        // the operator about 10.5 s in.
         let mut caller = Caller::dial(attendant.sip, &[Mic::Silence(Duration::from_secs(12))], Duration::from_secs(29));
         assert!(caller.wait_for("Call established", Duration::from_secs(10)).await, "not answered:\n{}", caller.output);
         assert!(
@@ -29,7 +30,7 @@ async fn silence_reprompts_then_falls_back_to_the_menu() {
             "not transferred to the operator:\n{}",
             target.logs()
         );
-        // Two name questions (3.2 s + 1 s each) come before the menu (0.2 s + 1 s):
+        // Two name questions (3 s + 1 s each) come before the menu (0.2 s + 1 s):
         // going straight to the menu would reach the operator after about 2.5 s.
         let reached = started.elapsed();
         assert!(reached >= Duration::from_secs(8), "went to the operator too early: {reached:?}");

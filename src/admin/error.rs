@@ -60,7 +60,7 @@ pub enum ApiError {
     #[error("the directory changed since you previewed it (version {previewed}, now {current}): preview the file again")]
     DirectoryChanged { previewed: i64, current: i64 },
     /// A replacing import would remove entries and the request did not confirm how many.
-    #[error("this import replaces the directory and removes {removed} entr{}: send confirm_removals={removed} to apply it, or import with mode=merge to keep them", if *.removed == 1 { "y" } else { "ies" })]
+    #[error("this import replaces the directory and removes entries ({removed} of them): send confirm_removals={removed} to apply it, or import with mode=merge to keep them")]
     ConfirmRemovals { removed: usize },
     /// A failure of the server (database down, …); details go to the log only.
     #[error("internal error")]

@@ -535,8 +535,9 @@ mod tests {
                 );
             }
             let speech = texts.speech_prompts(language);
-            // Four fixed speech prompts, then "press N" for keys 1 to 9.
-            assert_eq!(speech.len(), 4 + OPTION_KEYS.len(), "{language:?}");
+            // Five fixed speech prompts (ask, ask for the full name, not
+            // understood, which one, did you mean), then "press N" for keys 1 to 9.
+            assert_eq!(speech.len(), 5 + OPTION_KEYS.len(), "{language:?}");
             let spelling = texts.spelling_prompts(language);
             let stems: Vec<String> = spelling
                 .iter()
@@ -639,7 +640,7 @@ mod tests {
             .map(|p| p.file.display().to_string())
             .collect();
         let per_language =
-            Prompt::ALL.len() + 4 + OPTION_KEYS.len() + Prompt::SPELLING_FILE_STEMS.len();
+            Prompt::ALL.len() + 5 + OPTION_KEYS.len() + Prompt::SPELLING_FILE_STEMS.len();
         assert_eq!(files.len(), 2 * per_language + 3, "{files:?}");
         assert_eq!(files[0], "default/en/greeting.wav");
         assert_eq!(files[per_language], "default/fr/greeting.wav");

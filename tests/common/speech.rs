@@ -109,8 +109,9 @@ fn write_prompts(dir: &Path, language: Language) {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        // The name question lasts 3 s, so that speech and keys can come during it.
-        let frames = if file.ends_with("ask_name.wav") {
+        // The name questions (first and second ask) last 3 s, so that speech
+        // and keys can come during them.
+        let frames = if file.ends_with("ask_name.wav") || file.ends_with("ask_full_name.wav") {
             150
         } else {
             10

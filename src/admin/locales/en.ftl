@@ -285,10 +285,7 @@ error-conflict = { $detail }
 error-too-large = { $detail }
 error-unsupported-media-type = unsupported content type { $found }: expected { $expected }
 error-internal = internal error
-error-timeout = The request took longer than { $limit } ms and was stopped; nothing was changed by it unless a later read shows otherwise.
-error-directory-changed = The directory changed since you previewed it (version { $previewed }, now { $current }): preview the file again.
-error-confirm-removals = This import replaces the directory and removes { $removed } { $removed ->
-    [one] entry
-   *[other] entries
- }: send confirm_removals={ $removed } to apply it, or import with mode=merge to keep them.
+error-timeout = the request took longer than { $limit } ms and was stopped; nothing was changed by it unless a later read shows otherwise
+error-directory-changed = the directory changed since you previewed it (version { $previewed }, now { $current }): preview the file again
+error-confirm-removals = this import replaces the directory and removes entries ({ $removed } of them): send confirm_removals={ $removed } to apply it, or import with mode=merge to keep them
 error-method-not-allowed = method not allowed on this route

@@ -285,10 +285,7 @@ error-conflict = conflit : { $detail }
 error-too-large = trop volumineux : { $detail }
 error-unsupported-media-type = type de contenu { $found } non pris en charge : attendu { $expected }
 error-internal = erreur interne
-error-timeout = La requête a duré plus de { $limit } ms et a été arrêtée ; elle n'a rien changé, sauf si une lecture ultérieure montre le contraire.
-error-directory-changed = L'annuaire a changé depuis votre aperçu (version { $previewed }, maintenant { $current }) : prévisualisez de nouveau le fichier.
-error-confirm-removals = Cet import remplace l'annuaire et supprime { $removed } { $removed ->
-    [one] fiche
-   *[other] fiches
- } : envoyez confirm_removals={ $removed } pour l'appliquer, ou importez avec mode=merge pour les garder.
+error-timeout = la requête a duré plus de { $limit } ms et a été arrêtée ; elle n'a rien changé, sauf si une lecture ultérieure montre le contraire
+error-directory-changed = l'annuaire a changé depuis votre aperçu (version { $previewed }, maintenant { $current }) : prévisualisez de nouveau le fichier
+error-confirm-removals = cet import remplace l'annuaire et supprime des fiches ({ $removed }) : envoyez confirm_removals={ $removed } pour l'appliquer, ou importez avec mode=merge pour les garder
 error-method-not-allowed = méthode non autorisée sur cette adresse
