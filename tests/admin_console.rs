@@ -229,7 +229,7 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     assert!(diff_text.contains("Paul Martin / Paule Martin"), "{diff_text}");
     assert_eq!(db.load_directory(a).await.unwrap().version, version_before, "preview changes nothing");
     // The changed entry names its changed fields.
-    assert!(diff_text.contains("aliases: Sophie | la caissière → (none)"), "{diff_text}");
+    assert!(diff_text.contains("aliases: Sophie | la caissière → —"), "{diff_text}");
     client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
     // Replacing removes Hervé: the console asks, naming how many go.
     let question = client.get_alert_text().await.unwrap();
