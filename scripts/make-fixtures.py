@@ -7,7 +7,8 @@ FIELD-NOTES), then stored as 16-bit PCM WAV so that tests read it with `hound`
 while keeping the u-law quantisation. Every sox call gets -D (no dither), so two
 runs write the same bytes. manifest.json lists file, engine, language, spoken
 text, the grammar phrase expected back (null for speech outside the store's
-grammar), and the voice.
+grammar), and the voice. decisions/ and decisions.json: the requests of the
+end-to-end decision tests ("operator").
 
     scripts/make-fixtures.py            # (re)generate everything
     scripts/make-fixtures.py --check    # regenerate into a temp dir, compare bytes
@@ -66,6 +67,14 @@ KO_PHRASES = [
     ("몇 시에 문을 닫아요", None),
 ]
 ENGINES = {"en": "sphinx", "ko": "vosk"}
+# Requests of the end-to-end decision tests (tests/e2e_speech_decisions.rs),
+# one voice each, under decisions/ with their own decisions.json (not in
+# manifest.json: the ASR tests decode every fixture there against the demo
+# store's grammar and its expectations). The sound-alike test uses the
+# "Sophie Martin" of manifest.json: espeak-ng's "Jon Smith" loses its "th" in
+# the telephone band and PocketSphinx hears "john please" or "the operator".
+DECISION_PHRASES = ["operator"]
+DECISION_VOICE = ("en-us", 160)
 
 
 def slug(text: str) -> str:
@@ -80,20 +89,33 @@ def run(cmd: list) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def say(tmp: Path, voice: str, speed: int, spoken: str, dest: Path) -> None:
+    """espeak-ng, then the telephone channel, then 16-bit PCM at `dest`."""
+    raw, ulaw = tmp / "raw.wav", tmp / "ulaw.wav"
+    run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), spoken])
+    run(["sox", "-D", str(raw), "-t", "wav", "-r", "8000", "-c", "1", "-e", "u-law", str(ulaw),
+         "remix", "-", "sinc", "300-3400", "norm", "-3", "pad", "0.3", "0.3"])
+    run(["sox", "-D", str(ulaw), "-e", "signed-integer", "-b", "16", str(dest)])
+
+
 def make(out_dir: Path) -> list:
     entries = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        decisions = []
+        (out_dir / "decisions").mkdir(parents=True, exist_ok=True)
+        voice, speed = DECISION_VOICE
+        for spoken in DECISION_PHRASES:
+            name = f"decisions/{slug(spoken)}.{voice.replace('+', '_')}.{speed}.wav"
+            say(tmp, voice, speed, spoken, out_dir / name)
+            decisions.append({"file": name, "spoken": spoken, "voice": voice, "speed": speed})
+        (out_dir / "decisions.json").write_text(json.dumps(decisions, indent=1) + "\n", encoding="utf-8")
         for lang, phrases, voices in (("en", EN_PHRASES, EN_VOICES), ("ko", KO_PHRASES, KO_VOICES)):
             (out_dir / lang).mkdir(parents=True, exist_ok=True)
             for spoken, expected in phrases:
                 for voice, speed in voices:
                     name = f"{lang}/{slug(spoken)}.{voice.replace('+', '_')}.{speed}.wav"
-                    raw, ulaw = tmp / "raw.wav", tmp / "ulaw.wav"
-                    run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), spoken])
-                    run(["sox", "-D", str(raw), "-t", "wav", "-r", "8000", "-c", "1", "-e", "u-law", str(ulaw),
-                         "remix", "-", "sinc", "300-3400", "norm", "-3", "pad", "0.3", "0.3"])
-                    run(["sox", "-D", str(ulaw), "-e", "signed-integer", "-b", "16", str(out_dir / name)])
+                    say(tmp, voice, speed, spoken, out_dir / name)
                     entries.append({"file": name, "engine": ENGINES[lang], "language": lang, "spoken": spoken,
                                     "expected": expected, "voice": voice, "speed": speed})
     (out_dir / "manifest.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -223,6 +223,8 @@ impl Playback {
 /// recently used prompts are dropped and read again when next needed.
 pub struct PromptCache {
     cache: quick_cache::sync::Cache<PathBuf, CachedPrompt, SampleBytes>,
+    /// Files read and decoded: what a warm cache keeps from growing.
+    decodes: std::sync::atomic::AtomicU64,
 }
 
 /// A decoded prompt and the file it was read from.
@@ -284,28 +286,60 @@ impl PromptCache {
                 budget_bytes,
                 SampleBytes,
             ),
+            decodes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// The prompt at `path`, from the cache when the file has not changed since
     /// it was read, else read and checked as [`PromptAudio::load`] does.
     /// Blocking (file IO): call it off the async threads.
+    ///
+    /// Calls that ask for the same prompt while it is first being read wait for
+    /// that read instead of each decoding their own copy (a burst of calls at
+    /// start-up would otherwise hold one copy each).
     pub fn load(&self, path: &Path) -> Result<PromptAudio, PromptError> {
         let stamp = FileStamp::of(path)?;
-        if let Some(cached) = self.cache.get(path)
-            && cached.stamp == stamp
-        {
-            return Ok(cached.audio);
+        match self.cache.get_value_or_guard(path, None) {
+            quick_cache::sync::GuardResult::Value(cached) if cached.stamp == stamp => {
+                Ok(cached.audio)
+            }
+            // Replaced on disk since it was read: read it again. Two calls
+            // meeting the same replacement may both read it; that is rare and
+            // bounded by the number of such calls.
+            quick_cache::sync::GuardResult::Value(_) | quick_cache::sync::GuardResult::Timeout => {
+                let audio = self.decode(path)?;
+                self.cache.insert(
+                    path.to_owned(),
+                    CachedPrompt {
+                        stamp,
+                        audio: audio.clone(),
+                    },
+                );
+                Ok(audio)
+            }
+            quick_cache::sync::GuardResult::Guard(guard) => {
+                // On an error the guard is dropped unfilled: a waiting call
+                // then reads the file itself and gets the same error.
+                let audio = self.decode(path)?;
+                let _ = guard.insert(CachedPrompt {
+                    stamp,
+                    audio: audio.clone(),
+                });
+                Ok(audio)
+            }
         }
-        let audio = PromptAudio::load(path)?;
-        self.cache.insert(
-            path.to_owned(),
-            CachedPrompt {
-                stamp,
-                audio: audio.clone(),
-            },
-        );
-        Ok(audio)
+    }
+
+    fn decode(&self, path: &Path) -> Result<PromptAudio, PromptError> {
+        self.decodes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PromptAudio::load(path)
+    }
+
+    /// How many times a prompt file was read and decoded (cache misses,
+    /// including files that turned out bad) since the cache was made.
+    pub fn decodes(&self) -> u64 {
+        self.decodes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Bytes of samples held now.
@@ -325,6 +359,7 @@ impl std::fmt::Debug for PromptCache {
         f.debug_struct("PromptCache")
             .field("prompts", &self.cache.len())
             .field("bytes", &self.cache.weight())
+            .field("decodes", &self.decodes())
             .finish()
     }
 }
@@ -495,6 +530,7 @@ mod tests {
         let second = cache.load(&path).unwrap();
         assert!(same_samples(&first, &second), "one decoded copy shared");
         assert_eq!(cache.weight(), 8000);
+        assert_eq!(cache.decodes(), 1);
 
         // Replaced the way prompt generation does it: a new file renamed over.
         let staged = write_wav(dir.path(), "greeting.tmp.wav", telephone(), 2000);
@@ -508,6 +544,48 @@ mod tests {
         );
         assert!(same_samples(&third, &cache.load(&path).unwrap()));
         assert_eq!(cache.weight(), 4000);
+        assert_eq!(cache.decodes(), 2, "the replacement is read once");
+    }
+
+    /// Issue 11: 300 calls decoded about 13 prompts each. Calls arriving
+    /// together ask for the demo-sized prompt set (91 files, about 54 KiB
+    /// each, 4.9 MB) at the same moment: each file is decoded once and every
+    /// call holds the same copy.
+    #[test]
+    fn concurrent_calls_decode_each_demo_prompt_once() {
+        const FILES: usize = 91;
+        const CALLS: usize = 8;
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = (0..FILES)
+            .map(|i| write_wav(dir.path(), &format!("prompt{i}.wav"), telephone(), 27_000))
+            .collect();
+        let cache = PromptCache::default();
+        let start = std::sync::Barrier::new(CALLS);
+        let held: Vec<Vec<PromptAudio>> = std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..CALLS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        paths
+                            .iter()
+                            .map(|path| cache.load(path).unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            calls.into_iter().map(|call| call.join().unwrap()).collect()
+        });
+        // A few more calls once the cache is warm.
+        let later: Vec<Vec<PromptAudio>> = (0..10)
+            .map(|_| paths.iter().map(|path| cache.load(path).unwrap()).collect())
+            .collect();
+        assert_eq!(cache.decodes(), FILES as u64, "{cache:?}");
+        for call in held.iter().chain(&later) {
+            for (mine, first) in call.iter().zip(&held[0]) {
+                assert!(same_samples(mine, first), "one copy per prompt");
+            }
+        }
+        assert_eq!(cache.weight(), (FILES * 27_000 * 2) as u64);
     }
 
     #[test]

@@ -202,6 +202,7 @@ impl Server {
         let records_stop = CancellationToken::new();
         records_writer.spawn(records::write_records(store.clone(), summaries, records_stop.clone()));
         records_writer.close();
+        let prompt_cache = Arc::new(crate::media::prompt::PromptCache::default());
         let context = Arc::new(CallContext {
             store,
             media: MediaConfig {
@@ -214,8 +215,8 @@ impl Server {
             public_ip,
             sip_addr: SocketAddr::new(public_ip, sip.udp_addr().port()),
             prompts_dir: config.paths.prompts_dir.clone(),
-            keypad: spelling::KeypadIndexes::new(config.paths.prompts_dir.clone(), config.paths.prompt_texts_dir.clone()),
-            prompt_cache: Arc::new(crate::media::prompt::PromptCache::default()),
+            keypad: spelling::KeypadIndexes::new(config.paths.prompts_dir.clone(), config.paths.prompt_texts_dir.clone(), prompt_cache.clone()),
+            prompt_cache,
             pbx: config.pbx.clone(),
             flow_defaults: config.flow.clone(),
             answer_delay: config.timers.answer_delay,

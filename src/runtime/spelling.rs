@@ -19,7 +19,7 @@ use crate::directory::prompts::{OPTION_KEYS, option_key_file, resolve_prompt};
 use crate::directory::{Directory, DirectoryVersion, EntryId, StoreId};
 use crate::flow::{FlowSettings, NameSearch, Prompt};
 use crate::matching::NameIndex;
-use crate::media::prompt::PromptAudio;
+use crate::media::prompt::{PromptAudio, PromptCache};
 use crate::speech::registry::spoken_names;
 use crate::speech::understand::StoreSpeech;
 
@@ -46,14 +46,22 @@ pub(super) struct KeypadIndexes {
     prompts_dir: PathBuf,
     prompt_texts_dir: PathBuf,
     built: Mutex<HashMap<StoreId, Arc<KeypadDirectory>>>,
+    /// The process's prompt audio: spelling prompts are read through it, so
+    /// calls share one decoded copy (they once decoded 13 files each).
+    prompt_cache: Arc<PromptCache>,
 }
 
 impl KeypadIndexes {
-    pub(super) fn new(prompts_dir: PathBuf, prompt_texts_dir: PathBuf) -> KeypadIndexes {
+    pub(super) fn new(
+        prompts_dir: PathBuf,
+        prompt_texts_dir: PathBuf,
+        prompt_cache: Arc<PromptCache>,
+    ) -> KeypadIndexes {
         KeypadIndexes {
             prompts_dir,
             prompt_texts_dir,
             built: Mutex::new(HashMap::new()),
+            prompt_cache,
         }
     }
 
@@ -190,8 +198,9 @@ pub(super) async fn prepare(
             )
         })
         .collect();
+    let cache = indexes.prompt_cache.clone();
     let loaded = tokio::task::spawn_blocking(move || {
-        let load = |path: &Path| match PromptAudio::load(path) {
+        let load = |path: &Path| match cache.load(path) {
             Ok(audio) => Some(audio),
             Err(error) => {
                 warn!(%error, "spelling prompt missing: it will be skipped");
@@ -261,7 +270,11 @@ mod tests {
     /// Indexes whose prompt texts do not exist: no names are spoken (logged),
     /// so the test runs no synthesiser.
     fn indexes(dir: &Path) -> KeypadIndexes {
-        KeypadIndexes::new(dir.join("prompts"), dir.join("no-texts"))
+        KeypadIndexes::new(
+            dir.join("prompts"),
+            dir.join("no-texts"),
+            Arc::new(PromptCache::default()),
+        )
     }
 
     #[tokio::test]
@@ -309,5 +322,80 @@ mod tests {
         assert_eq!(spelling.search.keypad_search("58"), [EntryId(1)]);
         // Missing prompt files are skipped, not fatal.
         assert!(spelling.prompt(Prompt::SpellName).is_none() && spelling.option('1').is_none());
+    }
+
+    /// Issue 11: a heap profile found 13 prompt decodings per call (the 4
+    /// spelling prompts and 9 "press N"), read past the process's prompt
+    /// cache. Every call must share the one decoded copy.
+    #[tokio::test]
+    async fn calls_share_one_decoded_copy_of_the_spelling_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(PromptCache::default());
+        let prompts_dir = dir.path().join("prompts");
+        let indexes = KeypadIndexes::new(
+            prompts_dir.clone(),
+            dir.path().join("no-texts"),
+            cache.clone(),
+        );
+        let v1 = directory(1, &["Julie Petit"]);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let files = SPELLING_PROMPTS
+            .iter()
+            .map(|&prompt| resolve_prompt(&prompts_dir, &v1.store, prompt))
+            .chain(
+                OPTION_KEYS
+                    .iter()
+                    .map(|&key| prompts_dir.join(option_key_file(v1.store.language, key))),
+            );
+        for path in files {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+            for i in 0..800i16 {
+                writer.write_sample(i).unwrap();
+            }
+            writer.finalize().unwrap();
+        }
+        let on = FlowSettings {
+            spell_key: Some(MenuKey::new('9').unwrap()),
+            ..FlowSettings::default()
+        };
+        let mut calls = Vec::new();
+        for _ in 0..20 {
+            calls.push(
+                prepare(&indexes, &prompts_dir, &v1, &on, None)
+                    .await
+                    .expect("spelling on"),
+            );
+        }
+        let same = |a: &PromptAudio, b: &PromptAudio| {
+            std::ptr::eq(a.samples().as_ptr(), b.samples().as_ptr())
+        };
+        let first = &calls[0];
+        for call in &calls[1..] {
+            for prompt in SPELLING_PROMPTS {
+                assert!(
+                    same(
+                        first.prompt(prompt).expect("loaded"),
+                        call.prompt(prompt).unwrap()
+                    ),
+                    "{prompt:?} shared"
+                );
+            }
+            for key in OPTION_KEYS {
+                assert!(
+                    same(
+                        first.option(key).expect("loaded"),
+                        call.option(key).unwrap()
+                    ),
+                    "option {key} shared"
+                );
+            }
+        }
+        assert_eq!(cache.decodes(), 13, "each file decoded once for 20 calls");
     }
 }
