@@ -78,6 +78,20 @@ pub fn free_udp_port() -> u16 {
     socket.local_addr().expect("local addr").port()
 }
 
+/// An even port `p` with `p..=p+3` free for UDP right now on 127.0.0.1: SIPp's
+/// `-mp` binds the audio RTP and RTCP ports and the video pair above them, so a
+/// single free port is not enough (a taken `p+2` made SIPp exit with
+/// "Unable to bind video RTP socket").
+pub fn free_sipp_media_port() -> u16 {
+    loop {
+        let probe = free_udp_port() & !1;
+        let held: Vec<UdpSocket> = (0..4).filter_map(|i| UdpSocket::bind(("127.0.0.1", probe.checked_add(i)?)).ok()).collect();
+        if held.len() == 4 {
+            return probe;
+        }
+    }
+}
+
 /// A port free for both UDP and TCP right now on 127.0.0.1.
 pub fn free_udp_tcp_port() -> u16 {
     loop {
@@ -129,7 +143,7 @@ impl Sipp {
     pub fn start(scenario_args: &[String], args: &[String]) -> Sipp {
         require_tool("sipp");
         let port = free_udp_port();
-        let media_port = free_udp_port();
+        let media_port = free_sipp_media_port();
         let log_dir = tempfile::tempdir().expect("temp dir");
         let child = Command::new("sipp")
             .current_dir(log_dir.path())
