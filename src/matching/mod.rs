@@ -260,6 +260,12 @@ pub fn rank(index: &NameIndex, rec: &Recognition) -> Vec<Candidate> {
             ..top
         })
         .collect();
+    sort_by_score(index, &mut ranked);
+    ranked
+}
+
+/// Best score first; equal scores in directory order.
+fn sort_by_score(index: &NameIndex, ranked: &mut [Candidate]) {
     ranked.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then_with(|| {
             index
@@ -267,7 +273,6 @@ pub fn rank(index: &NameIndex, rec: &Recognition) -> Vec<Candidate> {
                 .cmp(&index.order_key(b.hit.entry))
         })
     });
-    ranked
 }
 
 /// Decides what to do with a recognition result (see [`Thresholds`]), with
@@ -406,13 +411,7 @@ pub fn rank_attempts(index: &NameIndex, attempts: &[&Recognition]) -> Vec<Candid
         }
     }
     let mut ranked: Vec<Candidate> = by_entry.into_values().collect();
-    ranked.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then_with(|| {
-            index
-                .order_key(a.hit.entry)
-                .cmp(&index.order_key(b.hit.entry))
-        })
-    });
+    sort_by_score(index, &mut ranked);
     ranked
 }
 

@@ -159,34 +159,31 @@ impl SphinxEngine {
     /// The same engine with the free phone-loop pass (in-grammar
     /// confidence), when the phonetic LM is beside the acoustic model.
     pub fn with_in_grammar(self) -> Self {
-        let mut engine = self;
-        engine.config.phone_lm = engine
+        let phone_lm = self
             .config
             .hmm
             .parent()
             .map(|dir| dir.join(PHONE_LM_FILE))
             .filter(|path| path.is_file());
-        engine
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-        engine
+        self.with_phone_lm(phone_lm)
     }
 
     /// The same engine without the free phone-loop pass: recognitions carry
     /// no in-grammar confidence (the plain decode, for benchmarks and as a
     /// fallback when the second pass costs too much).
     pub fn without_in_grammar(self) -> Self {
-        let mut engine = self;
-        engine.config.phone_lm = None;
-        // Idle decoders hold the phone loop; new ones are built without it.
-        engine
-            .pool
+        self.with_phone_lm(None)
+    }
+
+    /// The same engine with `phone_lm` as its phone-loop model. Idle decoders
+    /// were built with the old one: they are dropped, new ones use this one.
+    fn with_phone_lm(mut self, phone_lm: Option<PathBuf>) -> Self {
+        self.config.phone_lm = phone_lm;
+        self.pool
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        engine
+        self
     }
 
     /// Decoders currently idle in the pool.
