@@ -230,7 +230,7 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     assert_eq!(db.load_directory(a).await.unwrap().version, version_before, "preview changes nothing");
     // The changed entry names its changed fields.
     assert!(diff_text.contains("aliases: Sophie | la caissière → —"), "{diff_text}");
-    client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//button[@id='apply-import' and not(@hidden)]").await.click().await.unwrap();
     // Replacing removes Hervé: the console asks, naming how many go.
     let question = client.get_alert_text().await.unwrap();
     assert!(question.contains("1 entries will be removed"), "{question}");
@@ -259,12 +259,15 @@ async fn console_sign_in_edit_upload_with_diff_and_isolation() {
     db.import_entries(a, &others, &attendant::directory::store::admin::Actor { name: "other".into(), at: jiff::Timestamp::now() })
         .await
         .unwrap();
-    client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//button[@id='apply-import' and not(@hidden)]").await.click().await.unwrap();
     wait_xpath(&client, "//p[@id='message' and contains(., 'changed since your preview')]").await;
+    // The stale preview is taken away with its Apply button.
+    wait_xpath(&client, "//div[@id='diff' and not(*)]").await;
+    assert!(!client.find(Locator::Id("apply-import")).await.unwrap().is_displayed().await.unwrap());
     assert_eq!(db.load_directory(a).await.unwrap().entries.len(), 3, "nothing applied");
     client.find(Locator::Id("preview-import")).await.unwrap().click().await.unwrap();
     wait_xpath(&client, "//div[@id='diff']/p[@class='summary']").await;
-    client.find(Locator::Id("apply-import")).await.unwrap().click().await.unwrap();
+    wait_xpath(&client, "//button[@id='apply-import' and not(@hidden)]").await.click().await.unwrap();
     wait_xpath(&client, "//p[@id='message' and contains(., 'Imported: version')]").await;
     let merged = db.load_directory(a).await.unwrap();
     let names: Vec<&str> = merged.entries.iter().map(|e| e.display_name.as_str()).collect();

@@ -370,6 +370,8 @@ async function applyImport() {
     if (e.code === "directory_changed") {
       state.pendingImport = null;
       $("apply-import").hidden = true;
+      // The preview no longer describes what Apply would do: take it away.
+      $("diff").replaceChildren();
       say(t("import-directory-changed"), true);
       return;
     }
