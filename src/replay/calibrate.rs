@@ -71,6 +71,72 @@ impl CachingEngine {
     pub fn decoded(&self) -> usize {
         self.decoded.load(Ordering::Relaxed)
     }
+
+    /// Adds the recognitions kept in `path` by [`CachingEngine::save`] (a
+    /// missing file adds nothing). Keys are hashes of the grammar text and
+    /// the audio, so only what this engine would decode the same is found; a
+    /// file written by another engine set-up (the phone-loop pass on or off,
+    /// another model) must be deleted by hand.
+    pub fn load(&self, path: &std::path::Path) -> Result<usize, RecognitionCacheError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(RecognitionCacheError::Read {
+                    path: path.into(),
+                    source,
+                });
+            }
+        };
+        let kept: Vec<(u64, u64, Recognition)> =
+            serde_json::from_str(&text).map_err(|source| RecognitionCacheError::Parse {
+                path: path.into(),
+                source,
+            })?;
+        let n = kept.len();
+        lock(&self.recognitions).extend(kept.into_iter().map(|(g, a, r)| ((g, a), r)));
+        Ok(n)
+    }
+
+    /// Writes every recognition kept so far to `path` (replaced whole).
+    pub fn save(&self, path: &std::path::Path) -> Result<(), RecognitionCacheError> {
+        let mut kept: Vec<(u64, u64, Recognition)> = lock(&self.recognitions)
+            .iter()
+            .map(|((g, a), r)| (*g, *a, r.clone()))
+            .collect();
+        kept.sort_by_key(|(g, a, _)| (*g, *a));
+        let text = serde_json::to_string(&kept).map_err(|source| RecognitionCacheError::Parse {
+            path: path.into(),
+            source,
+        })?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|source| RecognitionCacheError::Write {
+                path: path.into(),
+                source,
+            })
+    }
+}
+
+/// Why a recognition cache file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RecognitionCacheError {
+    #[error("cannot read the recognition cache {path}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the recognition cache {path} is not a list of kept recognitions")]
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot write the recognition cache {path}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 struct CachingRecognizer {
@@ -184,6 +250,8 @@ pub enum CalibrateError {
         store: String,
         source: Box<crate::speech::understand::SpeechSetupError>,
     },
+    #[error("recognition cache")]
+    Cache(#[from] RecognitionCacheError),
     #[error("no {engine:?} engine was loaded for {language:?}")]
     NoEngine {
         engine: EngineKind,
@@ -231,7 +299,11 @@ impl Session {
         config: &ReplayConfig,
         progress: &ProgressBar,
         calibration: crate::matching::calibration::Calibration,
+        cache_dir: Option<&std::path::Path>,
     ) -> Result<(Session, ReplayReport), CalibrateError> {
+        let cache_file = |kind: EngineKind, language: Language| {
+            cache_dir.map(|d| d.join(format!("{kind:?}-{language:?}.json").to_lowercase()))
+        };
         let mut engines: HashMap<(EngineKind, Language), Arc<CachingEngine>> = HashMap::new();
         for item in items {
             let (Some(kind), Some(dir)) = (
@@ -242,7 +314,11 @@ impl Session {
             };
             let language = dir.store.language;
             if let std::collections::hash_map::Entry::Vacant(v) = engines.entry((kind, language)) {
-                v.insert(Arc::new(CachingEngine::new(load_engine(kind, language)?)));
+                let caching = CachingEngine::new(load_engine(kind, language)?);
+                if let Some(path) = cache_file(kind, language) {
+                    caching.load(&path)?;
+                }
+                v.insert(Arc::new(caching));
             }
         }
         let mut replayer = Replayer::with_engines(
@@ -280,6 +356,17 @@ impl Session {
                 });
             }
             results.push(result);
+        }
+        if let Some(dir) = cache_dir {
+            std::fs::create_dir_all(dir).map_err(|source| RecognitionCacheError::Write {
+                path: dir.into(),
+                source,
+            })?;
+            for ((kind, language), engine) in &engines {
+                if let Some(path) = cache_file(*kind, *language) {
+                    engine.save(&path)?;
+                }
+            }
         }
         let summary = score::summarize(&super::run::scored(&results));
         let report = ReplayReport {

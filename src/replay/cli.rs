@@ -237,7 +237,7 @@ pub fn execute(
     // the page can draw the accept-threshold curve from the same decoding.
     let mut session = None;
     let mut reports = if b.is_none() && args.html.is_some() {
-        let (s, r) = super::calibrate::Session::replay(&items, &a, &bar, calibration.clone())?;
+        let (s, r) = super::calibrate::Session::replay(&items, &a, &bar, calibration.clone(), None)?;
         session = Some(s);
         vec![r]
     } else {
@@ -461,6 +461,12 @@ pub struct CalibrateArgs {
     /// Write the HTML report of the development replay under the chosen thresholds.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Keep every recognition in this folder (one JSON file per engine and
+    /// language) and reuse the ones found there: a second run re-decides
+    /// without decoding again (for work on the decision code; delete the
+    /// folder when the engine or its model changes).
+    #[arg(long, value_name = "DIR")]
+    pub recognitions: Option<PathBuf>,
 }
 
 /// Why `attendant calibrate` failed.
@@ -585,6 +591,7 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
         &config,
         &bar,
         crate::matching::calibration::Calibration::default(),
+        args.recognitions.as_deref(),
     )?;
     bar.finish_and_clear();
     print_summary(&dev_report);
@@ -602,6 +609,7 @@ pub fn execute_calibrate(args: &CalibrateArgs) -> Result<Vec<Calibration>, Calib
                 &config,
                 &bar,
                 crate::matching::calibration::Calibration::default(),
+                args.recognitions.as_deref(),
             )?;
             bar.finish_and_clear();
             print_summary(&report);
