@@ -67,6 +67,14 @@ pub const PHONE_LM_FILE: &str = "en-us-phone.lm.bin";
 /// Calibration picks the thresholds (docs/recognition.md).
 const LLR_SCALE: f64 = 1000.0;
 
+/// The phonetic LM of the free phone loop, when it is beside the acoustic
+/// model directory `hmm` (as Debian's `pocketsphinx-en-us` installs it).
+fn phone_lm_beside(hmm: &Path) -> Option<PathBuf> {
+    hmm.parent()
+        .map(|dir| dir.join(PHONE_LM_FILE))
+        .filter(|path| path.is_file())
+}
+
 /// A loaded PocketSphinx model (acoustic model + CMU dictionary).
 pub struct SphinxEngine {
     config: DecoderConfig,
@@ -107,10 +115,10 @@ impl SphinxEngine {
             path: dict.into(),
         })?;
         let dictionary = parse_dictionary(&text);
-        // Off by default: the phone-loop pass measured 160x the grammar
-        // decode's time (benches/asr.rs, docs/recognition.md); opt in with
-        // `with_in_grammar` until it is made cheap.
-        let phone_lm = None;
+        // On when the phonetic LM is beside the acoustic model: the
+        // phone-loop pass over context-independent phones costs about 1.4
+        // times the grammar decode alone (benches/asr.rs, docs/recognition.md).
+        let phone_lm = phone_lm_beside(hmm);
         let config = DecoderConfig {
             hmm: hmm.into(),
             dict: dict.into(),
@@ -159,12 +167,7 @@ impl SphinxEngine {
     /// The same engine with the free phone-loop pass (in-grammar
     /// confidence), when the phonetic LM is beside the acoustic model.
     pub fn with_in_grammar(self) -> Self {
-        let phone_lm = self
-            .config
-            .hmm
-            .parent()
-            .map(|dir| dir.join(PHONE_LM_FILE))
-            .filter(|path| path.is_file());
+        let phone_lm = phone_lm_beside(&self.config.hmm);
         self.with_phone_lm(phone_lm)
     }
 
@@ -415,6 +418,14 @@ impl Decoder {
             c"-bestpath".into(),
             c"yes".into(),
         ];
+        let mut args = args;
+        if config.phone_lm.is_some() {
+            // The free phone loop over context-independent phones only: the
+            // default (every triphone) cost 160 times the grammar decode
+            // (docs/recognition.md); the loop is a reference for the grammar
+            // path's score, not a transcription.
+            args.extend([c"-allphone_ci".into(), c"yes".into()]);
+        }
         let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
         // SAFETY: argv points into `args`, alive for the call; sphinxbase copies the
         // strings it keeps. strict = 1 rejects unknown flags.
